@@ -1,0 +1,119 @@
+"""Provider registry and the small base every provider module fills in.
+
+A provider module holds everything specific to one API: its default URL, page size, auth,
+accounts, rate limit, error wording, and one stream class per unified stream it can serve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import threading
+import typing as t
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk.exceptions import ConfigurationError
+
+from tap_ats.client import Pacer
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams import Stream
+
+PROVIDERS = {
+    "greenhouse": "tap_ats.providers.greenhouse:Greenhouse",
+    "kombo": "tap_ats.providers.kombo:Kombo",
+    "merge": "tap_ats.providers.merge:Merge",
+    "atzcrm": "tap_ats.providers.atzcrm:AtzCrm",
+}
+
+
+class SettingError(ConfigurationError):
+    """A missing or wrong setting; its message names the setting and is shown as one line."""
+
+
+def load(config: t.Mapping[str, t.Any]) -> Provider:
+    """The provider named by the ``provider`` setting, with its settings checked."""
+    name = config.get("provider")
+    if not name:
+        msg = f"setting 'provider' is required: one of {', '.join(PROVIDERS)}"
+        raise SettingError(msg)
+    if name not in PROVIDERS:
+        msg = f"setting 'provider' is {name!r}; expected one of {', '.join(PROVIDERS)}"
+        raise SettingError(msg)
+    module, cls = PROVIDERS[name].split(":")
+    provider: Provider = getattr(importlib.import_module(module), cls)(config)
+    provider.validate()
+    return provider
+
+
+class Provider:
+    """One provider: settings, accounts, pacing and the stream classes it serves."""
+
+    name: t.ClassVar[str]
+    default_url: t.ClassVar[str]
+    max_page_size: t.ClassVar[int]
+    #: Settings that must be present, beyond ``provider``.
+    required: t.ClassVar[tuple[str, ...]] = ()
+    #: Requests per minute per account when ``max_requests_per_minute`` is not set.
+    default_requests_per_minute: t.ClassVar[float | None] = None
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        self.config = config
+        self._pacers: dict[str, Pacer] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def api_url(self) -> str:
+        """The API root, without a trailing slash."""
+        return (self.config.get("api_url") or self.default_url).rstrip("/")
+
+    def stream_classes(self) -> list[type[Stream]]:
+        """The unified streams this provider serves (others are absent from its catalog)."""
+        raise NotImplementedError
+
+    @cached_property
+    def accounts(self) -> list[str]:
+        """The account ids to read, each its own state partition."""
+        return [self.config.get("account_id") or self.name]
+
+    def validate(self) -> None:
+        """Fail at start, on one line naming the setting, when a setting is missing or wrong."""
+        for key in self.required:
+            if not self.config.get(key):
+                msg = f"setting '{key}' is required for provider '{self.name}'"
+                raise SettingError(msg)
+        url = urlsplit(self.api_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            msg = f"setting 'api_url' must be an http(s) URL, got {self.api_url!r}"
+            raise SettingError(msg)
+        if start := self.config.get("start_date"):
+            try:
+                dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+            except ValueError:
+                msg = f"setting 'start_date' must be an RFC 3339 date-time, got {start!r}"
+                raise SettingError(msg) from None
+        size = self.config.get("page_size")
+        if size is not None and not 1 <= int(size) <= self.max_page_size:
+            msg = f"setting 'page_size' must be 1 to {self.max_page_size} for {self.name}"
+            raise SettingError(msg)
+
+    def pacer(self, context: Context | None) -> Pacer:
+        """The pacer of the account behind ``context`` (one budget per account)."""
+        key = (context or {}).get("account_id", "")
+        with self._lock:
+            if key not in self._pacers:
+                rpm = self.config.get("max_requests_per_minute") or self.default_requests_per_minute
+                self._pacers[key] = Pacer(rpm)
+            return self._pacers[key]
+
+    def error_detail(self, response: requests.Response) -> str:
+        """The provider's own error text from a response body, shortened to one line."""
+        text = response.text.strip().replace("\n", " ")
+        return text[:300]
+
+    def auth_hint(self, status: int) -> str:
+        """What to check after a 401 or 403."""
+        return "Check the credentials" if status == 401 else "Check the credential's permissions"  # noqa: PLR2004

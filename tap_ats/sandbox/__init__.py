@@ -1,0 +1,8 @@
+"""A local emulator of every provider API that tap-ats reads, for the demo, tests and benchmark.
+
+Each provider's wire format lives in its own module; ``PROVIDER_APIS`` lists them for the server.
+"""
+
+from tap_ats.sandbox.kombo import KomboAPI
+
+PROVIDER_APIS = [KomboAPI]

@@ -1,0 +1,301 @@
+"""The sandbox HTTP server: routing, control interface, faults and rate limits.
+
+Provider wire formats live in one module each (``kombo.py``, ...); this module only knows the
+parts every provider shares: the ``/_sandbox/*`` control interface, injected faults, fixed-window
+rate limits, and a threaded HTTP/1.1 server bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from tap_ats.sandbox.world import Table, World
+
+SCALES = {"small": 200, "medium": 5_000, "large": 100_000}
+
+
+@dataclass
+class Request:
+    """An incoming API request, already split into its parts."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes = b""
+    raw_query: str = ""
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """The single value of a query parameter."""
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+
+@dataclass
+class Response:
+    """What the sandbox answers; ``drop`` closes the connection without answering."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    malformed: bool = False
+
+    def encode(self) -> bytes:
+        """The body as bytes (JSON unless already bytes)."""
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+class FixedWindow:
+    """A fixed-window request limit per key, as Greenhouse, ATZ and Merge enforce it."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str) -> tuple[bool, int, float]:
+        """Count one request; return (allowed, remaining, window reset epoch)."""
+        with self._lock:
+            t = time.time()
+            start, used = self._windows.get(key, (0.0, 0))
+            if t >= start + self.window:
+                start, used = t - (t % self.window), 0
+            allowed = used < self.limit
+            if allowed:
+                used += 1
+            self._windows[key] = (start, used)
+            return allowed, self.limit - used, start + self.window
+
+
+class ProviderAPI:
+    """Base of a provider's wire format: its accounts, worlds, config and truth."""
+
+    name: ClassVar[str]
+    accounts: ClassVar[list[str]]
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._worlds: dict[str, World] = {}
+        self._lock = threading.Lock()
+
+    def world(self, account: str) -> World:
+        """The world behind one account, generated on first use."""
+        with self._lock:
+            if account not in self._worlds:
+                seed = zlib.crc32(f"{self.sandbox.seed}:{self.name}:{account}".encode())
+                size = max(1, self.sandbox.applications // len(self.accounts))
+                self._worlds[account] = World(seed, size)
+            return self._worlds[account]
+
+    def advance(self, changes: int) -> dict[str, int]:
+        """Spread ``changes`` over the accounts and apply them."""
+        total: dict[str, int] = {}
+        for i, account in enumerate(self.accounts):
+            share = changes // len(self.accounts) + (i < changes % len(self.accounts))
+            for kind, n in self.world(account).advance(share).items():
+                total[kind] = total.get(kind, 0) + n
+        return total
+
+    def config(self, base_url: str) -> dict[str, Any]:
+        """A tap-ats config that works against this sandbox as is."""
+        raise NotImplementedError
+
+    def truth(self) -> dict[str, Any]:
+        """Per stream: the count and primary keys a full sync must emit now."""
+        raise NotImplementedError
+
+    def handle(self, request: Request) -> Response:
+        """Answer one API request in this provider's wire format."""
+        raise NotImplementedError
+
+
+def iso(t: dt.datetime | None) -> str | None:
+    """RFC 3339 UTC with milliseconds, the way Kombo, Merge and Greenhouse print times."""
+    if t is None:
+        return None
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def keyset_page(table: Table, after: int | None, size: int, keep: Callable[[Any], bool], *,
+                descending: bool = False) -> tuple[list[Any], int | None]:
+    """Up to ``size`` records past id ``after`` that ``keep`` accepts, and the next cursor id.
+
+    The cursor is None when no further record matches, so the last page says so itself and no
+    empty page is ever served.
+    """
+    out: list[Any] = []
+    if descending:
+        idx = range(table.index_before(after) - 1, -1, -1)
+    else:
+        idx = range(table.index_after(after), len(table))
+    it = iter(idx)
+    for i in it:
+        record = table[i]
+        if keep(record):
+            if len(out) == size:
+                return out, out[-1].id
+            out.append(record)
+    return out, None
+
+
+def truth_entry(rows: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    """Truth for one stream from (account_id, id, deleted) triples."""
+    return {
+        "count": len(rows),
+        "ids": sorted([a, i] for a, i, _ in rows),
+        "deleted_ids": sorted([a, i] for a, i, d in rows if d),
+    }
+
+
+class Sandbox:
+    """All provider APIs over one seed and size, with faults and optional rate limits."""
+
+    def __init__(self, seed: int = 42, applications: int = SCALES["small"], *,
+                 rate_limits: bool = False, time_scale: float = 1.0) -> None:
+        from tap_ats.sandbox import PROVIDER_APIS
+
+        self.seed, self.applications = seed, applications
+        self.rate_limits, self.time_scale = rate_limits, time_scale
+        self.faults: dict[str, float] = {}
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self.requests: dict[str, int] = {}
+        self._count_lock = threading.Lock()
+        self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
+
+    def reset(self) -> None:
+        """Regenerate every world and forget served requests, faults and counts."""
+        self.__init__(self.seed, self.applications, rate_limits=self.rate_limits,
+                      time_scale=self.time_scale)
+
+    def roll(self) -> float:
+        """A random number for fault injection (thread-safe, seeded)."""
+        with self._rng_lock:
+            return self._rng.random()
+
+    def count(self, provider: str) -> None:
+        """Count one API request to ``provider``."""
+        with self._count_lock:
+            self.requests[provider] = self.requests.get(provider, 0) + 1
+
+    def handle(self, request: Request, base_url: str) -> Response:
+        """Route one request to the control interface or a provider."""
+        parts = request.path.strip("/").split("/")
+        if parts[0] == "_sandbox":
+            return self._control(request, parts[1:], base_url)
+        api = self.apis.get(parts[0])
+        if api is None:
+            return Response(404, {"error": f"no provider {parts[0]!r} in this sandbox"})
+        self.count(api.name)
+        fault = self._fault()
+        if fault is not None:
+            return fault
+        response = api.handle(request)
+        if self.faults.get("malformed", 0) > self.roll():
+            response.malformed = True
+        return response
+
+    def _fault(self) -> Response | None:
+        """Sleep the configured latency, then maybe answer with an injected fault."""
+        f = self.faults
+        if f.get("latency_ms"):
+            time.sleep(f["latency_ms"] / 1000)
+        retry_after = str(int(f.get("retry_after", 1)))
+        if f.get("429", 0) > self.roll():
+            return Response(429, {"error": "rate limited (injected)"},
+                            {"Retry-After": retry_after})
+        if f.get("5xx", 0) > self.roll():
+            return Response(503, {"error": "service unavailable (injected)"},
+                            {"Retry-After": retry_after})
+        if f.get("drop", 0) > self.roll():
+            return Response(drop=True)
+        return None
+
+    def _control(self, request: Request, parts: list[str], base_url: str) -> Response:
+        body = json.loads(request.body or b"{}")
+        match (request.method, parts):
+            case ("GET", ["config", name]) if name in self.apis:
+                return Response(200, self.apis[name].config(base_url))
+            case ("GET", ["truth", name]) if name in self.apis:
+                return Response(200, self.apis[name].truth())
+            case ("POST", ["advance"]):
+                names = [body["provider"]] if "provider" in body else list(self.apis)
+                changes = int(body.get("changes", 10))
+                return Response(200, {n: self.apis[n].advance(changes) for n in names})
+            case ("POST", ["faults"]):
+                self.faults = {k: float(v) for k, v in body.items()}
+                return Response(200, self.faults)
+            case ("GET", ["requests"]):
+                return Response(200, self.requests)
+            case ("POST", ["reset"]):
+                self.reset()
+                return Response(200, {"reset": True})
+        return Response(404, {"error": f"unknown control path /_sandbox/{'/'.join(parts)}"})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Request(
+            method=self.command, path=split.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"", raw_query=split.query,
+        )
+        response = self.server.sandbox.handle(request, self.server.base_url)
+        if response.drop:
+            self.close_connection = True
+            return
+        payload = response.encode()
+        if response.malformed:
+            payload = payload[: max(1, len(payload) // 2)]
+        self.send_response(response.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Stay quiet: the sandbox logs nothing per request."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    sandbox: Sandbox
+    base_url: str
+
+
+def serve(sandbox: Sandbox, port: int = 0) -> _Server:
+    """Bind ``sandbox`` to 127.0.0.1:``port`` (0 picks a free port); call serve_forever next."""
+    server = _Server(("127.0.0.1", port), _Handler)
+    server.sandbox = sandbox
+    server.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    return server
+
+
+def serve_in_thread(sandbox: Sandbox, port: int = 0) -> _Server:
+    """Start ``sandbox`` in a daemon thread and return the running server."""
+    server = serve(sandbox, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
