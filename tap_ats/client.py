@@ -72,7 +72,7 @@ def retry_after(response: requests.Response | None) -> float | None:
     return min(max((when - utc_now()).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
-def body(response: requests.Response) -> t.Any:  # noqa: ANN401
+def body(response: requests.Response) -> t.Any:
     """The decoded JSON body, decoded once per response however many readers it has.
 
     The paginator and the record parser both need the body; msgspec decodes it several times
@@ -176,7 +176,7 @@ class ATSStream(RESTStream):
         """Map one source record to the unified columns (provider streams override this)."""
         raise NotImplementedError
 
-    def records_from(self, payload: t.Any) -> Iterable[dict]:  # noqa: ANN401
+    def records_from(self, payload: t.Any) -> Iterable[dict]:
         """The source records inside one decoded response body."""
         raise NotImplementedError
 
@@ -263,7 +263,7 @@ class ATSStream(RESTStream):
             response = super()._request(prepared_request, context)
             body(response)
         except RetriableAPIError as exc:
-            if exc.response is not None and exc.response.status_code == 429:  # noqa: PLR2004
+            if exc.response is not None and exc.response.status_code == 429:
                 pacer.pause(retry_after(exc.response) or 1.0)
             raise
         return response
@@ -276,7 +276,7 @@ class ATSStream(RESTStream):
 
     def validate_response(self, response: requests.Response) -> None:
         """Give 401/403 a message that says which credential to check."""
-        if response.status_code in (401, 403):  # noqa: PLR2004
+        if response.status_code in (401, 403):
             msg = self.response_error_message(response) + ". " + self.tap.provider.auth_hint(
                 response.status_code)
             raise FatalAPIError(msg)
@@ -299,7 +299,7 @@ class ATSStream(RESTStream):
         """Give up after this many attempts (about two minutes of backoff at most)."""
         return BACKOFF_TRIES
 
-    def backoff_handler(self, details: t.Any) -> None:  # noqa: ANN401
+    def backoff_handler(self, details: t.Any) -> None:
         """Log each retry on one line, without URL or credentials."""
         exc = details.get("exception")
         self.logger.warning("Retrying %s after %s (attempt %d, waiting %.1fs)", self.path,

@@ -116,4 +116,4 @@ class Provider:
 
     def auth_hint(self, status: int) -> str:
         """What to check after a 401 or 403."""
-        return "Check the credentials" if status == 401 else "Check the credential's permissions"  # noqa: PLR2004
+        return "Check the credentials" if status == 401 else "Check the credential's permissions"

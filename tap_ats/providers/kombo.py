@@ -52,7 +52,7 @@ class Kombo(Provider):
         """Everything but candidate_history, which Kombo does not offer."""
         return [Applications, KomboApplicationStages, Jobs, JobStages, Interviews, Candidates]
 
-    def error_detail(self, response: t.Any) -> str:  # noqa: ANN401
+    def error_detail(self, response: t.Any) -> str:
         """Kombo's ``error.code`` and ``error.message``."""
         try:
             err = response.json()["error"]
@@ -62,7 +62,7 @@ class Kombo(Provider):
 
     def auth_hint(self, status: int) -> str:
         """Which Kombo credential to check."""
-        if status == 401:  # noqa: PLR2004
+        if status == 401:
             return "Check setting 'api_key' (a Kombo API key from the dashboard's Secrets page)"
         return "Check that the API key may read this integration's ATS data"
 
@@ -119,7 +119,8 @@ class Applications(KomboStream):
             "current_stage_id": raw.get("current_stage_id"),
             "current_stage_name": (raw.get("current_stage") or {}).get("name"),
             "status": APPLICATION_STATUS.get(outcome, "other"), "status_raw": outcome,
-            "applied_at": ts(raw.get("remote_created_at")), "rejected_at": ts(raw.get("rejected_at")),
+            "applied_at": ts(raw.get("remote_created_at")),
+            "rejected_at": ts(raw.get("rejected_at")),
             "rejection_reason": raw.get("rejection_reason_name"), "source": None,
         }
 

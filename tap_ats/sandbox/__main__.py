@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = Sandbox(args.seed, args.applications or SCALES[args.scale],
                       rate_limits=args.rate_limits, time_scale=args.time_scale)
     server = serve(sandbox, args.port)
-    print(f"tap-ats sandbox listening on {server.base_url}", flush=True)  # noqa: T201
+    print(f"tap-ats sandbox listening on {server.base_url}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -25,7 +25,7 @@ from tap_ats.sandbox.server import (
 )
 from tap_ats.sandbox.world import Application, Candidate, Interview, Job, World
 
-API_KEY = "ks_dev_sandbox_kombo_key"  # noqa: S105 - sandbox-only credential
+API_KEY = "ks_dev_sandbox_kombo_key"
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 KIND_PREFIX = {"job": "J", "stage": "S", "candidate": "C", "application": "A", "interview": "I"}
 OUTCOME = {"active": "PENDING", "hired": "HIRED", "rejected": "DECLINED"}
@@ -202,8 +202,8 @@ class KomboAPI(ProviderAPI):
         """Remember each application version served: the observed stage rows truth expects."""
         with self._served_lock:
             self._served[account].update(
-                (r["id"], r["current_stage_id"], r["changed_at"], r["remote_deleted_at"] is not None)
-                for r in results)
+                (r["id"], r["current_stage_id"], r["changed_at"],
+                 r["remote_deleted_at"] is not None) for r in results)
 
     # Truth -------------------------------------------------------------------------------------
 

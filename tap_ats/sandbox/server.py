@@ -13,9 +13,10 @@ import random
 import threading
 import time
 import zlib
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -173,6 +174,7 @@ class Sandbox:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self.requests: dict[str, int] = {}
+        self.log: deque[dict[str, Any]] = deque(maxlen=100_000)
         self._count_lock = threading.Lock()
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
@@ -186,10 +188,12 @@ class Sandbox:
         with self._rng_lock:
             return self._rng.random()
 
-    def count(self, provider: str) -> None:
-        """Count one API request to ``provider``."""
+    def count(self, provider: str, request: Request) -> None:
+        """Count and log one API request to ``provider`` (path and query, never headers)."""
         with self._count_lock:
             self.requests[provider] = self.requests.get(provider, 0) + 1
+            self.log.append({"provider": provider, "method": request.method,
+                             "path": request.path, "query": request.raw_query})
 
     def handle(self, request: Request, base_url: str) -> Response:
         """Route one request to the control interface or a provider."""
@@ -199,7 +203,7 @@ class Sandbox:
         api = self.apis.get(parts[0])
         if api is None:
             return Response(404, {"error": f"no provider {parts[0]!r} in this sandbox"})
-        self.count(api.name)
+        self.count(api.name, request)
         fault = self._fault()
         if fault is not None:
             return fault
@@ -239,7 +243,7 @@ class Sandbox:
                 self.faults = {k: float(v) for k, v in body.items()}
                 return Response(200, self.faults)
             case ("GET", ["requests"]):
-                return Response(200, self.requests)
+                return Response(200, {"counts": self.requests, "log": list(self.log)})
             case ("POST", ["reset"]):
                 self.reset()
                 return Response(200, {"reset": True})
@@ -276,7 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the sandbox logs nothing per request."""
 
 

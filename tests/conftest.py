@@ -1,0 +1,162 @@
+"""Shared fixtures: a sandbox per test that needs a clean world, and helpers to run the tap."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tap_ats.sandbox.demo import fetch, meltano_env, meltano_run
+from tap_ats.sandbox.server import Sandbox, serve_in_thread
+
+TAP = str(Path(sys.executable).with_name("tap-ats"))
+
+
+class SandboxClient:
+    """A running sandbox and the control calls tests make on it."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.server = serve_in_thread(sandbox)
+        self.sandbox = sandbox
+        self.url = self.server.base_url
+
+    def config(self, provider: str, **overrides: Any) -> dict[str, Any]:
+        return {**fetch(f"{self.url}/_sandbox/config/{provider}"), **overrides}
+
+    def truth(self, provider: str) -> dict[str, Any]:
+        return fetch(f"{self.url}/_sandbox/truth/{provider}")
+
+    def advance(self, changes: int, provider: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"changes": changes}
+        if provider:
+            body["provider"] = provider
+        return fetch(f"{self.url}/_sandbox/advance", body)
+
+    def faults(self, **rates: float) -> None:
+        fetch(f"{self.url}/_sandbox/faults", {str(k).lstrip("_"): v for k, v in rates.items()})
+
+    def requests(self, provider: str) -> int:
+        return fetch(f"{self.url}/_sandbox/requests")["counts"].get(provider, 0)
+
+    def log(self, provider: str) -> list[dict[str, Any]]:
+        return [e for e in fetch(f"{self.url}/_sandbox/requests")["log"]
+                if e["provider"] == provider]
+
+
+@pytest.fixture
+def sandbox() -> SandboxClient:
+    """A fresh sandbox (small world, seed 42) on its own port."""
+    client = SandboxClient(Sandbox(seed=42, applications=200))
+    yield client
+    client.server.shutdown()
+
+
+def run_tap(config: dict[str, Any], tmp_path: Path, state: dict | None = None,
+            *args: str, catalog: dict | None = None) -> tuple[int, list[dict], str]:
+    """Run the tap CLI; return its exit code, Singer messages and stderr."""
+    tag = uuid.uuid4().hex[:8]
+    cfg = tmp_path / f"config-{tag}.json"
+    cfg.write_text(json.dumps(config))
+    cmd = [TAP, "--config", str(cfg), *args]
+    if state is not None:
+        path = tmp_path / f"state-{tag}.json"
+        path.write_text(json.dumps(state))
+        cmd += ["--state", str(path)]
+    if catalog is not None:
+        path = tmp_path / f"catalog-{tag}.json"
+        path.write_text(json.dumps(catalog))
+        cmd += ["--catalog", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    messages = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return proc.returncode, messages, proc.stderr
+
+
+def discovered_streams(config: dict[str, Any], tmp_path: Path) -> set[str]:
+    """Stream ids in the tap's --discover catalog."""
+    cfg = tmp_path / f"discover-{uuid.uuid4().hex[:8]}.json"
+    cfg.write_text(json.dumps(config))
+    out = subprocess.run([TAP, "--config", str(cfg), "--discover"], capture_output=True,
+                         text=True, check=True).stdout
+    return {s["tap_stream_id"] for s in json.loads(out)["streams"]}
+
+
+def records(messages: list[dict], stream: str) -> list[dict]:
+    return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream]
+
+
+def last_state(messages: list[dict]) -> dict:
+    return [m for m in messages if m["type"] == "STATE"][-1]["value"]
+
+
+class Warehouse:
+    """A DuckDB file loaded by ``meltano run tap-ats target-duckdb`` with its own state id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.state_suffix = f"test-{uuid.uuid4().hex[:12]}"
+
+    def run(self, config: dict[str, Any], *args: str) -> None:
+        result = meltano_run(meltano_env(config, self.path), *args, state_suffix=self.state_suffix)
+        assert result.returncode == 0, result.stderr[-4000:]
+
+    def keys(self, table: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """(all keys, keys marked deleted) in ``table``."""
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            rows = con.execute(
+                f'select account_id, id, _sdc_deleted_at is not null from tap_ats."{table}"'
+            ).fetchall()
+        return {(a, i) for a, i, _ in rows}, {(a, i) for a, i, d in rows if d}
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def assert_equals_truth(self, truth: dict[str, Any], streams: list[str]) -> None:
+        for stream in streams:
+            expected = {tuple(k) for k in truth[stream]["ids"]}
+            deleted = {tuple(k) for k in truth[stream]["deleted_ids"]}
+            got, got_deleted = self.keys(stream)
+            assert got == expected, (stream, len(got), len(expected),
+                                     sorted(expected - got)[:3], sorted(got - expected)[:3])
+            assert got_deleted == deleted, (stream, sorted(deleted ^ got_deleted)[:3])
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "warehouse.duckdb")
+
+
+VIEW_SQL = Path(__file__).resolve().parents[1] / "tap_ats" / "sql" / "stage_visits.sql"
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """A timestamp from DuckDB or from truth JSON, as naive UTC to the millisecond."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def assert_visits_match_truth(warehouse: Warehouse, truth: dict[str, Any]) -> int:
+    """Create the shipped stage_visits view in the warehouse and compare it with the truth."""
+    with duckdb.connect(str(warehouse.path)) as con:
+        con.execute("SET schema = 'tap_ats'")
+        con.execute(VIEW_SQL.read_text())
+        rows = con.execute("select account_id, application_id, stage_id, entered_at, exited_at "
+                           "from stage_visits").fetchall()
+    got = {(a, app, s, _utc(e), _utc(x)) for a, app, s, e, x in rows}
+    expected = {(v["account_id"], v["application_id"], v["stage_id"], _utc(v["entered_at"]),
+                 _utc(v["exited_at"])) for v in truth["stage_visits"]}
+    assert got == expected, (len(got), len(expected), sorted(expected - got)[:3],
+                             sorted(got - expected)[:3])
+    return len(got)
