@@ -20,7 +20,7 @@ import msgspec
 import requests
 from singer_sdk import Stream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
 
@@ -149,6 +149,9 @@ class ATSStream(RESTStream):
         self._batches: dict[int, dict[str, list[dict]]] = {}
         self._batch_ids = itertools.count()
         self._page_last: dict | None = None
+        #: When the account being read started: the upper end of this read's change window and,
+        #: once the account is fully read, its next bookmark.
+        self.window_end: dt.datetime = utc_now()
 
     @property
     def tap(self) -> TapATS:
@@ -201,7 +204,7 @@ class ATSStream(RESTStream):
         partial progress is dropped, so its bookmark stays where it was and the other accounts go
         on; the tap exits non-zero at the end.
         """
-        started = utc_now()
+        self.window_end = utc_now()
         try:
             yield from super().get_records(context)
         except FatalAPIError as exc:
@@ -211,7 +214,7 @@ class ATSStream(RESTStream):
         if self.replication_method == "INCREMENTAL":
             markers = self.get_context_state(context).setdefault("progress_markers", {})
             markers["replication_key"] = self.replication_key
-            markers["replication_key_value"] = started.isoformat()
+            markers["replication_key_value"] = self.window_end.isoformat()
 
     def start_time(self, context: Context | None) -> dt.datetime | None:
         """Where this account's read begins: the bookmark (or start_date) minus the lookback."""

@@ -66,10 +66,6 @@ class TapATS(Tap):
                     description="ATZ CRM: the API token (Bearer)."),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        self.failures: list[str] = []
-        super().__init__(*args, **kwargs)
-
     @cached_property
     def provider(self) -> providers.Provider:
         """The configured provider, settings checked."""
@@ -92,14 +88,14 @@ class TapATS(Tap):
     def account_failed(self, context: Context | None, stream: str, exc: Exception) -> None:
         """Report one account's failure and go on with the others."""
         account = (context or {}).get("account_id", "?")
-        self.failures.append(f"{stream} [{account}]: {exc}")
+        self.provider.failures.append(f"{stream} [{account}]: {exc}")
         self.logger.error("Account %s failed on %s, bookmark kept: %s", account, stream, exc)
 
     def sync_all(self) -> None:
         """Sync everything, then fail the run if any account failed."""
         super().sync_all()
-        if self.failures:
-            msg = f"{len(self.failures)} account stream(s) failed: " + "; ".join(self.failures)
+        if failures := self.provider.failures:
+            msg = f"{len(failures)} account failure(s): " + "; ".join(failures)
             raise AccountsFailed(msg)
 
 

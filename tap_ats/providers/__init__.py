@@ -62,6 +62,8 @@ class Provider:
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         self.config = config
+        #: One line per account that could not be read; the run exits non-zero if any.
+        self.failures: list[str] = []
         self._pacers: dict[str, Pacer] = {}
         self._lock = threading.Lock()
 

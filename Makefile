@@ -1,0 +1,34 @@
+# Two commands do all set-up on a machine with Python 3.11 and pip: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SIZE ?= 100000
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/tap-ats: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+.meltano/.installed: meltano.yml $(BIN)/tap-ats
+	$(BIN)/meltano install
+	touch $@
+
+install: $(BIN)/tap-ats .meltano/.installed
+
+demo: install
+	$(BIN)/python -m tap_ats.sandbox.demo
+
+lint: $(BIN)/tap-ats
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench --applications $(SIZE)
+
+clean:
+	rm -rf $(VENV) .meltano output .pytest_cache
