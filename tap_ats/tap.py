@@ -30,9 +30,9 @@ class TapATS(Tap):
     message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
-        th.Property("provider", th.StringType, required=True,
-                    allowed_values=list(providers.PROVIDERS),
-                    description="Which ATS API to read: greenhouse, kombo, merge or atzcrm."),
+        th.Property("provider", th.StringType,
+                    description="Which ATS API to read: greenhouse, kombo, merge or atzcrm "
+                                "(required; checked with the provider's own settings)."),
         th.Property("start_date", th.DateTimeType,
                     description="Earliest change time to read on the first sync (RFC 3339)."),
         th.Property("api_url", th.StringType,

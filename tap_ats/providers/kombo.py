@@ -56,9 +56,9 @@ class Kombo(Provider):
         """Kombo's ``error.code`` and ``error.message``."""
         try:
             err = response.json()["error"]
+            return f"{err['code']}: {err['message']}"
         except (ValueError, KeyError, TypeError):
             return super().error_detail(response)
-        return f"{err.get('code')}: {err.get('message')}"
 
     def auth_hint(self, status: int) -> str:
         """Which Kombo credential to check."""

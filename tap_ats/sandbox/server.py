@@ -152,6 +152,14 @@ def keyset_page(table: Table, after: int | None, size: int, keep: Callable[[Any]
     return out, None
 
 
+def _records(body: Any) -> list[dict]:
+    """The records inside any provider's list body (for the ``schema`` fault)."""
+    if isinstance(body, dict):
+        body = body.get("data", body)
+        body = body.get("results", []) if isinstance(body, dict) else body
+    return body if isinstance(body, list) and body and isinstance(body[0], dict) else []
+
+
 def truth_entry(rows: list[tuple[str, str, bool]]) -> dict[str, Any]:
     """Truth for one stream from (account_id, id, deleted) triples."""
     return {
@@ -188,12 +196,18 @@ class Sandbox:
         with self._rng_lock:
             return self._rng.random()
 
-    def count(self, provider: str, request: Request) -> None:
-        """Count and log one API request to ``provider`` (path and query, never headers)."""
+    def count(self, provider: str, request: Request) -> dict[str, Any]:
+        """Count and log one API request: path, query and the ``X-`` routing headers.
+
+        The raw baseline of the benchmark replays this log; Authorization is never logged.
+        """
+        entry = {"provider": provider, "method": request.method, "path": request.path,
+                 "query": request.raw_query, "status": None,
+                 "route": {k: v for k, v in request.headers.items() if k.startswith("x-")}}
         with self._count_lock:
             self.requests[provider] = self.requests.get(provider, 0) + 1
-            self.log.append({"provider": provider, "method": request.method,
-                             "path": request.path, "query": request.raw_query})
+            self.log.append(entry)
+        return entry
 
     def handle(self, request: Request, base_url: str) -> Response:
         """Route one request to the control interface or a provider."""
@@ -203,17 +217,27 @@ class Sandbox:
         api = self.apis.get(parts[0])
         if api is None:
             return Response(404, {"error": f"no provider {parts[0]!r} in this sandbox"})
-        self.count(api.name, request)
-        fault = self._fault()
-        if fault is not None:
-            return fault
-        response = api.handle(request)
+        entry = self.count(api.name, request)
+        response = self._fault() or api.handle(request)
+        entry["status"] = "dropped" if response.drop else response.status
+        if response.drop or response.status != 200:
+            return response
         if self.faults.get("malformed", 0) > self.roll():
             response.malformed = True
+            response.headers["Retry-After"] = str(int(self.faults.get("retry_after", 1)))
+            entry["status"] = "malformed"
+        elif self.faults.get("schema", 0) > self.roll() and (rows := _records(response.body)):
+            rows[0].pop("id", None)
+            entry["status"] = "schema"
         return response
 
     def _fault(self) -> Response | None:
-        """Sleep the configured latency, then maybe answer with an injected fault."""
+        """Sleep the configured latency, then maybe answer with an injected fault.
+
+        Faults: ``429`` and ``5xx`` (with ``Retry-After: retry_after``), ``drop`` (connection
+        closed unanswered), ``malformed`` (body cut in half), ``schema`` (a record without its
+        id), each a rate from 0 to 1, and ``latency_ms`` per request.
+        """
         f = self.faults
         if f.get("latency_ms"):
             time.sleep(f["latency_ms"] / 1000)
@@ -288,6 +312,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     sandbox: Sandbox
     base_url: str
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+        """Stay quiet when a client goes away mid-answer (killed taps, dropped connections)."""
 
 
 def serve(sandbox: Sandbox, port: int = 0) -> _Server:

@@ -1,0 +1,186 @@
+"""``make bench``: measure tap-ats against the sandbox and write ``bench/results/latest.json``.
+
+For each provider, a full sync of the tap to a pipe (records counted, output discarded) with
+``include_raw`` on and off, and the raw baseline (bench/raw.py) replaying the same requests.
+Measured per run from the process's own rusage: CPU seconds and peak RSS. Requests are counted
+by the sandbox and compared with the least possible for the data (a full page every time).
+
+Modes: the default speed run (latency 0, no rate limits); ``--latency-ms 50`` for the
+concurrency comparison (``max_concurrency`` 1 against the default); ``--rate-limits`` for the
+rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100}
+ENDPOINTS = {  # stream -> endpoint it is read from (streams derived without requests omitted)
+    "greenhouse": ["applications", "application_stages", "jobs", "job_stages", "interviews",
+                   "candidates"],
+    "kombo": ["applications", "jobs", "interviews", "candidates"],
+    "merge": ["applications", "jobs", "job_stages", "interviews", "candidates"],
+    "atzcrm": ["candidates"],
+}
+
+
+def call(url: str, data: dict | None = None) -> Any:  # noqa: ANN401
+    """GET or POST JSON to the sandbox."""
+    body = None if data is None else json.dumps(data).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600) as r:  # noqa: S310
+        return json.load(r)
+
+
+def start_sandbox(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+    """The sandbox in its own process, so its CPU is never counted as the tap's."""
+    cmd = [str(BIN / "python"), "-m", "tap_ats.sandbox", "--port", "0",
+           "--applications", str(args.applications)]
+    if args.rate_limits:
+        cmd += ["--rate-limits", "--time-scale", str(args.time_scale)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
+    return proc, url
+
+
+def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
+    """Run ``cmd``; count RECORD lines on its stdout; return CPU, wall, peak RSS, records."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if stdin:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    records = sum(1 for line in proc.stdout if line.startswith(b'{"type":"RECORD"')
+                  or line.startswith(b'{"type": "RECORD"'))
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"exit": proc.returncode, "records": records, "wall_s": time.perf_counter() - start,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -> int:
+    """The fewest requests that can carry this data: full pages, plus unavoidable extras."""
+    n = 0
+    for stream in ENDPOINTS[provider]:
+        per_account: dict[str, int] = {}
+        for account, _ in truth[stream]["ids"]:
+            per_account[account] = per_account.get(account, 0) + 1
+        n += sum(math.ceil(c / PAGE[provider]) for c in per_account.values())
+    if provider == "greenhouse":
+        n += 1  # the OAuth token
+    if provider == "merge":
+        n += len(config["account_tokens"])  # account-details, to learn each account's id
+    if provider == "atzcrm":
+        n += truth["candidates"]["count"] + truth["jobs"]["count"]  # history per candidate, jobs
+    return n
+
+
+def authorization(provider: str, config: dict[str, Any]) -> str:
+    """The Authorization header the raw baseline sends."""
+    if provider == "greenhouse":
+        basic = base64.b64encode(f"{config['client_id']}:{config['client_secret']}".encode())
+        req = urllib.request.Request(
+            config["token_url"], data=f"grant_type=client_credentials&sub={config['user_id']}"
+            .encode(), headers={"Authorization": f"Basic {basic.decode()}",
+                                "Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(req, timeout=60) as r:  # noqa: S310
+            return f"Bearer {json.load(r)['access_token']}"
+    return f"Bearer {config.get('api_key') or config.get('api_token')}"
+
+
+def run_tap(url: str, provider: str, config: dict[str, Any], tmp: Path) -> tuple[dict, list]:
+    """One full sync; also return the sandbox's log of the requests it made."""
+    path = tmp / f"{provider}-{len(list(tmp.iterdir()))}.json"
+    path.write_text(json.dumps(config))
+    before = len(call(f"{url}/_sandbox/requests")["log"])
+    result = measure([str(BIN / "tap-ats"), "--config", str(path)])
+    log = [e for e in call(f"{url}/_sandbox/requests")["log"][before:]
+           if e["provider"] == provider]
+    result["requests"] = len(log)
+    return result, log
+
+
+def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path) -> dict:
+    """Every measurement of one provider."""
+    config = call(f"{url}/_sandbox/config/{provider}")
+    if args.latency_ms:
+        call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms})
+    on, log = run_tap(url, provider, {**config, "include_raw": True}, tmp)
+    row: dict[str, Any] = {"provider": provider, "records": on["records"],
+                           "requests": on["requests"], "wall_s": round(on["wall_s"], 2),
+                           "records_per_s": round(on["records"] / on["wall_s"]),
+                           "peak_rss_mb": round(on["peak_rss_mb"], 1), "exit": on["exit"]}
+    truth = call(f"{url}/_sandbox/truth/{provider}")
+    row["min_requests"] = min_requests(provider, truth, config)
+    if args.latency_ms:
+        seq, _ = run_tap(url, provider, {**config, "max_concurrency": 1}, tmp)
+        row["sequential_wall_s"] = round(seq["wall_s"], 2)
+        row["speedup"] = round(seq["wall_s"] / on["wall_s"], 2)
+        call(f"{url}/_sandbox/faults", {})
+        return row
+    if args.rate_limits:
+        row["429s"] = sum(1 for e in call(f"{url}/_sandbox/requests")["log"]
+                          if e["provider"] == provider and e.get("status") == 429)
+        return row
+    off, _ = run_tap(url, provider, {**config, "include_raw": False}, tmp)
+    job = {"base_url": url, "authorization": authorization(provider, config),
+           "requests": [e for e in log if e["method"] == "GET"]}
+    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+    row.update({
+        "cpu_s": round(on["cpu_s"], 2), "cpu_s_raw_off": round(off["cpu_s"], 2),
+        "raw_cpu_s": round(raw["cpu_s"], 2),
+        "cpu_s_per_100k": round(on["cpu_s"] / on["records"] * 1e5, 2),
+        "cpu_ratio_vs_raw": round(on["cpu_s"] / raw["cpu_s"], 2),
+        "cpu_ratio_vs_raw_no_raw_column": round(off["cpu_s"] / raw["cpu_s"], 2),
+    })
+    return row
+
+
+def main() -> None:
+    """Run the benchmark and print and save its table."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--providers", nargs="*", default=list(PAGE))
+    parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument("--rate-limits", action="store_true")
+    parser.add_argument("--time-scale", type=float, default=0.05)
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args()
+    sandbox, url = start_sandbox(args)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for provider in args.providers:
+                rows.append(bench_provider(url, provider, args, Path(tmp)))
+                print(json.dumps(rows[-1]), flush=True)  # noqa: T201
+    finally:
+        sandbox.terminate()
+    report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                         f"{platform.python_implementation()} {platform.python_version()}",
+              "applications": args.applications, "latency_ms": args.latency_ms,
+              "rate_limits": args.rate_limits, "providers": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    keys = [k for k in rows[0] if k != "provider"] if rows else []
+    print("\n" + " | ".join(["provider", *keys]))  # noqa: T201
+    for row in rows:
+        print(" | ".join(str(row.get(k, "")) for k in ["provider", *keys]))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
