@@ -39,10 +39,10 @@ ENDPOINTS = {  # stream -> endpoint it is read from (streams derived without req
 }
 
 
-def call(url: str, data: dict | None = None) -> Any:  # noqa: ANN401
+def call(url: str, data: dict | None = None) -> Any:
     """GET or POST JSON to the sandbox."""
     body = None if data is None else json.dumps(data).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600) as r:  # noqa: S310
+    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600) as r:
         return json.load(r)
 
 
@@ -98,7 +98,7 @@ def authorization(provider: str, config: dict[str, Any]) -> str:
             config["token_url"], data=f"grant_type=client_credentials&sub={config['user_id']}"
             .encode(), headers={"Authorization": f"Basic {basic.decode()}",
                                 "Content-Type": "application/x-www-form-urlencoded"})
-        with urllib.request.urlopen(req, timeout=60) as r:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=60) as r:
             return f"Bearer {json.load(r)['access_token']}"
     return f"Bearer {config.get('api_key') or config.get('api_token')}"
 
@@ -167,7 +167,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for provider in args.providers:
                 rows.append(bench_provider(url, provider, args, Path(tmp)))
-                print(json.dumps(rows[-1]), flush=True)  # noqa: T201
+                print(json.dumps(rows[-1]), flush=True)
     finally:
         sandbox.terminate()
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -177,9 +177,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     keys = [k for k in rows[0] if k != "provider"] if rows else []
-    print("\n" + " | ".join(["provider", *keys]))  # noqa: T201
+    print("\n" + " | ".join(["provider", *keys]))
     for row in rows:
-        print(" | ".join(str(row.get(k, "")) for k in ["provider", *keys]))  # noqa: T201
+        print(" | ".join(str(row.get(k, "")) for k in ["provider", *keys]))
 
 
 if __name__ == "__main__":

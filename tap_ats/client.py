@@ -13,7 +13,7 @@ import random
 import threading
 import time
 import typing as t
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
@@ -36,6 +36,7 @@ if t.TYPE_CHECKING:
 MAX_RETRY_AFTER = 300.0
 BACKOFF_CAP = 30.0
 BACKOFF_TRIES = 8
+PREFETCH_BYTES = 32 * 2**20
 
 
 def ts(value: str | None) -> str | None:
@@ -104,6 +105,60 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
         for key in self.keys:
             value = (value or {}).get(key)
         return value
+
+
+def _account(context: Context | None) -> str | None:
+    return (context or {}).get("account_id")
+
+
+class Prefetch:
+    """One account's responses, read ahead by a worker thread, for the main thread to parse.
+
+    The buffer holds at most ``PREFETCH_BYTES`` of response bodies (the worker waits when it is
+    full), so memory stays flat however large the tenant is.
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[requests.Response] = deque()
+        self._size = 0
+        self._done = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+
+    def fill(self, responses: t.Callable[[Context], Iterator[requests.Response]],
+             context: Context, slots: threading.Semaphore) -> None:
+        """Worker: read every response of the account into the buffer (in a free slot)."""
+        with slots:
+            try:
+                for response in responses(context):
+                    response.__dict__.pop("_ats_body", None)  # keep bytes, not decoded copies
+                    with self._cond:
+                        while self._size >= PREFETCH_BYTES and self._items:
+                            self._cond.wait()
+                        self._items.append(response)
+                        self._size += len(response.content)
+                        self._cond.notify_all()
+            except BaseException as exc:
+                self._error = exc
+            finally:
+                with self._cond:
+                    self._done = True
+                    self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[requests.Response]:
+        """Main thread: the responses in order; a worker's error is raised here."""
+        while True:
+            with self._cond:
+                while not self._items and not self._done:
+                    self._cond.wait()
+                if not self._items:
+                    if self._error is not None:
+                        raise self._error
+                    return
+                response = self._items.popleft()
+                self._size -= len(response.content)
+                self._cond.notify_all()
+            yield response
 
 
 class Pacer:
@@ -176,14 +231,29 @@ class ATSStream(LeanRecords, RESTStream):
         self._batches: dict[int, dict[str, list[dict]]] = {}
         self._batch_ids = itertools.count()
         self._page_last: dict | None = None
-        #: When the account being read started: the upper end of this read's change window and,
-        #: once the account is fully read, its next bookmark.
-        self.window_end: dt.datetime = utc_now()
+        self._local = threading.local()
+        self._window_ends: dict[str | None, dt.datetime] = {}
+        self._prefetches: dict[str | None, Prefetch] = {}
 
     @property
     def tap(self) -> TapATS:
         """The tap, typed."""
         return self._tap
+
+    @property
+    def window_end(self) -> dt.datetime:
+        """When the read of the account in progress (in this thread) started.
+
+        The upper end of its change window and, once the account is fully out, its bookmark.
+        """
+        return self._local.window_end
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """One keep-alive session per thread: accounts may be read by worker threads."""
+        if (session := getattr(self._local, "session", None)) is None:
+            session = self._local.session = requests.Session()
+        return session
 
     @property
     def url_base(self) -> str:
@@ -239,7 +309,6 @@ class ATSStream(LeanRecords, RESTStream):
         partial progress is dropped, so its bookmark stays where it was and the other accounts go
         on; the tap exits non-zero at the end.
         """
-        self.window_end = utc_now()
         try:
             yield from super().get_records(context)
         except FatalAPIError as exc:
@@ -249,7 +318,45 @@ class ATSStream(LeanRecords, RESTStream):
         if self.replication_method == "INCREMENTAL":
             markers = self.get_context_state(context).setdefault("progress_markers", {})
             markers["replication_key"] = self.replication_key
-            markers["replication_key_value"] = self.window_end.isoformat()
+            markers["replication_key_value"] = self._window_ends[_account(context)].isoformat()
+
+    def request_records(self, context: Context | None) -> Iterator[dict]:
+        """The account's records, its pages possibly read ahead while other accounts are out.
+
+        The SDK syncs partitions one after another. With several accounts and
+        ``max_concurrency`` above 1, the first call starts a worker thread per account (at most
+        ``max_concurrency`` at once, each within its own pacer's budget) that reads that account's
+        pages into a byte-bounded buffer; records are still parsed and written by this thread only,
+        one account after another, so the output and the state stay valid Singer.
+        """
+        account = _account(context)
+        partitions = self.partitions or [{}]
+        if account not in self._prefetches and self.tap.max_concurrency > 1 and len(
+                partitions) > 1:
+            slots = threading.Semaphore(self.tap.max_concurrency)
+            for partition in partitions:
+                # The SDK records where a partition starts only when it reaches it; the workers
+                # need it now, to send each account's filter from its own bookmark.
+                self._write_starting_replication_value(partition)
+                prefetch = self._prefetches[_account(partition)] = Prefetch()
+                threading.Thread(target=prefetch.fill, args=(self._responses, partition, slots),
+                                 daemon=True).start()
+        prefetch = self._prefetches.pop(account, None)
+        for response in prefetch if prefetch is not None else self._responses(context):
+            yield from self.parse_response(response)
+
+    def _responses(self, context: Context | None) -> Iterator[requests.Response]:
+        """Every page of one account, the request loop of the SDK's request_records."""
+        self._local.window_end = self._window_ends[_account(context)] = utc_now()
+        paginator = self.get_new_paginator()
+        request = self.request_decorator(self._request)
+        while not paginator.finished:
+            response = request(self._prepare_request(context=context, page=paginator), context)
+            if not self.records_from(body(response)) and not paginator.continue_if_empty(
+                    response):
+                return
+            yield response
+            paginator.advance(response)
 
     def start_time(self, context: Context | None) -> dt.datetime | None:
         """Where this account's read begins: the bookmark (or start_date) minus the lookback."""

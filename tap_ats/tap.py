@@ -46,6 +46,9 @@ class TapATS(Tap):
         th.Property("max_requests_per_minute", th.NumberType,
                     description="Request budget per account (defaults: Merge 100, ATZ CRM 60, "
                                 "Greenhouse from its rate-limit headers, Kombo unpaced)."),
+        th.Property("max_concurrency", th.IntegerType, default=4,
+                    description="Accounts (and ATZ CRM history calls) read at once, each "
+                                "account within its own request budget; 1 reads sequentially."),
         th.Property("account_id", th.StringType,
                     description="Label stored as `account_id` for Greenhouse and ATZ CRM "
                                 "(Kombo and Merge use the integration or linked account)."),
@@ -80,6 +83,11 @@ class TapATS(Tap):
     def lookback_minutes(self) -> int:
         """Minutes re-read before each bookmark."""
         return int(self.config.get("lookback_window") or 0)
+
+    @property
+    def max_concurrency(self) -> int:
+        """Accounts read at once."""
+        return max(1, int(self.config.get("max_concurrency") or 4))
 
     def discover_streams(self) -> list[Stream]:
         """The unified streams the configured provider can serve."""

@@ -11,9 +11,9 @@ import subprocess
 import uuid
 
 import pytest
+from test_reliability import PROVIDERS, assert_matches, streams_of
 
 from tap_ats.sandbox.demo import meltano_env, meltano_run
-from test_reliability import PROVIDERS, assert_matches, streams_of
 
 URL = os.environ.get("TAP_ATS_TEST_POSTGRES")
 pytestmark = pytest.mark.skipif(not URL, reason="TAP_ATS_TEST_POSTGRES not set (see .ci/run)")

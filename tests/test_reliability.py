@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import TAP, SandboxClient, Warehouse, run_tap
+
 from tap_ats.sandbox.server import Sandbox
 
 PROVIDERS = sorted(Sandbox().apis)
@@ -166,7 +166,7 @@ def test_unparseable_or_broken_records_stop_with_a_clear_line(sandbox, tmp_path,
     sandbox.faults(**{fault: 1.0, "retry_after": 0})
     rc, messages, err = run_tap(sandbox.config("kombo"), tmp_path)
     assert rc == 1 and "Traceback" not in err
-    line = [x for x in err.splitlines() if x.startswith("tap-ats: error:")][0]
+    line = next(x for x in err.splitlines() if x.startswith("tap-ats: error:"))
     assert ("unparseable JSON body" if fault == "malformed" else "breaks its expected shape") \
         in line
     assert not [m for m in messages if m["type"] == "RECORD" and m["stream"] == "applications"]

@@ -12,3 +12,6 @@ SANDBOX = SandboxClient(Sandbox(seed=7, applications=60))
 SUITE = SuiteConfig(max_records_limit=None)
 
 TestKombo = get_tap_test_class(TapATS, config=SANDBOX.config("kombo"), suite_config=SUITE)
+TestAtzCrm = get_tap_test_class(TapATS, config=SANDBOX.config("atzcrm"), suite_config=SUITE)
+TestGreenhouse = get_tap_test_class(TapATS, config=SANDBOX.config("greenhouse"),
+                                    suite_config=SUITE)

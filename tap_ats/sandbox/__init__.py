@@ -3,6 +3,8 @@
 Each provider's wire format lives in its own module; ``PROVIDER_APIS`` lists them for the server.
 """
 
+from tap_ats.sandbox.atzcrm import AtzCrmAPI
+from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.kombo import KomboAPI
 
-PROVIDER_APIS = [KomboAPI]
+PROVIDER_APIS = [AtzCrmAPI, GreenhouseAPI, KomboAPI]

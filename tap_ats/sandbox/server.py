@@ -313,7 +313,7 @@ class _Server(ThreadingHTTPServer):
     sandbox: Sandbox
     base_url: str
 
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client goes away mid-answer (killed taps, dropped connections)."""
 
 

@@ -1,0 +1,473 @@
+"""Greenhouse Harvest API v3 (``https://harvest.greenhouse.io/v3/...``).
+
+- Auth: OAuth2 client credentials. ``POST token_url`` (default ``auth.greenhouse.io/token``)
+  with HTTP Basic ``client_id:client_secret`` and ``grant_type=client_credentials&sub=<user_id>``;
+  the token is fetched once per run, shared by every stream (held on the provider, under a
+  lock), refreshed a minute before ``expires_at`` and once after a 401. A second 401 in a row is
+  fatal, naming the settings and the Site Admin requirement. A refused client or grant (400/401
+  from the token endpoint) stops the run at its first request with one line naming the settings.
+  ``user_id`` must be a Site Admin: every v3 list endpoint requires it.
+- Account: one per run, labelled by ``account_id`` (default ``greenhouse``).
+- Pages: ``per_page`` (max 500) and the ``updated_at`` window on page 1 only; every next page
+  is the ``Link: rel="next"`` URL requested exactly as given, since a ``cursor`` sent with any
+  other parameter is refused (422).
+- Incremental: results come id-descending, not by time, so each account reads the closed window
+  ``updated_at=gte|<bookmark - lookback>|lte|<sync start>`` and the next bookmark is that sync
+  start; a change made during the read falls in the next window. A FULL_TABLE stream sends no
+  window at all (with ``emit_activate_version_messages`` a target purges what is gone).
+- Deletes: v3 shows none (no ``deleted_at``, no deleted filter); a deleted record is simply
+  absent, so ``deleted_at`` is always null. Run FULL_TABLE with activate-version to purge.
+- Stage names: ``application_stages`` rows and ``jobs[].stages`` are resolved from one read of
+  ``/v3/job_interview_stages`` per run, made only when a page of those streams has records
+  (inactive stages are included, so old rows still resolve). ``application_stages.candidate_id``
+  stays null (the row does not carry it).
+- Interviews: v3 has no interviewer array and no title or stage on an interview;
+  ``interviewer_ids``, ``title`` and ``stage_id`` stay null. (The panel lives in
+  ``/v3/interviewers``, whose changes need not touch ``interviews.updated_at``.)
+- Applications: ``status`` ``in_process`` is ``active``; ``rejection_reason`` and ``source`` are
+  only ids in v3, so they stay null.
+- Rate limit: header-driven. After each response the remaining requests of the window
+  (``X-RateLimit-Remaining``) are spread over the time left to ``X-RateLimit-Reset``; at zero
+  the next request waits for the reset. A 429 waits ``Retry-After``. ``max_requests_per_minute``
+  adds a fixed cap if set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import HeaderLinkPaginator
+
+from tap_ats.client import ATSStream, Pacer, body, ts, utc_now
+from tap_ats.providers import Provider, SettingError
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"  # noqa: S105
+TOKEN_TIMEOUT = 30.0
+#: Refresh a token this long before it expires (half its life if that is shorter).
+REFRESH_MARGIN = 60.0
+#: A token without a readable ``expires_at`` is assumed to live this long (Greenhouse: 1 h).
+DEFAULT_TOKEN_TTL = 3600.0
+#: Wait this much past ``X-RateLimit-Reset`` when a window is used up (clock disagreement).
+RESET_MARGIN = 0.01
+APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired",
+                      "converted": "converted"}
+JOB_STATUS = {"open": "open", "closed": "closed", "draft": "draft"}
+INTERVIEW_STATUS = {"scheduled": "scheduled", "awaiting_feedback": "awaiting_feedback",
+                    "complete": "complete"}
+
+
+def sid(value: t.Any) -> str | None:
+    """A Greenhouse integer id as the unified string id."""
+    return None if value is None else str(value)
+
+
+def stamp(when: dt.datetime) -> str:
+    """A window bound in UTC with milliseconds, truncated (never past ``when``)."""
+    when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Token:
+    """An access token, when to replace it, and whether it replaced a refused one."""
+
+    value: str
+    refresh_at: float
+    after_refusal: bool = False
+
+
+@dataclass
+class StageIndex:
+    """The job interview stages of the account, by stage id and by job id."""
+
+    by_id: dict[str, dict] = field(default_factory=dict)
+    by_job: dict[str, list[dict]] = field(default_factory=dict)
+
+
+class HeaderPacer(Pacer):
+    """Spaces requests by the ``X-RateLimit-*`` headers of the latest response.
+
+    The remaining requests of the window are spread evenly over the time left to its reset, so
+    a long sync runs at the limit without a 429; the optional fixed cap of the base still holds.
+    """
+
+    def wait(self) -> None:
+        """Block until this caller may send its request."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def observe(self, response: requests.Response) -> None:
+        """Schedule the next request from the rate-limit headers of ``response``."""
+        try:
+            remaining = int(response.headers["X-RateLimit-Remaining"])
+            reset = float(response.headers["X-RateLimit-Reset"])
+        except (KeyError, ValueError):
+            return
+        left = reset - time.time() if reset > 1e9 else reset  # epoch, or seconds if small
+        if not 0 < left <= 3600:
+            return
+        delay = left + RESET_MARGIN if remaining <= 0 else left / (remaining + 1)
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + delay)
+
+
+class Greenhouse(Provider):
+    """Greenhouse Harvest v3: one account, one OAuth token shared by every stream."""
+
+    name = "greenhouse"
+    default_url = "https://harvest.greenhouse.io"
+    max_page_size = 500
+    required = ("client_id", "client_secret", "user_id")
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self._token: Token | None = None
+        self._refused = False
+        self._token_lock = threading.Lock()
+        self._session = requests.Session()
+        self._stages: dict[str, StageIndex] = {}
+        self._stages_lock = threading.Lock()
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint."""
+        return self.config.get("token_url") or DEFAULT_TOKEN_URL
+
+    def stream_classes(self) -> list[type]:
+        """Everything but candidate_history (Greenhouse's history is application_stages)."""
+        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates]
+
+    def validate(self) -> None:
+        """The base checks, plus an http(s) ``token_url``."""
+        super().validate()
+        url = urlsplit(self.token_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            msg = f"setting 'token_url' must be an http(s) URL, got {self.token_url!r}"
+            raise SettingError(msg)
+
+    def pacer(self, context: Context | None) -> HeaderPacer:
+        """The account's pacer, driven by Greenhouse's rate-limit headers."""
+        key = (context or {}).get("account_id", "")
+        with self._lock:
+            if key not in self._pacers:
+                self._pacers[key] = HeaderPacer(self.config.get("max_requests_per_minute"))
+            return t.cast("HeaderPacer", self._pacers[key])
+
+    # OAuth -------------------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """A valid access token, fetched when there is none or it is about to expire."""
+        with self._token_lock:
+            if self._token is None or time.monotonic() >= self._token.refresh_at:
+                self._token = self._fetch_token()
+            return self._token.value
+
+    def token_refused(self, sent: str) -> bool:
+        """Note a 401 for token ``sent``; False if that token already replaced a refused one."""
+        with self._token_lock:
+            if self._token is None or self._token.value != sent:
+                return True
+            if self._token.after_refusal:
+                return False
+            self._token, self._refused = None, True
+            return True
+
+    def token_accepted(self, sent: str) -> None:
+        """A success with ``sent``: a later 401 may be answered by a new token again."""
+        current = self._token
+        if current is not None and current.after_refusal and current.value == sent:
+            current.after_refusal = False
+
+    def _fetch_token(self) -> Token:
+        """One client-credentials grant; secrets travel only in the Basic header and form."""
+        response = self._session.post(
+            self.token_url, auth=(self.config["client_id"], self.config["client_secret"]),
+            data={"grant_type": "client_credentials", "sub": str(self.config["user_id"])},
+            timeout=TOKEN_TIMEOUT)
+        status = response.status_code
+        if status == 429 or status >= 500:
+            msg = f"greenhouse token endpoint answered {status} {response.reason}"
+            raise RetriableAPIError(msg, response)
+        if status in (400, 401, 403):
+            msg = (f"greenhouse token endpoint refused the credentials "
+                   f"({self.error_detail(response)}): check settings 'client_id', "
+                   "'client_secret' and 'user_id' (a Harvest v3 OAuth client and a Site Admin "
+                   "user id)")
+            raise SettingError(msg)
+        if status != 200:
+            msg = (f"greenhouse token endpoint answered {status} {response.reason}: "
+                   f"{self.error_detail(response)}")
+            raise FatalAPIError(msg)
+        payload = body(response)
+        if not isinstance(payload, dict) or not payload.get("access_token"):
+            msg = "greenhouse token endpoint answered without an access_token"
+            raise RetriableAPIError(msg, response)
+        ttl = DEFAULT_TOKEN_TTL
+        if expires_at := payload.get("expires_at"):
+            try:
+                expiry = dt.datetime.fromisoformat(str(expires_at).replace("Z", "+00:00"))
+                ttl = (expiry - utc_now()).total_seconds()
+            except (TypeError, ValueError):
+                ttl = float(payload.get("expires_in") or DEFAULT_TOKEN_TTL)
+        elif payload.get("expires_in"):
+            ttl = float(payload["expires_in"])
+        refused, self._refused = self._refused, False
+        margin = min(REFRESH_MARGIN, ttl / 2)
+        return Token(payload["access_token"], time.monotonic() + ttl - margin, refused)
+
+    # Stage names -------------------------------------------------------------------------------
+
+    def stages(self, stream: GreenhouseStream, context: Context | None) -> StageIndex:
+        """The account's job interview stages, read once per run on first need."""
+        account = (context or {}).get("account_id", "")
+        with self._stages_lock:
+            if account not in self._stages:
+                index = StageIndex()
+                for stage in stream.fetch_all("/v3/job_interview_stages", context):
+                    index.by_id[str(stage["id"])] = stage
+                    index.by_job.setdefault(str(stage.get("job_id")), []).append(stage)
+                for stages in index.by_job.values():
+                    stages.sort(key=lambda s: (s.get("sort_order") is None, s.get("sort_order")))
+                self._stages[account] = index
+            return self._stages[account]
+
+    # Errors ------------------------------------------------------------------------------------
+
+    def error_detail(self, response: requests.Response) -> str:
+        """Greenhouse's ``message``, ``errors`` or OAuth ``error`` text."""
+        try:
+            payload = response.json()
+        except ValueError:
+            return super().error_detail(response)
+        if isinstance(payload, dict):
+            if "error" in payload:
+                return str(payload["error"])
+            if "message" in payload:
+                return str(payload["message"])[:300]
+            if isinstance(payload.get("errors"), list):
+                return "; ".join(map(str, payload["errors"]))[:300]
+        return super().error_detail(response)
+
+    def auth_hint(self, status: int) -> str:
+        """Which Greenhouse settings or permissions to check."""
+        if status == 401:
+            return ("A fresh token was refused too: check settings 'client_id', 'client_secret' "
+                    "and 'user_id' (the user must be a Site Admin)")
+        return ("Check that the credential has the harvest:<resource>:list scope for this "
+                "endpoint and that setting 'user_id' is a Site Admin")
+
+
+class GreenhouseStream(ATSStream):
+    """Base client: shared OAuth token, Link-header pages, closed ``updated_at`` window."""
+
+    @property
+    def provider(self) -> Greenhouse:
+        """The provider, typed."""
+        return t.cast("Greenhouse", self.tap.provider)
+
+    def get_new_paginator(self) -> HeaderLinkPaginator:
+        """Next page from ``Link: <...>; rel="next"``."""
+        return HeaderLinkPaginator()
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """A next page is the Link URL exactly as given (its cursor must travel alone)."""
+        request = super().get_http_request(page=page)
+        if page.next_page_token is not None:
+            request.url = page.next_page_token.geturl()
+        return request
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        """Page 1 only: the page size and, when incremental, the closed change window."""
+        if next_page_token is not None:
+            return {}
+        params: dict[str, t.Any] = {"per_page": self.page_size}
+        if self.replication_method == "INCREMENTAL":
+            window = f"lte|{stamp(self.window_end)}"
+            start = self.start_time(context)
+            params["updated_at"] = window if start is None else f"gte|{stamp(start)}|{window}"
+        return params
+
+    def records_from(self, payload: list) -> list[dict]:
+        """v3 answers a bare array."""
+        return payload
+
+    def fetch_all(self, path: str, context: Context | None) -> list[dict]:
+        """Every record of ``path``, unfiltered (lookups), with the stream's auth and retries."""
+        send = self.request_decorator(self._request)
+        url: str | None = f"{self.url_base}{path}?per_page={self.provider.max_page_size}"
+        rows: list[dict] = []
+        while url:
+            prepared = self.build_prepared_request(method="GET", url=url,
+                                                   headers=self.http_headers)
+            response = send(prepared, context)
+            rows += body(response)
+            url = response.links.get("next", {}).get("url")
+        return rows
+
+    def _request(self, prepared_request: requests.PreparedRequest,
+                 context: Context | None) -> requests.Response:
+        """Attach the shared token, then pace by the rate-limit headers of each answer."""
+        prepared_request.headers["Authorization"] = f"Bearer {self.provider.token()}"
+        pacer = self.provider.pacer(context)
+        try:
+            response = super()._request(prepared_request, context)
+        except RetriableAPIError as exc:
+            if exc.response is not None:
+                pacer.observe(exc.response)
+            raise
+        pacer.observe(response)
+        return response
+
+    def validate_response(self, response: requests.Response) -> None:
+        """On a first 401, drop the token and retry with a new one; a second 401 is fatal."""
+        sent = (response.request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if response.status_code == 401 and self.provider.token_refused(sent):
+            msg = self.response_error_message(response) + "; fetching a new token"
+            raise RetriableAPIError(msg, response)
+        super().validate_response(response)
+        self.provider.token_accepted(sent)
+
+
+class Applications(GreenhouseStream):
+    """``GET /v3/applications``."""
+
+    name = "applications"
+    path = "/v3/applications"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse application to the unified columns."""
+        status = raw.get("status")
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "candidate_id": sid(raw.get("candidate_id")), "job_id": sid(raw.get("job_id")),
+            "current_stage_id": sid(raw.get("stage_id")),
+            "current_stage_name": raw.get("stage_name"),
+            "status": APPLICATION_STATUS.get(status, "other"), "status_raw": status,
+            "applied_at": ts(raw.get("created_at")), "rejected_at": ts(raw.get("rejected_at")),
+            "rejection_reason": None, "source": None,
+        }
+
+
+class StageNamed(GreenhouseStream):
+    """A stream whose records need the account's stage index (read on first non-empty page)."""
+
+    _index = StageIndex()
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+        """Load the stage index before mapping a page that has records."""
+        if body(response):
+            self._index = self.provider.stages(self, self.context)
+        yield from super().parse_response(response)
+
+
+class ApplicationStages(StageNamed):
+    """``GET /v3/application_stages``: native visits, stage names from the stage index."""
+
+    name = "application_stages"
+    path = "/v3/application_stages"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse application stage row to the unified columns."""
+        stage_id = sid(raw.get("job_interview_stage_id"))
+        stage = self._index.by_id.get(stage_id or "", {})
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "application_id": sid(raw.get("application_id")), "job_id": sid(stage.get("job_id")),
+            "candidate_id": None, "stage_id": stage_id, "stage_name": stage.get("name"),
+            "entered_at": ts(raw.get("entered_at")), "exited_at": ts(raw.get("exited_at")),
+            "is_current": raw.get("current"), "origin": "native", "observed_at": None,
+        }
+
+
+class Jobs(StageNamed):
+    """``GET /v3/jobs``, with ``stages`` from the stage index."""
+
+    name = "jobs"
+    path = "/v3/jobs"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse job to the unified columns."""
+        status = raw.get("status")
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "name": raw.get("name"), "code": raw.get("requisition_id"),
+            "status": JOB_STATUS.get(status, "other"), "status_raw": status,
+            "opened_at": ts(raw.get("opened_at")), "closed_at": ts(raw.get("closed_at")),
+            "stages": [{"id": sid(s["id"]), "name": s.get("name"), "order": s.get("sort_order"),
+                        "active": s.get("active")}
+                       for s in self._index.by_job.get(str(raw["id"]), [])],
+        }
+
+
+class JobStages(GreenhouseStream):
+    """``GET /v3/job_interview_stages``."""
+
+    name = "job_stages"
+    path = "/v3/job_interview_stages"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse job interview stage to the unified columns."""
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "job_id": sid(raw.get("job_id")), "name": raw.get("name"),
+            "order": raw.get("sort_order"), "active": raw.get("active"),
+        }
+
+
+class Interviews(GreenhouseStream):
+    """``GET /v3/interviews``; no interviewer panel, title or stage in v3."""
+
+    name = "interviews"
+    path = "/v3/interviews"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse interview to the unified columns."""
+        status = raw.get("status")
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "application_id": sid(raw.get("application_id")), "job_id": sid(raw.get("job_id")),
+            "stage_id": None, "title": None,
+            "status": INTERVIEW_STATUS.get(status, "other") if status else None,
+            "status_raw": status, "start_at": ts(raw.get("starts_at")),
+            "end_at": ts(raw.get("ends_at")), "location": raw.get("location"),
+            "organizer_id": sid(raw.get("organizer_id")), "interviewer_ids": None,
+        }
+
+
+class Candidates(GreenhouseStream):
+    """``GET /v3/candidates``."""
+
+    name = "candidates"
+    path = "/v3/candidates"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse candidate to the unified columns."""
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "first_name": raw.get("first_name"), "last_name": raw.get("last_name"),
+            "emails": [e["value"] for e in raw.get("email_addresses") or [] if e.get("value")],
+            "phones": [p["value"] for p in raw.get("phone_numbers") or [] if p.get("value")],
+            "company": raw.get("company"), "title": raw.get("title"),
+            "tags": [str(tag) for tag in raw.get("tags") or []],
+        }

@@ -1,0 +1,264 @@
+"""ATZ CRM (``/atzcrm/v1/...``) as ATZ documents it, with the gaps filled and written down here.
+
+- Auth: ``Authorization: Bearer <token>``; anything else is ``401 {"message": "Unauthorized"}``.
+  Errors are ``{"message": "<text>"}`` (ATZ documents only the words: 400 "Unprocessable Entity",
+  401 "Unauthorized"); an unknown slug is ``404 {"message": "... not found"}``.
+- ``GET /candidate?page=&limit=``: Laravel-style envelope ``{"current_page", "data",
+  "last_page", "per_page", "total"}`` (ATZ's slugs and page/limit read like Laravel; the envelope
+  itself is undocumented). ``limit`` is 1 to 100 (default 20); a page past the last is empty.
+  Order is by candidate id, oldest first, so new candidates land on the last page. No
+  modified-since filter and no sorting by update time are offered (none is documented).
+- ``GET /candidate/:slug/history[?job_slug=]``: a bare array, newest first, one row per stage
+  event of the candidate on any job, with exactly the documented fields. Each stage visit of an
+  application in the world is one row: ``talent_stage.id`` is the job stage id, ``stage_date``
+  the UTC date the visit began and ``updated_at`` its exact time (so rows never change once
+  written). ``job_status`` is the job's status (open "In Progress", closed "Won", draft
+  "On Hold").
+- ``GET /job/:slug``: one job (``position_name``, ``open_date``, ``close_date``, ``job_status``,
+  ...).
+- Deletes: ATZ shows none. A deleted application's history stays; hires and rejections that the
+  world records without a stage move leave no row (ATZ models them as talent stages).
+- Rate limit: 60 requests per 60 s per token, a fixed window (``60 * time_scale`` seconds), only
+  when ``rate_limits`` is on: ``429 {"message": "Too Many Attempts."}`` with ``Retry-After``
+  (seconds to the window's end, at least 1) and ``X-RateLimit-Limit``/``-Remaining``, as
+  Laravel's throttle sends them. ATZ documents no such headers: UNCONFIRMED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import threading
+import time
+from typing import Any
+
+from tap_ats.sandbox.server import (
+    FixedWindow,
+    ProviderAPI,
+    Request,
+    Response,
+    iso,
+    truth_entry,
+)
+from tap_ats.sandbox.world import Application, Candidate, Job, Visit, World
+
+API_TOKEN = "atz_sandbox_token_0123456789abcdef"  # noqa: S105 - the sandbox's own dummy token
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+RATE_LIMIT = 60
+JOB_STATUS = {"open": (1, "In Progress"), "closed": (2, "Won"), "draft": (3, "On Hold")}
+ORGANIZATIONS = ["Acme Corp", "Beta Solutions", "Globex", "Initech", "Umbrella Staffing"]
+USER_NAMES = [("John", "Doe"), ("Jane", "Smith"), ("Ravi", "Patel"), ("Mia", "Wong"),
+              ("Lars", "Holm")]
+
+
+def slug(kind: str, n: int | str) -> str:
+    """An ATZ-style slug (``candidate_<20 hex>``), stable per kind and number."""
+    return f"{kind}_{hashlib.blake2b(f'{kind}:{n}'.encode(), digest_size=10).hexdigest()}"
+
+
+def day(t: dt.datetime) -> str:
+    """The UTC date of ``t`` as ATZ prints ``stage_date``."""
+    return t.astimezone(dt.UTC).date().isoformat()
+
+
+def midnight(date: str) -> str:
+    """A ``stage_date`` as the timestamp the tap uses for ``entered_at``/``exited_at``."""
+    return f"{date}T00:00:00.000Z"
+
+
+def error(status: int, message: str) -> Response:
+    """ATZ's plain error body."""
+    return Response(status, {"message": message})
+
+
+class _Index:
+    """Slug lookups and candidate → applications, extended as the world grows (append-only)."""
+
+    def __init__(self) -> None:
+        self.candidates: dict[str, Candidate] = {}
+        self.jobs: dict[str, Job] = {}
+        self.applications: dict[int, list[Application]] = {}
+        self._seen = (0, 0, 0)
+
+    def update(self, w: World) -> None:
+        c0, j0, a0 = self._seen
+        for c in w.candidates[c0:]:
+            self.candidates[slug("candidate", c.id)] = c
+        for j in w.jobs[j0:]:
+            self.jobs[slug("job", j.id)] = j
+        for a in w.applications[a0:]:
+            self.applications.setdefault(a.candidate_id, []).append(a)
+        self._seen = (len(w.candidates), len(w.jobs), len(w.applications))
+
+
+class AtzCrmAPI(ProviderAPI):
+    """The ATZ CRM wire format over one world (one account: one API token)."""
+
+    name = "atzcrm"
+    accounts = ["atzcrm"]
+
+    def __init__(self, sandbox: Any) -> None:
+        super().__init__(sandbox)
+        self._limit = FixedWindow(RATE_LIMIT, 60.0 * sandbox.time_scale)
+        self._index = _Index()
+        self._index_lock = threading.Lock()
+
+    def config(self, base_url: str) -> dict[str, Any]:
+        """Config for tap-ats; the request budget follows the sandbox's (scaled) rate limit.
+
+        Without rate limits the budget is set high so that tests are not paced at 60/minute.
+        """
+        rpm = int(RATE_LIMIT / self.sandbox.time_scale) if self.sandbox.rate_limits else 100_000
+        return {"provider": "atzcrm", "api_url": f"{base_url}/atzcrm/v1", "api_token": API_TOKEN,
+                "start_date": "2024-01-01T00:00:00Z", "max_requests_per_minute": rpm}
+
+    def _world(self) -> tuple[World, _Index]:
+        w = self.world(self.accounts[0])
+        with self._index_lock:
+            self._index.update(w)
+        return w, self._index
+
+    # Rendering ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _candidate(c: Candidate) -> dict[str, Any]:
+        return {
+            "id": c.id, "slug": slug("candidate", c.id), "first_name": c.first_name,
+            "last_name": c.last_name, "full_name": f"{c.first_name} {c.last_name}",
+            "email": c.email, "phone": c.phone, "current_position": c.title,
+            "current_organization": c.company, "tags": list(c.tags),
+            "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
+        }
+
+    @staticmethod
+    def _organization(j: Job) -> dict[str, Any]:
+        name = ORGANIZATIONS[j.id % len(ORGANIZATIONS)]
+        return {"slug": slug("organization", name), "name": name}
+
+    @classmethod
+    def _job(cls, j: Job) -> dict[str, Any]:
+        status_id, status_name = JOB_STATUS[j.status]
+        return {
+            "id": j.id, "slug": slug("job", j.id), "position_name": j.name, "headcount": 1,
+            "tags": [], "description": f"{j.name} ({j.code})", "talent_funnel_id": 1,
+            "organization": cls._organization(j),
+            "job_status": {"id": status_id, "name": status_name},
+            "open_date": day(j.opened_at), "close_date": day(j.closed_at) if j.closed_at else None,
+            "city": "Berlin", "state": None, "country": "Germany",
+            "created_at": iso(j.created_at), "updated_at": iso(j.updated_at),
+        }
+
+    @staticmethod
+    def _user(user_id: int) -> dict[str, Any]:
+        first, last = USER_NAMES[user_id % len(USER_NAMES)]
+        return {"id": user_id, "email": f"{first.lower()}.{last.lower()}.{user_id}@example.com",
+                "first_name": first, "last_name": last, "full_name": f"{first} {last}",
+                "role": "Admin" if user_id == 1 else "Recruiter", "phone": f"+1555{user_id:07d}"}
+
+    def _history_row(self, w: World, a: Application, v: Visit) -> dict[str, Any]:
+        job, stage = w.job(a.job_id), w.stage(v.stage_id)
+        status_id, status_name = JOB_STATUS[job.status]
+        return {
+            "job_slug": slug("job", job.id), "job_name": job.name,
+            "organization": self._organization(job),
+            "job_status": {"id": status_id, "name": status_name},
+            "talent_stage": {"id": stage.id, "name": stage.name},
+            "stage_date": day(v.entered_at), "visibility": 0 if v.id % 7 == 0 else 1,
+            "comment": None if v.id % 3 else f"Moved to {stage.name}",
+            "updated_by": self._user(v.updated_by), "updated_at": iso(v.entered_at),
+        }
+
+    # Requests ----------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Serve ``GET /atzcrm/v1/candidate[/:slug/history]`` and ``GET /atzcrm/v1/job/:slug``."""
+        auth = request.headers.get("authorization")
+        if auth != f"Bearer {API_TOKEN}":
+            return error(401, "Unauthorized")
+        if self.sandbox.rate_limits:
+            allowed, _, reset = self._limit.hit(API_TOKEN)
+            if not allowed:
+                wait = max(1, math.ceil(reset - time.time()))
+                return Response(429, {"message": "Too Many Attempts."}, {
+                    "Retry-After": str(wait), "X-RateLimit-Limit": str(RATE_LIMIT),
+                    "X-RateLimit-Remaining": "0"})
+        parts = request.path.strip("/").split("/")[2:]
+        match parts:
+            case ["candidate"]:
+                return self._list(request)
+            case ["candidate", candidate, "history"]:
+                return self._history(request, candidate)
+            case ["job", job]:
+                return self._get_job(job)
+        return error(404, f"Route {request.path} not found")
+
+    def _list(self, request: Request) -> Response:
+        try:
+            page = int(request.arg("page", "1"))
+            limit = int(request.arg("limit", str(DEFAULT_LIMIT)))
+        except ValueError:
+            return error(400, "Unprocessable Entity: page and limit must be integers")
+        if page < 1 or not 1 <= limit <= MAX_LIMIT:
+            return error(400, f"Unprocessable Entity: page >= 1 and limit 1 to {MAX_LIMIT}")
+        w, _ = self._world()
+        total = len(w.candidates)
+        rows = w.candidates[(page - 1) * limit: page * limit]
+        return Response(200, {"current_page": page, "data": [self._candidate(c) for c in rows],
+                              "last_page": max(1, math.ceil(total / limit)), "per_page": limit,
+                              "total": total})
+
+    def _history(self, request: Request, candidate_slug: str) -> Response:
+        w, index = self._world()
+        cand = index.candidates.get(candidate_slug)
+        if cand is None:
+            return error(404, "Candidate not found")
+        job_slug = request.arg("job_slug")
+        rows = [self._history_row(w, a, v) for a in index.applications.get(cand.id, [])
+                if job_slug is None or slug("job", a.job_id) == job_slug for v in a.visits]
+        rows.sort(key=lambda r: (r["stage_date"], r["updated_at"]), reverse=True)
+        return Response(200, rows)
+
+    def _get_job(self, job_slug: str) -> Response:
+        _, index = self._world()
+        job = index.jobs.get(job_slug)
+        if job is None:
+            return error(404, "Job not found")
+        return Response(200, self._job(job))
+
+    # Truth -------------------------------------------------------------------------------------
+
+    def truth(self) -> dict[str, Any]:
+        """Everything a full sync emits now, keyed as the tap keys ATZ rows.
+
+        A history row's id is ``<candidate slug>:<job slug>:<talent stage id>:<updated_at>``; a
+        derived application is ``<candidate slug>:<job slug>`` and its stage rows reuse the
+        history ids. A visit runs from its ``stage_date`` to the next row's, at 00:00 UTC.
+        """
+        account = self.accounts[0]
+        w, _ = self._world()
+        history, apps, stages, jobs = set(), set(), set(), set()
+        visits = []
+        for a in w.applications:
+            cand, job = slug("candidate", a.candidate_id), slug("job", a.job_id)
+            app_id = f"{cand}:{job}"
+            apps.add(app_id)
+            jobs.add(job)
+            for i, v in enumerate(a.visits):
+                history.add(f"{app_id}:{v.stage_id}:{iso(v.entered_at)}")
+                stages.add(str(v.stage_id))
+                nxt = a.visits[i + 1] if i + 1 < len(a.visits) else None
+                visits.append({"account_id": account, "application_id": app_id,
+                               "stage_id": str(v.stage_id),
+                               "entered_at": midnight(day(v.entered_at)),
+                               "exited_at": midnight(day(nxt.entered_at)) if nxt else None})
+
+        def entry(ids: set[str]) -> dict[str, Any]:
+            return truth_entry([(account, i, False) for i in ids])
+
+        out = {"candidates": entry({slug("candidate", c.id) for c in w.candidates}),
+               "candidate_history": entry(history), "application_stages": entry(history),
+               "applications": entry(apps), "job_stages": entry(stages), "jobs": entry(jobs)}
+        out["stage_visits"] = visits
+        return out
