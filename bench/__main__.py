@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100}
+#: The limits the sandbox enforces with --rate-limits: (requests, window seconds) per account.
+LIMITS = {"greenhouse": (50, 30), "merge": (100, 60), "atzcrm": (60, 60)}
 ENDPOINTS = {  # stream -> endpoint it is read from (streams derived without requests omitted)
     "greenhouse": ["applications", "application_stages", "jobs", "job_stages", "interviews",
                    "candidates"],
@@ -90,6 +92,21 @@ def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -
     return n
 
 
+def limit_use(provider: str, log: list[dict], time_scale: float) -> float | None:
+    """Requests per second each account reached, as a share of its limit (mean over accounts)."""
+    if provider not in LIMITS:
+        return None
+    limit, window = LIMITS[provider]
+    per_account: dict[str, list[float]] = {}
+    for entry in log:
+        if entry["method"] == "GET" and "account-details" not in entry["path"]:
+            key = json.dumps(entry["route"], sort_keys=True)
+            per_account.setdefault(key, []).append(entry["t"])
+    shares = [(len(ts) - 1) / (max(ts) - min(ts)) / (limit / (window * time_scale))
+              for ts in per_account.values() if len(ts) > 1]
+    return round(sum(shares) / len(shares), 3)
+
+
 def authorization(provider: str, config: dict[str, Any]) -> str:
     """The Authorization header the raw baseline sends."""
     if provider == "greenhouse":
@@ -118,6 +135,8 @@ def run_tap(url: str, provider: str, config: dict[str, Any], tmp: Path) -> tuple
 def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path) -> dict:
     """Every measurement of one provider."""
     config = call(f"{url}/_sandbox/config/{provider}")
+    if args.page_size:
+        config["page_size"] = args.page_size
     if args.latency_ms:
         call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms})
     on, log = run_tap(url, provider, {**config, "include_raw": True}, tmp)
@@ -134,8 +153,8 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
         call(f"{url}/_sandbox/faults", {})
         return row
     if args.rate_limits:
-        row["429s"] = sum(1 for e in call(f"{url}/_sandbox/requests")["log"]
-                          if e["provider"] == provider and e.get("status") == 429)
+        row["429s"] = sum(1 for e in log if e["status"] == 429)
+        row["limit_use"] = limit_use(provider, log, args.time_scale)
         return row
     off, _ = run_tap(url, provider, {**config, "include_raw": False}, tmp)
     job = {"base_url": url, "authorization": authorization(provider, config),
@@ -159,6 +178,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--rate-limits", action="store_true")
     parser.add_argument("--time-scale", type=float, default=0.05)
+    parser.add_argument("--page-size", type=int, help="smaller pages: more requests per record")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
     sandbox, url = start_sandbox(args)

@@ -20,7 +20,7 @@ from functools import cached_property
 import msgspec
 import requests
 from singer_sdk import Stream
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.singerlib import RecordMessage
@@ -105,6 +105,14 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
         for key in self.keys:
             value = (value or {}).get(key)
         return value
+
+
+class AuthError(FatalAPIError):
+    """A 401 or 403: a credential is wrong or lacks a permission."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _account(context: Context | None) -> str | None:
@@ -311,14 +319,27 @@ class ATSStream(LeanRecords, RESTStream):
         """
         try:
             yield from super().get_records(context)
-        except FatalAPIError as exc:
-            self.get_context_state(context).pop("progress_markers", None)
-            self.tap.account_failed(context, self.name, exc)
+        except AuthError as exc:
+            if exc.status == 401 and self.tap.provider.shared_credentials:
+                raise  # the same credential would fail every account: stop at once
+            self._account_failed(context, exc)
             return
+        except FatalAPIError as exc:
+            self._account_failed(context, exc)
+            return
+        except requests.RequestException as exc:
+            msg = (f"{self.tap.provider.name} API at {self.url_base} unreachable after "
+                   f"{BACKOFF_TRIES} attempts ({type(exc).__name__}); check setting 'api_url'")
+            raise FatalSyncError(msg) from exc
         if self.replication_method == "INCREMENTAL":
             markers = self.get_context_state(context).setdefault("progress_markers", {})
             markers["replication_key"] = self.replication_key
             markers["replication_key_value"] = self._window_ends[_account(context)].isoformat()
+
+    def _account_failed(self, context: Context | None, exc: Exception) -> None:
+        """Drop the account's partial progress (its bookmark stays) and report it."""
+        self.get_context_state(context).pop("progress_markers", None)
+        self.tap.account_failed(context, self.name, exc)
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
         """The account's records, its pages possibly read ahead while other accounts are out.
@@ -422,9 +443,9 @@ class ATSStream(LeanRecords, RESTStream):
     def validate_response(self, response: requests.Response) -> None:
         """Give 401/403 a message that says which credential to check."""
         if response.status_code in (401, 403):
-            msg = self.response_error_message(response) + ". " + self.tap.provider.auth_hint(
-                response.status_code)
-            raise FatalAPIError(msg)
+            msg = (self.response_error_message(response).rstrip(".") + ". "
+                   + self.tap.provider.auth_hint(response.status_code))
+            raise AuthError(msg, response.status_code)
         super().validate_response(response)
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:

@@ -103,7 +103,8 @@ class TapATS(Tap):
         """Sync everything, then fail the run if any account failed."""
         super().sync_all()
         if failures := self.provider.failures:
-            msg = f"{len(failures)} account failure(s): " + "; ".join(failures)
+            msg = (f"{len(failures)} account stream(s) failed (each logged above); "
+                   f"the first: {failures[0]}")
             raise AccountsFailed(msg)
 
 

@@ -57,6 +57,8 @@ class Provider:
     max_page_size: t.ClassVar[int]
     #: Settings that must be present, beyond ``provider``.
     required: t.ClassVar[tuple[str, ...]] = ()
+    #: Whether one credential serves every account, so that a 401 stops the whole run.
+    shared_credentials: t.ClassVar[bool] = True
     #: Requests per minute per account when ``max_requests_per_minute`` is not set.
     default_requests_per_minute: t.ClassVar[float | None] = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import socket
 import threading
 import time
 import zlib
@@ -202,7 +203,7 @@ class Sandbox:
         The raw baseline of the benchmark replays this log; Authorization is never logged.
         """
         entry = {"provider": provider, "method": request.method, "path": request.path,
-                 "query": request.raw_query, "status": None,
+                 "query": request.raw_query, "status": None, "t": time.time(),
                  "route": {k: v for k, v in request.headers.items() if k.startswith("x-")}}
         with self._count_lock:
             self.requests[provider] = self.requests.get(provider, 0) + 1
@@ -277,6 +278,15 @@ class Sandbox:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        """Send each answer at once, without Nagle's algorithm.
+
+        Headers and body are separate writes; with delayed ACKs Nagle would hold every response
+        back by about 40 ms.
+        """
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
