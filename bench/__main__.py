@@ -21,6 +21,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -59,20 +60,38 @@ def start_sandbox(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+def _high_water(pid: int, peak: list[int], done: threading.Event) -> None:
+    """Poll the process's own peak RSS (VmHWM).
+
+    rusage's ru_maxrss would also count the harness's pages the child had between fork and exec.
+    """
+    while not done.wait(0.05):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak[0] = max(peak[0], int(line.split()[1]))
+
+
 def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
     """Run ``cmd``; count RECORD lines on its stdout; return CPU, wall, peak RSS, records."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    peak, done = [0], threading.Event()
+    threading.Thread(target=_high_water, args=(proc.pid, peak, done), daemon=True).start()
     if stdin:
         proc.stdin.write(stdin)
         proc.stdin.close()
     records = sum(1 for line in proc.stdout if line.startswith(b'{"type":"RECORD"')
                   or line.startswith(b'{"type": "RECORD"'))
+    done.set()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"exit": proc.returncode, "records": records, "wall_s": time.perf_counter() - start,
-            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak[0] / 1024}
 
 
 def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -> int:

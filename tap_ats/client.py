@@ -16,6 +16,7 @@ import typing as t
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import msgspec
 import requests
@@ -36,7 +37,7 @@ if t.TYPE_CHECKING:
 MAX_RETRY_AFTER = 300.0
 BACKOFF_CAP = 30.0
 BACKOFF_TRIES = 8
-PREFETCH_BYTES = 32 * 2**20
+PREFETCH_BYTES = 16 * 2**20
 
 
 def ts(value: str | None) -> str | None:
@@ -437,7 +438,8 @@ class ATSStream(LeanRecords, RESTStream):
     def response_error_message(self, response: requests.Response) -> str:
         """One line naming provider, endpoint and status; never the URL query or credentials."""
         detail = self.tap.provider.error_detail(response)
-        return (f"{self.tap.provider.name} {response.request.method} {self.path} answered "
+        path = urlsplit(response.request.url).path
+        return (f"{self.tap.provider.name} {response.request.method} {path} answered "
                 f"{response.status_code} {response.reason}" + (f": {detail}" if detail else ""))
 
     def validate_response(self, response: requests.Response) -> None:

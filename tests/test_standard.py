@@ -15,3 +15,4 @@ TestKombo = get_tap_test_class(TapATS, config=SANDBOX.config("kombo"), suite_con
 TestAtzCrm = get_tap_test_class(TapATS, config=SANDBOX.config("atzcrm"), suite_config=SUITE)
 TestGreenhouse = get_tap_test_class(TapATS, config=SANDBOX.config("greenhouse"),
                                     suite_config=SUITE)
+TestMerge = get_tap_test_class(TapATS, config=SANDBOX.config("merge"), suite_config=SUITE)

@@ -6,5 +6,6 @@ Each provider's wire format lives in its own module; ``PROVIDER_APIS`` lists the
 from tap_ats.sandbox.atzcrm import AtzCrmAPI
 from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.kombo import KomboAPI
+from tap_ats.sandbox.merge import MergeAPI
 
-PROVIDER_APIS = [AtzCrmAPI, GreenhouseAPI, KomboAPI]
+PROVIDER_APIS = [AtzCrmAPI, GreenhouseAPI, KomboAPI, MergeAPI]

@@ -223,13 +223,14 @@ class KomboAPI(ProviderAPI):
             with self._served_lock:
                 served = sorted(self._served[account], key=lambda o: (o[0], o[2]))
             rows["application_stages"] += [(account, f"{a}:{s}:{t}", d) for a, s, t, d in served]
-            visits += _fold(account, served)
+            visits += fold_observations(account, served)
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
         return out
 
 
-def _fold(account: str, served: list[tuple[str, str, str, bool]]) -> list[dict[str, Any]]:
+def fold_observations(account: str,
+                      served: list[tuple[str, str, str, bool]]) -> list[dict[str, Any]]:
     """Visits as observation folds them: a new visit starts whenever the stage changes."""
     visits: list[dict[str, Any]] = []
     for app, stage, at, _deleted in served:

@@ -1,0 +1,232 @@
+"""Merge's ATS API (``/api/ats/v1/...``), many linked accounts in one run.
+
+- Auth: ``Authorization: Bearer <api_key>`` plus ``X-Account-Token`` per linked account. Each token
+  in ``account_tokens`` is one account; at start the tap asks ``GET /ats/v1/account-details`` which
+  linked account it is, and that id (never the token) is the record's ``account_id`` and the
+  state partition. The tokens stay in memory only: not in state, records, logs or URLs.
+- A token that is refused (401, 403, 404) or whose account cannot be reached is reported as
+  "account token #N" and left out; the other accounts are read and the run exits 1 at the end. A
+  refused ``api_key`` fails every token at once and ends the run on one line.
+- Pages: ``page_size=100`` (Merge's maximum; its default is 30) and ``cursor`` from ``next``;
+  Merge wants the same filters on every page, so every request repeats them. No ``expand``: the
+  unified columns need only the ids Merge returns anyway.
+- Incremental: ``modified_after`` filters on ``modified_at``, the time *Merge* last changed its
+  copy (its sync time, not the ATS's), so the next bookmark is the time that account's read
+  started (Merge's own guidance), less ``lookback_window`` on the next run.
+- Deletes: ``include_deleted_data=true`` always; ``remote_was_deleted`` becomes ``deleted_at`` (the
+  record's ``modified_at``) and ``_sdc_deleted_at``.
+- Stage history: Merge exposes only ``current_stage``, so ``application_stages`` rows are observed
+  from each application read (``origin=observed``), at no request's cost.
+- Rate limit: per linked account per minute (Launch 100, Professional 400, Enterprise 600):
+  ``max_requests_per_minute`` (default 100) paces each account, accounts are read concurrently
+  (``max_concurrency``), and a 429 waits ``Retry-After`` when given, else backs off.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import requests
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_ats.client import ATSStream, BodyCursorPaginator, ObservedStages, body, ts
+from tap_ats.providers import Provider, SettingError
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+JOB_STATUS = {"OPEN": "open", "CLOSED": "closed", "DRAFT": "draft", "ARCHIVED": "archived"}
+INTERVIEW_STATUS = {"SCHEDULED": "scheduled", "AWAITING_FEEDBACK": "awaiting_feedback",
+                    "COMPLETE": "complete"}
+
+
+class Merge(Provider):
+    """Merge: one account per linked-account token."""
+
+    name = "merge"
+    default_url = "https://api.merge.dev/api"
+    max_page_size = 100
+    required = ("api_key", "account_tokens")
+    shared_credentials = False
+    default_requests_per_minute = 100
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self.tokens: dict[str, str] | None = None
+
+    def resolve(self, stream: MergeStream) -> dict[str, str]:
+        """Linked-account id → token, asked once per run through ``stream``'s retrying client.
+
+        A token Merge refuses, or whose account stays unreachable, is reported and left out.
+        """
+        with self._lock:
+            if self.tokens is not None:
+                return self.tokens
+            self.tokens = {}
+        request = stream.request_decorator(stream._request)
+        for number, token in enumerate(self.config["account_tokens"], start=1):
+            prepared = stream.build_prepared_request(
+                method="GET", url=f"{self.api_url}/ats/v1/account-details",
+                headers={"X-Account-Token": token})
+            try:
+                account = body(request(prepared, {"account_id": f"token #{number}"}))["id"]
+            except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
+                self.failures.append(f"account token #{number}: {exc}")
+                continue
+            self.tokens[account] = token
+        if not self.tokens:
+            msg = "no Merge account could be read: " + "; ".join(self.failures)
+            raise SettingError(msg)
+        return self.tokens
+
+    def stream_classes(self) -> list[type]:
+        """Everything but candidate_history, which Merge does not offer."""
+        return [Applications, MergeApplicationStages, Jobs, JobStages, Interviews, Candidates]
+
+    def error_detail(self, response: requests.Response) -> str:
+        """Merge's ``detail``."""
+        try:
+            return str(response.json()["detail"])
+        except (ValueError, KeyError, TypeError):
+            return super().error_detail(response)
+
+    def auth_hint(self, status: int) -> str:
+        """Which Merge credential to check."""
+        return ("Check setting 'api_key' (a Merge production API key) and that the account "
+                "token is for a linked account that is still connected")
+
+
+class MergeStream(ATSStream):
+    """Base client: bearer key, account token, body cursor, repeated filters."""
+
+    @property
+    def provider(self) -> Merge:
+        """The provider, typed."""
+        return t.cast("Merge", self.tap.provider)
+
+    @property
+    def partitions(self) -> list[dict]:
+        """One partition per linked account that Merge accepted."""
+        return [{"account_id": account} for account in self.provider.resolve(self)]
+
+    @property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        """The API key as a bearer token (a header, never in the URL)."""
+        return BearerTokenAuthenticator(token=self.config["api_key"])
+
+    def get_new_paginator(self) -> BodyCursorPaginator:
+        """Cursor in ``next``."""
+        return BodyCursorPaginator("next")
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """Add the token of the linked account being read."""
+        request = super().get_http_request(page=page)
+        request.headers["X-Account-Token"] = self.provider.resolve(self)[
+            page.stream_context["account_id"]]
+        return request
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        """The same filters on every page, plus the cursor after the first."""
+        params: dict[str, t.Any] = {"page_size": self.page_size, "include_deleted_data": "true"}
+        if (start := self.start_time(context)) is not None:
+            params["modified_after"] = start.isoformat().replace("+00:00", "Z")
+        if next_page_token:
+            params["cursor"] = next_page_token
+        return params
+
+    def records_from(self, payload: dict) -> list[dict]:
+        """Records in ``results``."""
+        return payload["results"]
+
+    @staticmethod
+    def common(raw: dict) -> dict:
+        """The common columns every Merge model has."""
+        deleted = ts(raw.get("modified_at")) if raw.get("remote_was_deleted") else None
+        return {"id": raw["id"], "remote_id": raw.get("remote_id"),
+                "created_at": ts(raw.get("remote_created_at") or raw.get("created_at")),
+                "updated_at": ts(raw.get("modified_at")), "deleted_at": deleted}
+
+
+class Applications(MergeStream):
+    """``GET /ats/v1/applications``; feeds the observed ``application_stages``."""
+
+    name = "applications"
+    path = "/ats/v1/applications"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge application to the unified columns (status: rejected_at is all Merge gives)."""
+        rejected = raw.get("rejected_at")
+        return {**self.common(raw), "candidate_id": raw.get("candidate"),
+                "job_id": raw.get("job"), "current_stage_id": raw.get("current_stage"),
+                "current_stage_name": None, "status": "rejected" if rejected else "active",
+                "status_raw": None, "applied_at": ts(raw.get("applied_at")),
+                "rejected_at": ts(rejected), "rejection_reason": raw.get("reject_reason"),
+                "source": raw.get("source")}
+
+
+class MergeApplicationStages(ObservedStages):
+    """Observed stage rows, one per application read."""
+
+    parent_stream_type = Applications
+
+
+class Jobs(MergeStream):
+    """``GET /ats/v1/jobs`` (stages are the separate ``job_stages`` stream)."""
+
+    name = "jobs"
+    path = "/ats/v1/jobs"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge job to the unified columns."""
+        status = raw.get("status")
+        return {**self.common(raw), "name": raw.get("name"), "code": raw.get("code"),
+                "status": JOB_STATUS.get(status, "other"), "status_raw": status,
+                "opened_at": None, "closed_at": None, "stages": None}
+
+
+class JobStages(MergeStream):
+    """``GET /ats/v1/job-interview-stages``."""
+
+    name = "job_stages"
+    path = "/ats/v1/job-interview-stages"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge job interview stage to the unified columns."""
+        return {**self.common(raw), "job_id": raw.get("job"), "name": raw.get("name"),
+                "order": raw.get("stage_order"), "active": None}
+
+
+class Interviews(MergeStream):
+    """``GET /ats/v1/interviews`` (ScheduledInterview)."""
+
+    name = "interviews"
+    path = "/ats/v1/interviews"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge scheduled interview to the unified columns."""
+        status = raw.get("status")
+        return {**self.common(raw), "application_id": raw.get("application"), "job_id": None,
+                "stage_id": raw.get("job_interview_stage"), "title": None,
+                "status": INTERVIEW_STATUS.get(status, "other") if status else None,
+                "status_raw": status, "start_at": ts(raw.get("start_at")),
+                "end_at": ts(raw.get("end_at")), "location": raw.get("location"),
+                "organizer_id": raw.get("organizer"),
+                "interviewer_ids": list(raw.get("interviewers") or [])}
+
+
+class Candidates(MergeStream):
+    """``GET /ats/v1/candidates``."""
+
+    name = "candidates"
+    path = "/ats/v1/candidates"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge candidate to the unified columns."""
+        return {**self.common(raw), "first_name": raw.get("first_name"),
+                "last_name": raw.get("last_name"),
+                "emails": [e["value"] for e in raw.get("email_addresses") or []],
+                "phones": [p["value"] for p in raw.get("phone_numbers") or []],
+                "company": raw.get("company"), "title": raw.get("title"),
+                "tags": [str(tag) for tag in raw.get("tags") or []]}

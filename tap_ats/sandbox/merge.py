@@ -1,0 +1,229 @@
+"""Merge's ATS API (``/merge/api/ats/v1/...``) as Merge documents it.
+
+Bearer API key plus ``X-Account-Token`` (one linked account per token); list bodies
+``{"next", "previous", "results"}``; ``cursor`` + ``page_size`` (default 30, at most 100) with the
+same filters on every page; ``modified_after`` keeps records whose ``modified_at`` is at or after
+it (Merge does not say whether it is inclusive; inclusive loses nothing); deleted records only
+with ``include_deleted_data=true``, flagged ``remote_was_deleted``. ``GET /account-details`` names
+the linked account of a token. The rate limit is per linked account per minute (Launch plan: 100)
+and enforced with ``--rate-limits``: 429 with ``Retry-After``. One token of the config is revoked
+(401), so that tests can make one account fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import uuid
+from typing import Any
+
+from tap_ats.sandbox.kombo import fold_observations
+from tap_ats.sandbox.server import (
+    FixedWindow,
+    ProviderAPI,
+    Request,
+    Response,
+    iso,
+    keyset_page,
+    truth_entry,
+)
+from tap_ats.sandbox.world import Application, Candidate, Interview, Job, Stage, World
+
+API_KEY = "merge_sandbox_api_key_5f1c2e"
+TOKENS = {  # account token -> (linked account id, integration)
+    "mtok_acme_8c1d0b7f": ("0c7d6a52-2c47-4f50-9a5e-1c3bd2a4e001", "Greenhouse"),
+    "mtok_globex_e4a91f23": ("5b2f1e90-7d3c-4c11-8e6f-2f8d9c7b0002", "Lever"),
+}
+REVOKED_TOKEN = "mtok_revoked_0000"  # noqa: S105
+KINDS = {"application": 1, "candidate": 2, "job": 3, "stage": 4, "interview": 5, "user": 6}
+JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
+INTERVIEW_STATUS = {"scheduled": "SCHEDULED", "complete": "COMPLETE"}
+MAX_PAGE = 100
+LIMIT_PER_MINUTE = 100
+
+
+def mid(kind: str, n: int, account: str) -> str:
+    """A Merge-style UUID, distinct per account, kind and number."""
+    return str(uuid.UUID(int=(int(account[:8], 16) << 96) | (KINDS[kind] << 64) | n))
+
+
+class MergeAPI(ProviderAPI):
+    """The Merge wire format over one world per linked account."""
+
+    name = "merge"
+    accounts = [account for account, _ in TOKENS.values()]
+
+    def __init__(self, sandbox: Any) -> None:
+        super().__init__(sandbox)
+        self._served: dict[str, set[tuple[str, str, str, bool]]] = {a: set() for a in
+                                                                    self.accounts}
+        self._served_lock = threading.Lock()
+        self.limiter = FixedWindow(LIMIT_PER_MINUTE, 60.0 * sandbox.time_scale)
+
+    def config(self, base_url: str) -> dict[str, Any]:
+        """Config for tap-ats: both linked accounts, paced to the (scaled) per-account limit."""
+        config = {"provider": "merge", "api_url": f"{base_url}/merge/api", "api_key": API_KEY,
+                  "account_tokens": list(TOKENS), "start_date": "2024-01-01T00:00:00Z"}
+        config["max_requests_per_minute"] = (
+            int(LIMIT_PER_MINUTE / self.sandbox.time_scale) if self.sandbox.rate_limits
+            else 100_000)
+        return config
+
+    # Rendering ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _common(kind: str, record: Any, account: str) -> dict[str, Any]:
+        return {"id": mid(kind, record.id, account), "remote_id": str(record.id),
+                "created_at": iso(record.created_at), "modified_at": iso(record.updated_at),
+                "remote_was_deleted": getattr(record, "deleted_at", None) is not None,
+                "field_mappings": None, "remote_data": None}
+
+    def _application(self, w: World, a: Application, acct: str) -> dict[str, Any]:
+        return {**self._common("application", a, acct),
+                "candidate": mid("candidate", a.candidate_id, acct),
+                "job": mid("job", a.job_id, acct), "applied_at": iso(a.created_at),
+                "rejected_at": iso(a.rejected_at), "offers": [], "source": a.source,
+                "credited_to": None, "screening_question_answers": [],
+                "current_stage": mid("stage", a.current.stage_id, acct),
+                "reject_reason": a.rejection_reason,
+                "remote_created_at": iso(a.created_at), "remote_updated_at": iso(a.updated_at)}
+
+    def _job(self, _w: World, j: Job, acct: str) -> dict[str, Any]:
+        return {**self._common("job", j, acct), "name": j.name, "description": None,
+                "code": j.code, "status": JOB_STATUS[j.status], "type": "POSTING",
+                "job_postings": [], "job_posting_urls": [], "confidential": False,
+                "departments": [], "offices": [], "hiring_managers": [], "recruiters": [],
+                "remote_created_at": iso(j.created_at), "remote_updated_at": iso(j.updated_at)}
+
+    def _stage(self, _w: World, s: Stage, acct: str) -> dict[str, Any]:
+        return {**self._common("stage", s, acct), "name": s.name,
+                "job": mid("job", s.job_id, acct), "stage_order": s.order}
+
+    def _interview(self, _w: World, i: Interview, acct: str) -> dict[str, Any]:
+        return {**self._common("interview", i, acct),
+                "application": mid("application", i.application_id, acct),
+                "job_interview_stage": mid("stage", i.stage_id, acct),
+                "organizer": mid("user", i.organizer_id, acct),
+                "interviewers": [mid("user", u, acct) for u in i.interviewer_ids],
+                "location": i.location, "start_at": iso(i.start_at), "end_at": iso(i.end_at),
+                "remote_created_at": iso(i.created_at), "remote_updated_at": iso(i.updated_at),
+                "status": INTERVIEW_STATUS.get(i.status, i.status.upper())}
+
+    def _candidate(self, _w: World, c: Candidate, acct: str) -> dict[str, Any]:
+        return {**self._common("candidate", c, acct), "first_name": c.first_name,
+                "last_name": c.last_name, "company": c.company, "title": c.title,
+                "remote_created_at": iso(c.created_at), "remote_updated_at": iso(c.updated_at),
+                "last_interaction_at": iso(c.updated_at), "is_private": False, "can_email": True,
+                "locations": [],
+                "phone_numbers": [{"value": c.phone, "phone_number_type": "MOBILE"}],
+                "email_addresses": [{"value": c.email, "email_address_type": "PERSONAL"}],
+                "urls": [], "tags": list(c.tags), "applications": [], "attachments": []}
+
+    def _tables(self, w: World) -> dict[str, tuple[Any, Any]]:
+        return {"applications": (w.applications, self._application), "jobs": (w.jobs, self._job),
+                "job-interview-stages": (w.stages, self._stage),
+                "interviews": (w.interviews, self._interview),
+                "candidates": (w.candidates, self._candidate)}
+
+    # Requests ----------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Serve ``GET /merge/api/ats/v1/<model>`` and ``/account-details``."""
+        if request.headers.get("authorization") != f"Bearer {API_KEY}":
+            return Response(401, {"detail": "Invalid API key."})
+        token = request.headers.get("x-account-token", "")
+        if token not in TOKENS:
+            return Response(401, {"detail": "Invalid or revoked account token."})
+        account, integration = TOKENS[token]
+        if self.sandbox.rate_limits:
+            allowed, _, reset = self.limiter.hit(account)
+            if not allowed:
+                wait = max(round(reset - dt.datetime.now(dt.UTC).timestamp()), 1)
+                return Response(429, {"detail": "Request was throttled."},
+                                {"Retry-After": str(wait)})
+        parts = request.path.strip("/").split("/")
+        if parts[:4] != ["merge", "api", "ats", "v1"] or len(parts) != 5:
+            return Response(404, {"detail": "Not found."})
+        if parts[4] == "account-details":
+            return Response(200, {"id": account, "integration": integration,
+                                  "integration_slug": integration.lower(), "category": "ats",
+                                  "end_user_origin_id": None,
+                                  "end_user_organization_name": f"{integration} customer",
+                                  "status": "COMPLETE"})
+        w = self.world(account)
+        if parts[4] not in self._tables(w):
+            return Response(404, {"detail": "Not found."})
+        return self._list(request, account, parts[4], w)
+
+    def _list(self, request: Request, account: str, model: str, w: World) -> Response:
+        table, render = self._tables(w)[model]
+        try:
+            size = int(request.arg("page_size", "30"))
+            after = _parse_time(request.arg("modified_after"))
+        except ValueError as exc:
+            return Response(400, {"detail": str(exc)})
+        if not 1 <= size <= MAX_PAGE:
+            return Response(400, {"detail": f"page_size must be 1 to {MAX_PAGE}."})
+        include_deleted = request.arg("include_deleted_data", "false") == "true"
+        filters = {k: v for k, v in request.query.items() if k != "cursor"}
+        last = None
+        if cursor := request.arg("cursor"):
+            try:
+                state = json.loads(base64.urlsafe_b64decode(cursor))
+            except ValueError:
+                return Response(400, {"detail": "Invalid cursor."})
+            if state["filters"] != filters:
+                return Response(400, {"detail": "Send the same filters on every page."})
+            last = state["after"]
+
+        def keep(r: Any) -> bool:
+            return ((include_deleted or getattr(r, "deleted_at", None) is None)
+                    and (after is None or r.updated_at >= after))
+
+        records, next_id = keyset_page(table, last, size, keep)
+        results = [render(w, r, account) for r in records]
+        if model == "applications":
+            with self._served_lock:
+                self._served[account].update((r["id"], r["current_stage"], r["modified_at"],
+                                              r["remote_was_deleted"]) for r in results)
+        nxt = None
+        if next_id is not None:
+            nxt = base64.urlsafe_b64encode(json.dumps({"after": next_id, "filters": filters},
+                                                      separators=(",", ":")).encode()).decode()
+        return Response(200, {"next": nxt, "previous": None, "results": results})
+
+    # Truth -------------------------------------------------------------------------------------
+
+    def truth(self) -> dict[str, Any]:
+        """Everything a full sync emits now; observed stages are the versions served so far."""
+        rows: dict[str, list[tuple[str, str, bool]]] = {
+            s: [] for s in ("applications", "jobs", "job_stages", "interviews", "candidates",
+                            "application_stages")}
+        visits = []
+        for account in self.accounts:
+            w = self.world(account)
+            for stream, kind, table in (("applications", "application", w.applications),
+                                        ("jobs", "job", w.jobs), ("job_stages", "stage", w.stages),
+                                        ("interviews", "interview", w.interviews),
+                                        ("candidates", "candidate", w.candidates)):
+                rows[stream] += [(account, mid(kind, r.id, account),
+                                  getattr(r, "deleted_at", None) is not None) for r in table]
+            with self._served_lock:
+                served = sorted(self._served[account], key=lambda o: (o[0], o[2]))
+            rows["application_stages"] += [(account, f"{a}:{s}:{t}", d) for a, s, t, d in served]
+            visits += fold_observations(account, served)
+        out = {name: truth_entry(r) for name, r in rows.items()}
+        out["stage_visits"] = visits
+        return out
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        msg = "modified_after must be an ISO 8601 date-time."
+        raise ValueError(msg) from None

@@ -1,0 +1,145 @@
+"""Merge against the sandbox: linked accounts, wire details, then end to end through Meltano."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from urllib.parse import parse_qs
+
+from conftest import (
+    assert_visits_match_truth,
+    discovered_streams,
+    last_state,
+    records,
+    run_tap,
+)
+
+from tap_ats.sandbox.demo import meltano_env, meltano_run
+from tap_ats.sandbox.merge import REVOKED_TOKEN, TOKENS
+
+STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates"]
+ACCOUNTS = {account for account, _ in TOKENS.values()}
+
+
+def test_discover_lists_only_what_merge_serves(sandbox, tmp_path):
+    assert discovered_streams(sandbox.config("merge"), tmp_path) == set(STREAMS)
+
+
+def test_accounts_are_linked_account_ids_and_tokens_never_leave(sandbox, tmp_path):
+    config = sandbox.config("merge", page_size=9)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    truth = sandbox.truth("merge")
+    for stream in STREAMS:
+        got = {(r["account_id"], r["id"]) for r in records(messages, stream)}
+        assert got == {tuple(k) for k in truth[stream]["ids"]}, stream
+    assert {r["account_id"] for r in records(messages, "applications")} == ACCOUNTS
+    parts = last_state(messages)["bookmarks"]["applications"]["partitions"]
+    assert {p["context"]["account_id"] for p in parts} == ACCOUNTS
+    output = json.dumps(messages) + err
+    assert not [token for token in TOKENS if token in output]
+    pages = [e for e in sandbox.log("merge") if "cursor=" in e["query"]]
+    assert len(pages) > 20
+    assert all("modified_after=" in e["query"] and "include_deleted_data=true" in e["query"]
+               and "page_size=9" in e["query"] for e in pages)
+
+
+def test_incremental_uses_modified_after_from_each_bookmark(sandbox, tmp_path):
+    config = sandbox.config("merge", lookback_window=10)
+    _, messages, _ = run_tap(config, tmp_path)
+    state = last_state(messages)
+    marks = [dt.datetime.fromisoformat(p["replication_key_value"])
+             for p in state["bookmarks"]["applications"]["partitions"]]
+    sandbox.advance(6, "merge")
+    n = len(sandbox.log("merge"))
+    rc, messages, err = run_tap(config, tmp_path, state)
+    assert rc == 0, err
+    second = sandbox.log("merge")[n:]
+    assert len(second) == 2 + 5 * 2  # account-details per token, then one page per endpoint
+    sent = {dt.datetime.fromisoformat(parse_qs(e["query"])["modified_after"][0].replace(
+        "Z", "+00:00")) for e in second if e["path"].endswith("/applications")}
+    assert sent == {m - dt.timedelta(minutes=10) for m in marks}
+    assert 0 < len(records(messages, "applications")) <= 6
+
+
+def test_deleted_rows_carry_deleted_at(sandbox, tmp_path):
+    sandbox.advance(60, "merge")
+    rc, messages, err = run_tap(sandbox.config("merge"), tmp_path)
+    assert rc == 0, err
+    deleted = [r for r in records(messages, "applications") if r["deleted_at"]]
+    assert deleted and len(deleted) == len(sandbox.truth("merge")["applications"]["deleted_ids"])
+    assert all(r["_sdc_deleted_at"] == r["deleted_at"] == r["updated_at"] for r in deleted)
+
+
+def test_interviews_follow_the_scheduled_interview_object(sandbox, tmp_path):
+    rc, messages, _ = run_tap(sandbox.config("merge"), tmp_path)
+    assert rc == 0
+    interview = records(messages, "interviews")[0]
+    raw = interview["raw"]
+    assert interview["application_id"] == raw["application"]
+    assert interview["stage_id"] == raw["job_interview_stage"]
+    assert interview["organizer_id"] == raw["organizer"]
+    assert interview["interviewer_ids"] == raw["interviewers"] and raw["interviewers"]
+    assert interview["status"] in ("scheduled", "complete") and raw["status"].isupper()
+
+
+def test_revoked_token_fails_alone_and_run_exits_nonzero(sandbox, tmp_path):
+    config = sandbox.config("merge")
+    config["account_tokens"] = [config["account_tokens"][0], REVOKED_TOKEN]
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 1
+    assert "Traceback" not in err and REVOKED_TOKEN not in err
+    line = next(x for x in err.splitlines() if x.startswith("tap-ats: error:"))
+    assert "account token #2" in line
+    good = TOKENS[config["account_tokens"][0]][0]
+    parts = last_state(messages)["bookmarks"]["applications"]["partitions"]
+    assert [p["context"]["account_id"] for p in parts] == [good] and parts[0][
+        "replication_key_value"]
+    assert {r["account_id"] for r in records(messages, "applications")} == {good}
+
+
+def test_wrong_api_key_is_one_line(sandbox, tmp_path):
+    rc, _, err = run_tap(sandbox.config("merge", api_key="nope"), tmp_path)
+    assert rc == 1 and "Traceback" not in err
+    line = next(x for x in err.splitlines() if x.startswith("tap-ats: error:"))
+    assert "no Merge account could be read" in line and "Check setting 'api_key'" in line
+
+
+def test_rate_limit_is_never_hit(tmp_path):
+    from conftest import SandboxClient
+
+    from tap_ats.sandbox.server import Sandbox
+
+    # 100 requests per 1.2 s per linked account; unpaced, the tap would send several hundred.
+    limited = SandboxClient(Sandbox(seed=3, applications=300, rate_limits=True,
+                                    time_scale=0.02))
+    rc, messages, err = run_tap(limited.config("merge", page_size=2), tmp_path)
+    assert rc == 0, err
+    log = limited.log("merge")
+    assert len(log) > 300 and not [e for e in log if e["status"] == 429]
+    assert len(records(messages, "applications")) == 300
+    limited.server.shutdown()
+
+
+def test_meltano_two_accounts_full_then_incremental_equals_truth(sandbox, warehouse):
+    config = sandbox.config("merge")
+    warehouse.run(config)
+    warehouse.assert_equals_truth(sandbox.truth("merge"), STREAMS)
+    sandbox.advance(30, "merge")
+    warehouse.run(config)
+    truth = sandbox.truth("merge")
+    warehouse.assert_equals_truth(truth, STREAMS)
+    assert truth["applications"]["deleted_ids"]
+    assert_visits_match_truth(warehouse, truth)
+
+
+def test_meltano_with_a_revoked_account_loads_the_good_one(sandbox, warehouse):
+    config = sandbox.config("merge")
+    config["account_tokens"] = [config["account_tokens"][1], REVOKED_TOKEN]
+    result = meltano_run(meltano_env(config, warehouse.path), state_suffix=warehouse.state_suffix)
+    assert result.returncode != 0
+    good = TOKENS[config["account_tokens"][0]][0]
+    got, _ = warehouse.keys("applications")
+    assert {a for a, _ in got} == {good}
+    expected = {tuple(k) for k in sandbox.truth("merge")["applications"]["ids"] if k[0] == good}
+    assert got == expected
