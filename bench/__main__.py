@@ -175,6 +175,9 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
         row["429s"] = sum(1 for e in log if e["status"] == 429)
         row["limit_use"] = limit_use(provider, log, args.time_scale)
         return row
+    if args.tap_only:
+        row["cpu_s"] = round(on["cpu_s"], 2)
+        return row
     off, _ = run_tap(url, provider, {**config, "include_raw": False}, tmp)
     job = {"base_url": url, "authorization": authorization(provider, config),
            "requests": [e for e in log if e["method"] == "GET"]}
@@ -198,6 +201,8 @@ def main() -> None:
     parser.add_argument("--rate-limits", action="store_true")
     parser.add_argument("--time-scale", type=float, default=0.05)
     parser.add_argument("--page-size", type=int, help="smaller pages: more requests per record")
+    parser.add_argument("--tap-only", action="store_true",
+                        help="one tap run per provider (no raw baseline): the memory run")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
     sandbox, url = start_sandbox(args)
