@@ -20,7 +20,9 @@ case "${1:-start}" in
       [ "$(id -u)" = 0 ] && chown postgres "$DATA"
       as_owner "initdb -D $DATA -U tap --auth=trust >/dev/null"
     fi
-    as_owner "pg_ctl -D $DATA -l $DATA/server.log -w -o '-p $PORT -k /tmp -c listen_addresses=127.0.0.1' start >/dev/null"
+    if ! as_owner "pg_ctl -D $DATA status >/dev/null"; then
+      as_owner "pg_ctl -D $DATA -l $DATA/server.log -w -o '-p $PORT -k /tmp -c listen_addresses=127.0.0.1' start >/dev/null"
+    fi
     echo "postgresql://tap@127.0.0.1:$PORT/postgres"
     ;;
   stop)
