@@ -185,8 +185,6 @@ class Pacer:
 
     def wait(self) -> None:
         """Block until this caller may send its request."""
-        if not self.interval:
-            return
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next)

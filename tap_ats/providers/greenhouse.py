@@ -102,15 +102,6 @@ class HeaderPacer(Pacer):
     a long sync runs at the limit without a 429; the optional fixed cap of the base still holds.
     """
 
-    def wait(self) -> None:
-        """Block until this caller may send its request."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
-
     def observe(self, response: requests.Response) -> None:
         """Schedule the next request from the rate-limit headers of ``response``."""
         try:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 from typing import Any
 
 from tap_ats.sandbox.server import (
     ProviderAPI,
     Request,
     Response,
+    ServedVersions,
     iso,
     keyset_page,
     truth_entry,
@@ -57,9 +57,7 @@ class KomboAPI(ProviderAPI):
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
-        self._served: dict[str, set[tuple[str, str, str, bool]]] = {a: set() for a in
-                                                                    self.accounts}
-        self._served_lock = threading.Lock()
+        self.served = ServedVersions(self.accounts)
 
     def config(self, base_url: str) -> dict[str, Any]:
         """Config for tap-ats: both integrations, the sandbox key."""
@@ -181,7 +179,8 @@ class KomboAPI(ProviderAPI):
         records, next_id = keyset_page(table, last, size, keep)
         results = [render(w, r) for r in records]
         if parts[3] == "applications" and not request.query.get("ids"):
-            self._observe(account, results)
+            self.served.add(account, ((r["id"], r["current_stage_id"], r["changed_at"],
+                                       r["remote_deleted_at"] is not None) for r in results))
         nxt = None
         if next_id is not None:
             nxt = base64.urlsafe_b64encode(json.dumps({"after": next_id, "filters": filters},
@@ -198,12 +197,6 @@ class KomboAPI(ProviderAPI):
             msg = "updated_after must look like YYYY-MM-DDTHH:mm:ss.sssZ."
             raise ValueError(msg) from None
 
-    def _observe(self, account: str, results: list[dict[str, Any]]) -> None:
-        """Remember each application version served: the observed stage rows truth expects."""
-        with self._served_lock:
-            self._served[account].update(
-                (r["id"], r["current_stage_id"], r["changed_at"],
-                 r["remote_deleted_at"] is not None) for r in results)
 
     # Truth -------------------------------------------------------------------------------------
 
@@ -220,25 +213,10 @@ class KomboAPI(ProviderAPI):
                 rows[f"{kind}s"] += [(account, kid(kind, r.id), r.deleted_at is not None)
                                      for r in table]
             rows["job_stages"] += [(account, kid("stage", s.id), False) for s in w.stages]
-            with self._served_lock:
-                served = sorted(self._served[account], key=lambda o: (o[0], o[2]))
-            rows["application_stages"] += [(account, f"{a}:{s}:{t}", d) for a, s, t, d in served]
-            visits += fold_observations(account, served)
+            observed, account_visits = self.served.truth(account)
+            rows["application_stages"] += observed
+            visits += account_visits
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
         return out
 
-
-def fold_observations(account: str,
-                      served: list[tuple[str, str, str, bool]]) -> list[dict[str, Any]]:
-    """Visits as observation folds them: a new visit starts whenever the stage changes."""
-    visits: list[dict[str, Any]] = []
-    for app, stage, at, _deleted in served:
-        prev = visits[-1] if visits and visits[-1]["application_id"] == app else None
-        if prev is not None and prev["stage_id"] == stage:
-            continue
-        if prev is not None:
-            prev["exited_at"] = at
-        visits.append({"account_id": account, "application_id": app, "stage_id": stage,
-                       "entered_at": at, "exited_at": None})
-    return visits

@@ -15,16 +15,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 import uuid
 from typing import Any
 
-from tap_ats.sandbox.kombo import fold_observations
 from tap_ats.sandbox.server import (
     FixedWindow,
     ProviderAPI,
     Request,
     Response,
+    ServedVersions,
     iso,
     keyset_page,
     truth_entry,
@@ -57,9 +56,7 @@ class MergeAPI(ProviderAPI):
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
-        self._served: dict[str, set[tuple[str, str, str, bool]]] = {a: set() for a in
-                                                                    self.accounts}
-        self._served_lock = threading.Lock()
+        self.served = ServedVersions(self.accounts)
         self.limiter = FixedWindow(LIMIT_PER_MINUTE, 60.0 * sandbox.time_scale)
 
     def config(self, base_url: str) -> dict[str, Any]:
@@ -185,9 +182,8 @@ class MergeAPI(ProviderAPI):
         records, next_id = keyset_page(table, last, size, keep)
         results = [render(w, r, account) for r in records]
         if model == "applications":
-            with self._served_lock:
-                self._served[account].update((r["id"], r["current_stage"], r["modified_at"],
-                                              r["remote_was_deleted"]) for r in results)
+            self.served.add(account, ((r["id"], r["current_stage"], r["modified_at"],
+                                       r["remote_was_deleted"]) for r in results))
         nxt = None
         if next_id is not None:
             nxt = base64.urlsafe_b64encode(json.dumps({"after": next_id, "filters": filters},
@@ -210,10 +206,9 @@ class MergeAPI(ProviderAPI):
                                         ("candidates", "candidate", w.candidates)):
                 rows[stream] += [(account, mid(kind, r.id, account),
                                   getattr(r, "deleted_at", None) is not None) for r in table]
-            with self._served_lock:
-                served = sorted(self._served[account], key=lambda o: (o[0], o[2]))
-            rows["application_stages"] += [(account, f"{a}:{s}:{t}", d) for a, s, t, d in served]
-            visits += fold_observations(account, served)
+            observed, account_visits = self.served.truth(account)
+            rows["application_stages"] += observed
+            visits += account_visits
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
         return out

@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -159,6 +159,38 @@ def _records(body: Any) -> list[dict]:
         body = body.get("data", body)
         body = body.get("results", []) if isinstance(body, dict) else body
     return body if isinstance(body, list) and body and isinstance(body[0], dict) else []
+
+
+class ServedVersions:
+    """Application versions served, per account: the sightings observed stages must hold.
+
+    Kombo and Merge expose only the current stage, so the tap's ``application_stages`` rows are
+    the versions it was served; their truth is therefore kept here, as they are served.
+    """
+
+    def __init__(self, accounts: list[str]) -> None:
+        self._served: dict[str, set[tuple[str, str, str, bool]]] = {a: set() for a in accounts}
+        self._lock = threading.Lock()
+
+    def add(self, account: str, versions: Iterable[tuple[str, str, str, bool]]) -> None:
+        """Remember (application id, stage id, change time, deleted) for each record served."""
+        with self._lock:
+            self._served[account].update(versions)
+
+    def truth(self, account: str) -> tuple[list[tuple[str, str, bool]], list[dict[str, Any]]]:
+        """The observed rows' keys (as the tap builds them) and the visits they fold into."""
+        with self._lock:
+            served = sorted(self._served[account], key=lambda o: (o[0], o[2]))
+        visits: list[dict[str, Any]] = []
+        for app, stage, at, _deleted in served:
+            prev = visits[-1] if visits and visits[-1]["application_id"] == app else None
+            if prev is not None and prev["stage_id"] == stage:
+                continue
+            if prev is not None:
+                prev["exited_at"] = at
+            visits.append({"account_id": account, "application_id": app, "stage_id": stage,
+                           "entered_at": at, "exited_at": None})
+        return [(account, f"{a}:{s}:{t}", d) for a, s, t, d in served], visits
 
 
 def truth_entry(rows: list[tuple[str, str, bool]]) -> dict[str, Any]:
