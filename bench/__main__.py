@@ -143,11 +143,11 @@ def run_tap(url: str, provider: str, config: dict[str, Any], tmp: Path) -> tuple
     """One full sync; also return the sandbox's log of the requests it made."""
     path = tmp / f"{provider}-{len(list(tmp.iterdir()))}.json"
     path.write_text(json.dumps(config))
-    before = len(call(f"{url}/_sandbox/requests")["log"])
+    before = call(f"{url}/_sandbox/requests")["counts"].get(provider, 0)
     result = measure([str(BIN / "tap-ats"), "--config", str(path)])
-    log = [e for e in call(f"{url}/_sandbox/requests")["log"][before:]
-           if e["provider"] == provider]
-    result["requests"] = len(log)
+    after = call(f"{url}/_sandbox/requests")
+    result["requests"] = after["counts"].get(provider, 0) - before
+    log = [e for e in after["log"] if e["provider"] == provider][-result["requests"]:]
     return result, log
 
 

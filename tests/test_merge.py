@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from urllib.parse import parse_qs
 
+import requests
 from conftest import (
     assert_visits_match_truth,
     discovered_streams,
@@ -15,7 +17,7 @@ from conftest import (
 )
 
 from tap_ats.sandbox.demo import meltano_env, meltano_run
-from tap_ats.sandbox.merge import REVOKED_TOKEN, TOKENS
+from tap_ats.sandbox.merge import API_KEY, REVOKED_TOKEN, TOKENS
 
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates"]
 ACCOUNTS = {account for account, _ in TOKENS.values()}
@@ -25,9 +27,37 @@ def test_discover_lists_only_what_merge_serves(sandbox, tmp_path):
     assert discovered_streams(sandbox.config("merge"), tmp_path) == set(STREAMS)
 
 
+def test_sandbox_speaks_merges_wire_format(sandbox):
+    """Page size bounds, hidden deletes, remote_data on request, filters pinned to a cursor."""
+    url = f"{sandbox.url}/merge/api/ats/v1/applications"
+    headers = {"Authorization": f"Bearer {API_KEY}", "X-Account-Token": next(iter(TOKENS))}
+    sandbox.advance(60, "merge")
+
+    def get(**params: str) -> requests.Response:
+        return requests.get(url, params=params, headers=headers, timeout=10)
+
+    assert get(page_size="101").status_code == 400
+    first = get().json()
+    assert len(first["results"]) == 30 and first["previous"] is None and first["next"]
+    assert all(r["remote_data"] is None and uuid.UUID(r["id"]) for r in first["results"])
+    assert get(cursor=first["next"], page_size="31").status_code == 400
+    assert get(cursor=first["next"]).status_code == 200
+    shown = get(page_size="100", include_deleted_data="true", include_remote_data="true")
+    assert any(r["remote_was_deleted"] for r in shown.json()["results"])
+    assert all(r["remote_data"][0]["data"] for r in shown.json()["results"])
+    hidden = get(page_size="100").json()["results"]
+    assert not any(r["remote_was_deleted"] for r in hidden)
+    bad_key = requests.get(url, headers={**headers, "Authorization": "Bearer x"}, timeout=10)
+    assert bad_key.status_code == 401 and bad_key.json() == {"detail": "Invalid API key."}
+    revoked = requests.get(url, headers={**headers, "X-Account-Token": REVOKED_TOKEN}, timeout=10)
+    assert revoked.status_code == 401
+
+
 def test_accounts_are_linked_account_ids_and_tokens_never_leave(sandbox, tmp_path):
     config = sandbox.config("merge", page_size=9)
+    before = dt.datetime.now(dt.UTC)
     rc, messages, err = run_tap(config, tmp_path)
+    after = dt.datetime.now(dt.UTC)
     assert rc == 0, err
     truth = sandbox.truth("merge")
     for stream in STREAMS:
@@ -36,6 +66,8 @@ def test_accounts_are_linked_account_ids_and_tokens_never_leave(sandbox, tmp_pat
     assert {r["account_id"] for r in records(messages, "applications")} == ACCOUNTS
     parts = last_state(messages)["bookmarks"]["applications"]["partitions"]
     assert {p["context"]["account_id"] for p in parts} == ACCOUNTS
+    assert all(before <= dt.datetime.fromisoformat(p["replication_key_value"]) <= after
+               for p in parts)
     output = json.dumps(messages) + err
     assert not [token for token in TOKENS if token in output]
     pages = [e for e in sandbox.log("merge") if "cursor=" in e["query"]]
@@ -80,22 +112,32 @@ def test_interviews_follow_the_scheduled_interview_object(sandbox, tmp_path):
     assert interview["stage_id"] == raw["job_interview_stage"]
     assert interview["organizer_id"] == raw["organizer"]
     assert interview["interviewer_ids"] == raw["interviewers"] and raw["interviewers"]
-    assert interview["status"] in ("scheduled", "complete") and raw["status"].isupper()
+    statuses = {(r["status"], r["raw"]["status"]) for r in records(messages, "interviews")}
+    assert statuses == {("scheduled", "SCHEDULED"), ("complete", "COMPLETE"),
+                        ("awaiting_feedback", "AWAITING_FEEDBACK")}
+    rejected = [r for r in records(messages, "applications") if r["status"] == "rejected"]
+    assert rejected and all(uuid.UUID(r["rejection_reason"]) for r in rejected)
 
 
 def test_revoked_token_fails_alone_and_run_exits_nonzero(sandbox, tmp_path):
+    """One revoked token between two good ones: both good accounts sync and move on."""
     config = sandbox.config("merge")
-    config["account_tokens"] = [config["account_tokens"][0], REVOKED_TOKEN]
-    rc, messages, err = run_tap(config, tmp_path)
+    first, second = config["account_tokens"]
+    _, messages, _ = run_tap(config, tmp_path)
+    old = {p["context"]["account_id"]: p["replication_key_value"]
+           for p in last_state(messages)["bookmarks"]["applications"]["partitions"]}
+    config["account_tokens"] = [first, REVOKED_TOKEN, second]
+    rc, messages, err = run_tap(config, tmp_path, last_state(messages))
     assert rc == 1
-    assert "Traceback" not in err and REVOKED_TOKEN not in err
-    line = next(x for x in err.splitlines() if x.startswith("tap-ats: error:"))
-    assert "account token #2" in line
-    good = TOKENS[config["account_tokens"][0]][0]
+    output = json.dumps(messages) + err
+    assert "Traceback" not in err
+    assert not [token for token in (first, second, REVOKED_TOKEN) if token in output]
+    errors = [x for x in err.splitlines() if x.startswith("tap-ats: error:")]
+    assert len(errors) == 1 and "account token #2" in errors[0]
     parts = last_state(messages)["bookmarks"]["applications"]["partitions"]
-    assert [p["context"]["account_id"] for p in parts] == [good] and parts[0][
-        "replication_key_value"]
-    assert {r["account_id"] for r in records(messages, "applications")} == {good}
+    new = {p["context"]["account_id"]: p["replication_key_value"] for p in parts}
+    assert set(new) == ACCOUNTS and all(new[a] > old[a] for a in ACCOUNTS)
+    assert {r["account_id"] for r in records(messages, "applications")} <= ACCOUNTS
 
 
 def test_wrong_api_key_is_one_line(sandbox, tmp_path):
@@ -138,6 +180,9 @@ def test_meltano_with_a_revoked_account_loads_the_good_one(sandbox, warehouse):
     config["account_tokens"] = [config["account_tokens"][1], REVOKED_TOKEN]
     result = meltano_run(meltano_env(config, warehouse.path), state_suffix=warehouse.state_suffix)
     assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "account token #2" in output
+    assert not [token for token in [*TOKENS, REVOKED_TOKEN] if token in output]
     good = TOKENS[config["account_tokens"][0]][0]
     got, _ = warehouse.keys("applications")
     assert {a for a, _ in got} == {good}

@@ -4,12 +4,21 @@
   in ``account_tokens`` is one account; at start the tap asks ``GET /ats/v1/account-details`` which
   linked account it is, and that id (never the token) is the record's ``account_id`` and the
   state partition. The tokens stay in memory only: not in state, records, logs or URLs.
-- A token that is refused (401, 403, 404) or whose account cannot be reached is reported as
-  "account token #N" and left out; the other accounts are read and the run exits 1 at the end. A
-  refused ``api_key`` fails every token at once and ends the run on one line.
+- A token that is refused (401, 403, 404) or whose account keeps failing (5xx after retries) is
+  reported as "account token #N" and left out; the other accounts are read and the run exits 1
+  at the end. A refused ``api_key`` fails every token and ends the run on one line. A host that
+  cannot be reached at all ends the run at once: every token would meet the same host.
 - Pages: ``page_size=100`` (Merge's maximum; its default is 30) and ``cursor`` from ``next``;
   Merge wants the same filters on every page, so every request repeats them. No ``expand``: the
-  unified columns need only the ids Merge returns anyway.
+  ids Merge returns are what the unified id columns hold, and expanded objects would multiply
+  the payload. So ``current_stage_name`` (and the observed rows' ``stage_name``) stay null (the
+  name is on the ``job_stages`` row of that id), and ``rejection_reason`` holds Merge's
+  RejectReason id, not its name.
+- Columns: ``created_at`` is the ATS's ``remote_created_at`` where the model has one, else
+  Merge's ``created_at`` (when Merge first saw the record); ``updated_at`` is ``modified_at``.
+  Applications are ``rejected`` when ``rejected_at`` is set, else ``active``: Merge gives no
+  hire flag on an application. Interview ``status`` maps Merge's three values and a passed-
+  through cancellation; any other passed-through value is ``other`` (kept in ``status_raw``).
 - Incremental: ``modified_after`` filters on ``modified_at``, the time *Merge* last changed its
   copy (its sync time, not the ATS's), so the next bookmark is the time that account's read
   started (Merge's own guidance), less ``lookback_window`` on the next run.
@@ -18,19 +27,21 @@
 - Stage history: Merge exposes only ``current_stage``, so ``application_stages`` rows are observed
   from each application read (``origin=observed``), at no request's cost.
 - Rate limit: per linked account per minute (Launch 100, Professional 400, Enterprise 600):
-  ``max_requests_per_minute`` (default 100) paces each account, accounts are read concurrently
-  (``max_concurrency``), and a 429 waits ``Retry-After`` when given, else backs off.
+  ``max_requests_per_minute`` (default 100) paces each account, its account-details lookup
+  included; accounts are read concurrently (``max_concurrency``), and a 429 waits
+  ``Retry-After`` when given, else backs off.
 """
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
 
-from tap_ats.client import ATSStream, BodyCursorPaginator, ObservedStages, body, ts
+from tap_ats.client import BACKOFF_TRIES, ATSStream, BodyCursorPaginator, ObservedStages, body, ts
 from tap_ats.providers import Provider, SettingError
 
 if t.TYPE_CHECKING:
@@ -38,8 +49,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 JOB_STATUS = {"OPEN": "open", "CLOSED": "closed", "DRAFT": "draft", "ARCHIVED": "archived"}
+#: Merge's three values, plus the cancellations it passes through from ATSs it cannot map.
 INTERVIEW_STATUS = {"SCHEDULED": "scheduled", "AWAITING_FEEDBACK": "awaiting_feedback",
-                    "COMPLETE": "complete"}
+                    "COMPLETE": "complete", "CANCELED": "canceled", "CANCELLED": "canceled"}
 
 
 class Merge(Provider):
@@ -54,32 +66,51 @@ class Merge(Provider):
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)
-        self.tokens: dict[str, str] | None = None
+        self._tokens: dict[str, str] | None = None
+        # Not the base's lock: resolving sends requests, and pacing them takes that one.
+        self._resolve_lock = threading.Lock()
 
     def resolve(self, stream: MergeStream) -> dict[str, str]:
         """Linked-account id → token, asked once per run through ``stream``'s retrying client.
 
-        A token Merge refuses, or whose account stays unreachable, is reported and left out.
+        A token Merge refuses, or whose account stays unreachable, is reported by its position
+        in ``account_tokens`` (never by value) and left out. Each lookup is paced as a request
+        of its token; once the linked account is known, that pacer becomes the account's, so
+        the lookup counts against the same per-account budget as the reads that follow.
         """
-        with self._lock:
-            if self.tokens is not None:
-                return self.tokens
-            self.tokens = {}
+        with self._resolve_lock:
+            if self._tokens is None:
+                self._tokens = self._lookup(stream)
+            return self._tokens
+
+    def _lookup(self, stream: MergeStream) -> dict[str, str]:
         request = stream.request_decorator(stream._request)
+        tokens: dict[str, str] = {}
         for number, token in enumerate(self.config["account_tokens"], start=1):
+            label = f"account token #{number}"
             prepared = stream.build_prepared_request(
                 method="GET", url=f"{self.api_url}/ats/v1/account-details",
                 headers={"X-Account-Token": token})
             try:
-                account = body(request(prepared, {"account_id": f"token #{number}"}))["id"]
-            except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
-                self.failures.append(f"account token #{number}: {exc}")
+                account = str(body(request(prepared, {"account_id": label}))["id"])
+            except (FatalAPIError, RetriableAPIError) as exc:
+                self.failures.append(f"{label}: {exc}")
                 continue
-            self.tokens[account] = token
-        if not self.tokens:
+            except requests.RequestException as exc:
+                msg = (f"merge API at {self.api_url} unreachable after {BACKOFF_TRIES} attempts "
+                       f"({type(exc).__name__}); check setting 'api_url'")
+                raise FatalSyncError(msg) from exc
+            except (KeyError, TypeError) as exc:
+                self.failures.append(f"{label}: account-details without an id ({exc!r})")
+                continue
+            tokens[account] = token
+            with self._lock:
+                if label in self._pacers:
+                    self._pacers[account] = self._pacers.pop(label)
+        if not tokens:
             msg = "no Merge account could be read: " + "; ".join(self.failures)
             raise SettingError(msg)
-        return self.tokens
+        return tokens
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history, which Merge does not offer."""
@@ -209,7 +240,7 @@ class Interviews(MergeStream):
         status = raw.get("status")
         return {**self.common(raw), "application_id": raw.get("application"), "job_id": None,
                 "stage_id": raw.get("job_interview_stage"), "title": None,
-                "status": INTERVIEW_STATUS.get(status, "other") if status else None,
+                "status": INTERVIEW_STATUS.get(status.upper(), "other") if status else None,
                 "status_raw": status, "start_at": ts(raw.get("start_at")),
                 "end_at": ts(raw.get("end_at")), "location": raw.get("location"),
                 "organizer_id": raw.get("organizer"),

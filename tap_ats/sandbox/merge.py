@@ -2,10 +2,14 @@
 
 Bearer API key plus ``X-Account-Token`` (one linked account per token); list bodies
 ``{"next", "previous", "results"}``; ``cursor`` + ``page_size`` (default 30, at most 100) with the
-same filters on every page; ``modified_after`` keeps records whose ``modified_at`` is at or after
-it (Merge does not say whether it is inclusive; inclusive loses nothing); deleted records only
-with ``include_deleted_data=true``, flagged ``remote_was_deleted``. ``GET /account-details`` names
-the linked account of a token. The rate limit is per linked account per minute (Launch plan: 100)
+same filters on every page (a cursor replayed with other filters is refused); ``modified_after``
+keeps records whose ``modified_at`` is at or after it (Merge does not say whether it is
+inclusive; inclusive loses nothing); deleted records only with ``include_deleted_data=true``,
+flagged ``remote_was_deleted``; ``remote_data`` is null unless ``include_remote_data=true``;
+``expand`` is not served (ids only). Applications carry ids only (``current_stage``,
+``reject_reason``: a RejectReason id), as Merge's Application object does; past interviews are
+``COMPLETE`` or, for some, ``AWAITING_FEEDBACK``. ``GET /account-details`` names the linked
+account of a token. The rate limit is per linked account per minute (Launch plan: 100)
 and enforced with ``--rate-limits``: 429 with ``Retry-After``. One token of the config is revoked
 (401), so that tests can make one account fail.
 """
@@ -28,7 +32,15 @@ from tap_ats.sandbox.server import (
     keyset_page,
     truth_entry,
 )
-from tap_ats.sandbox.world import Application, Candidate, Interview, Job, Stage, World
+from tap_ats.sandbox.world import (
+    REJECTION_REASONS,
+    Application,
+    Candidate,
+    Interview,
+    Job,
+    Stage,
+    World,
+)
 
 API_KEY = "merge_sandbox_api_key_5f1c2e"
 TOKENS = {  # account token -> (linked account id, integration)
@@ -36,7 +48,8 @@ TOKENS = {  # account token -> (linked account id, integration)
     "mtok_globex_e4a91f23": ("5b2f1e90-7d3c-4c11-8e6f-2f8d9c7b0002", "Lever"),
 }
 REVOKED_TOKEN = "mtok_revoked_0000"  # noqa: S105
-KINDS = {"application": 1, "candidate": 2, "job": 3, "stage": 4, "interview": 5, "user": 6}
+KINDS = {"application": 1, "candidate": 2, "job": 3, "stage": 4, "interview": 5, "user": 6,
+         "reject_reason": 7}
 JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
 INTERVIEW_STATUS = {"scheduled": "SCHEDULED", "complete": "COMPLETE"}
 MAX_PAGE = 100
@@ -84,8 +97,9 @@ class MergeAPI(ProviderAPI):
                 "rejected_at": iso(a.rejected_at), "offers": [], "source": a.source,
                 "credited_to": None, "screening_question_answers": [],
                 "current_stage": mid("stage", a.current.stage_id, acct),
-                "reject_reason": a.rejection_reason,
-                "remote_created_at": iso(a.created_at), "remote_updated_at": iso(a.updated_at)}
+                "reject_reason": mid("reject_reason",
+                                     REJECTION_REASONS.index(a.rejection_reason), acct)
+                if a.rejection_reason else None}
 
     def _job(self, _w: World, j: Job, acct: str) -> dict[str, Any]:
         return {**self._common("job", j, acct), "name": j.name, "description": None,
@@ -106,7 +120,14 @@ class MergeAPI(ProviderAPI):
                 "interviewers": [mid("user", u, acct) for u in i.interviewer_ids],
                 "location": i.location, "start_at": iso(i.start_at), "end_at": iso(i.end_at),
                 "remote_created_at": iso(i.created_at), "remote_updated_at": iso(i.updated_at),
-                "status": INTERVIEW_STATUS.get(i.status, i.status.upper())}
+                "status": self._interview_status(i)}
+
+    @staticmethod
+    def _interview_status(i: Interview) -> str:
+        """Merge's enum; one past interview in four still awaits feedback."""
+        if i.status == "complete" and i.id % 4 == 0:
+            return "AWAITING_FEEDBACK"
+        return INTERVIEW_STATUS.get(i.status, i.status.upper())
 
     def _candidate(self, _w: World, c: Candidate, acct: str) -> dict[str, Any]:
         return {**self._common("candidate", c, acct), "first_name": c.first_name,
@@ -164,6 +185,7 @@ class MergeAPI(ProviderAPI):
         if not 1 <= size <= MAX_PAGE:
             return Response(400, {"detail": f"page_size must be 1 to {MAX_PAGE}."})
         include_deleted = request.arg("include_deleted_data", "false") == "true"
+        include_remote = request.arg("include_remote_data", "false") == "true"
         filters = {k: v for k, v in request.query.items() if k != "cursor"}
         last = None
         if cursor := request.arg("cursor"):
@@ -181,6 +203,10 @@ class MergeAPI(ProviderAPI):
 
         records, next_id = keyset_page(table, last, size, keep)
         results = [render(w, r, account) for r in records]
+        if include_remote:
+            for r in results:
+                r["remote_data"] = [{"path": f"/{model}/{r['remote_id']}",
+                                     "data": {"id": r["remote_id"]}}]
         if model == "applications":
             self.served.add(account, ((r["id"], r["current_stage"], r["modified_at"],
                                        r["remote_was_deleted"]) for r in results))

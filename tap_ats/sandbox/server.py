@@ -215,7 +215,7 @@ class Sandbox:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self.requests: dict[str, int] = {}
-        self.log: deque[dict[str, Any]] = deque(maxlen=100_000)
+        self.log: deque[dict[str, Any]] = deque(maxlen=500_000)
         self._count_lock = threading.Lock()
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
