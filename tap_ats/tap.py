@@ -11,6 +11,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalSyncError, SingerSDKError
+from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_ats import providers
 
@@ -23,11 +24,39 @@ class AccountsFailed(FatalSyncError):
     """Raised after the sync when one or more accounts could not be read."""
 
 
+class Writer(MsgSpecWriter):
+    """The SDK's msgspec writer, sending RECORDs to stdout in chunks instead of one by one.
+
+    The SDK writes and flushes every message on its own: one system call per record (two when
+    the environment sets ``PYTHONUNBUFFERED``), up to a third of the tap's CPU in the benchmark.
+    Records still leave in order, and any other message (SCHEMA, STATE, ACTIVATE_VERSION) first
+    sends out the records before it, so a target never sees a bookmark before the records it
+    covers, and a crash loses only records that no emitted state has claimed.
+    """
+
+    CHUNK_BYTES = 2**16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+
+    def write_message(self, message: Message) -> None:
+        """Queue one message; send the queue when it is full or the message is not a RECORD."""
+        self._pending += self.format_message(message)
+        if len(self._pending) >= self.CHUNK_BYTES or not isinstance(message, RecordMessage):
+            out, sent = sys.stdout.buffer, 0
+            with memoryview(self._pending) as chunk:
+                while sent < len(chunk):  # an unbuffered stdout may take part of a chunk
+                    sent += out.write(chunk[sent:])
+            self._pending.clear()
+            sys.stdout.flush()
+
+
 class TapATS(Tap):
     """Singer tap for applicant-tracking systems, in one unified schema per entity."""
 
     name = "tap-ats"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = Writer
 
     config_jsonschema = th.PropertiesList(
         th.Property("provider", th.StringType,
@@ -74,9 +103,9 @@ class TapATS(Tap):
         """The configured provider, settings checked."""
         return providers.load(self.config)
 
-    @property
+    @cached_property
     def include_raw(self) -> bool:
-        """Whether records keep their source record in ``raw``."""
+        """Whether records keep their source record in ``raw`` (read once: asked per record)."""
         return bool(self.config.get("include_raw", True))
 
     @property
