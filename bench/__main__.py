@@ -99,13 +99,14 @@ def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
 
 
 def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -> int:
-    """The fewest requests that can carry this data: full pages, plus unavoidable extras."""
+    """The fewest requests for this data: full pages of the configured size, and the extras."""
     n = 0
     for stream in ENDPOINTS[provider]:
         per_account: dict[str, int] = {}
         for account, _ in truth[stream]["ids"]:
             per_account[account] = per_account.get(account, 0) + 1
-        n += sum(math.ceil(c / PAGE[provider]) for c in per_account.values())
+        page = config.get("page_size") or PAGE[provider]
+        n += sum(math.ceil(c / page) for c in per_account.values())
     if provider == "greenhouse":
         n += 1  # the OAuth token
     if provider == "merge":
@@ -227,7 +228,8 @@ def main() -> None:
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                          f"{platform.python_implementation()} {platform.python_version()}",
               "applications": args.applications, "latency_ms": args.latency_ms,
-              "rate_limits": args.rate_limits, "providers": rows}
+              "rate_limits": args.rate_limits, "time_scale": args.time_scale,
+              "page_size": args.page_size, "providers": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     keys = [k for k in rows[0] if k != "provider"] if rows else []
