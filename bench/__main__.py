@@ -100,12 +100,11 @@ def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
 
 def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -> int:
     """The fewest requests for this data: full pages of the configured size, and the extras."""
-    n = 0
+    n, page = 0, config.get("page_size") or PAGE[provider]
     for stream in ENDPOINTS[provider]:
         per_account: dict[str, int] = {}
         for account, _ in truth[stream]["ids"]:
             per_account[account] = per_account.get(account, 0) + 1
-        page = config.get("page_size") or PAGE[provider]
         n += sum(math.ceil(c / page) for c in per_account.values())
     if provider == "greenhouse":
         n += 1  # the OAuth token

@@ -29,10 +29,10 @@ class Writer(MsgSpecWriter):
 
     The SDK writes and flushes every message on its own: one system call per record, two when
     the environment sets ``PYTHONUNBUFFERED`` (as many containers do), where that was over a
-    third of the tap's CPU in the benchmark.
-    Records still leave in order, and any other message (SCHEMA, STATE, ACTIVATE_VERSION) first
-    sends out the records before it, so a target never sees a bookmark before the records it
-    covers, and a crash loses only records that no emitted state has claimed.
+    third of the tap's CPU in the benchmark. Records still leave in order, and any other
+    message (SCHEMA, STATE, ACTIVATE_VERSION) first sends out the records before it, so a target
+    never sees a bookmark before the records it covers, and a crash loses only records that no
+    emitted state has claimed.
     """
 
     CHUNK_BYTES = 2**16
