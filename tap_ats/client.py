@@ -7,53 +7,92 @@ envelope) and then declares one small class per unified stream that maps the sou
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import itertools
-import random
 import threading
-import time
 import typing as t
-from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-import msgspec
+import pendulum
 import requests
 from singer_sdk import Stream
-from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
+from tap_ats.http import AuthError, ForeignHostError, body, origin, path
 from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_ats.http import Pacer
     from tap_ats.tap import TapATS
 
-MAX_RETRY_AFTER = 300.0
-BACKOFF_CAP = 30.0
-BACKOFF_TRIES = 8
 PREFETCH_BYTES = 16 * 2**20
+#: Pages in a row with no record and a next cursor before the API is taken to be looping.
+MAX_EMPTY_PAGES = 100
 
 
-def ts(value: str | None) -> str | None:
-    """Normalize a provider timestamp to RFC 3339 UTC.
+class Unreadable(str):
+    """A source value that was meant to be a time or date and could not be understood.
 
-    Values already in UTC with a ``Z`` pass through untouched (the common case, and the fast
-    path: no parse per field per record).
+    It travels in the mapped record as a marked string until :class:`Conformer` counts it and
+    loads it as null; the source value stays in ``raw``.
     """
-    if not value:
+
+    __slots__ = ()
+
+
+def _rfc3339(when: dt.datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def ts(value: t.Any) -> str | None:
+    """A provider timestamp as RFC 3339 UTC, or :class:`Unreadable` if it is none.
+
+    Fast path: an RFC 3339 UTC string (``...T..:..:..Z`` or with a fraction) that
+    ``datetime.fromisoformat`` accepts is returned as it is. Other shapes a careful reader still
+    understands (a date alone, a space for ``T``, an offset, no zone: taken as UTC) are parsed by
+    ``fromisoformat``, then by pendulum; what neither understands is unreadable.
+    """
+    if value is None or value == "":
         return None
-    if value.endswith("Z"):
+    if value.__class__ is not str:
+        return Unreadable(value)
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return _slow_ts(value)
+    if len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[19] in "Z.":
         return value
-    parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return _rfc3339(parsed)
+
+
+def _slow_ts(value: str) -> str:
+    try:
+        parsed = pendulum.parse(value, strict=False)
+    except (ValueError, TypeError, OverflowError):
+        return Unreadable(value)
+    if isinstance(parsed, dt.datetime):
+        return _rfc3339(parsed)
+    if isinstance(parsed, dt.date):
+        return _rfc3339(dt.datetime(parsed.year, parsed.month, parsed.day))
+    return Unreadable(value)
+
+
+def day(value: t.Any) -> str | None:
+    """A calendar date as ``YYYY-MM-DD``, or :class:`Unreadable` if it is none."""
+    stamp = ts(value)
+    if stamp is None or stamp.__class__ is Unreadable:
+        return stamp
+    return stamp[:10]
 
 
 def utc_now() -> dt.datetime:
@@ -61,59 +100,133 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def retry_after(response: requests.Response | None) -> float | None:
-    """Seconds the provider asked us to wait (``Retry-After`` as seconds or HTTP date)."""
-    if response is None or not (value := response.headers.get("Retry-After")):
-        return None
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return min(max((when - utc_now()).total_seconds(), 0.0), MAX_RETRY_AFTER)
+class Conformer:
+    """Makes every record valid against the stream's schema, at a type check per column.
 
-
-def body(response: requests.Response) -> t.Any:
-    """The decoded JSON body, decoded once per response however many readers it has.
-
-    The paginator and the record parser both need the body; msgspec decodes it several times
-    faster than the standard library.
+    Mappings build most values with the right type already; what a provider sends otherwise (an
+    integer id in a string column, a date-time that could not be understood) is coerced where
+    that is lossless (numbers to strings, ``"true"`` to a boolean) and otherwise loaded as null
+    and counted, so a run never stops on one odd value and never sends a target a value that
+    breaks the schema it was given.
     """
-    cached = response.__dict__.get("_ats_body", body)
-    if cached is body:
-        try:
-            cached = msgspec.json.decode(response.content)
-        except msgspec.DecodeError as exc:
-            msg = f"unparseable JSON body ({len(response.content)} bytes)"
-            raise RetriableAPIError(msg, response) from exc
-        response.__dict__["_ats_body"] = cached
-    return cached
+
+    def __init__(self, schema: dict, nulled: Counter[str] | None = None) -> None:
+        #: Values loaded as null (or dropped from an array), by column, for the run's warning.
+        self.nulled: Counter[str] = Counter() if nulled is None else nulled
+        self.checks = [(name, *self._check(name, prop))
+                       for name, prop in schema["properties"].items()]
+
+    def conform(self, record: dict) -> dict:
+        """``record`` with every value of its schema's type (changed in place)."""
+        for name, cls, fix in self.checks:
+            value = record.get(name)
+            if value is not None and value.__class__ is not cls:
+                record[name] = fix(value)
+        return record
+
+    def _check(self, name: str, prop: dict) -> tuple[type, Callable[[t.Any], t.Any]]:
+        """The class a value of ``prop`` has, and how to fix a value that has another."""
+        kinds = prop.get("type", [])
+        kind = next((k for k in ([kinds] if isinstance(kinds, str) else kinds) if k != "null"),
+                    None)
+        convert: Callable[[t.Any], t.Any]
+        cls: type = str
+        if kind == "string":
+            convert = {"date-time": _as_time, "date": _as_day}.get(prop.get("format"), _as_text)
+        elif kind == "boolean":
+            cls, convert = bool, _as_boolean
+        elif kind == "integer":
+            cls, convert = int, _as_integer
+        elif kind == "array":
+            item_cls, item_fix = self._check(name, prop.get("items", {}))
+
+            def convert(value: t.Any) -> list | None:
+                if not isinstance(value, list):
+                    return None
+                items = [v if v.__class__ is item_cls else item_fix(v) for v in value]
+                return [v for v in items if v is not None]
+        elif "properties" in prop:
+            cls, convert = dict, Conformer(prop, self.nulled).conform_object
+        else:
+            cls, convert = dict, _as_object
+
+        def fix(value: t.Any) -> t.Any:
+            fixed = convert(value)
+            if fixed is None or (isinstance(value, list) and len(fixed) < len(value)):
+                self.nulled[name] += 1
+            return fixed
+
+        return cls, fix
+
+    def conform_object(self, value: t.Any) -> dict | None:
+        """A nested object (e.g. a job's stage) conformed, or None if it is not an object."""
+        return self.conform(value) if isinstance(value, dict) else None
+
+
+def _as_text(value: t.Any) -> str | None:
+    if isinstance(value, Unreadable) or not isinstance(value, str | int | float):
+        return None
+    return str(value)
+
+
+def _as_time(value: t.Any) -> str | None:
+    stamp = None if isinstance(value, Unreadable) else ts(value)
+    return stamp if stamp.__class__ is str else None
+
+
+def _as_day(value: t.Any) -> str | None:
+    stamp = None if isinstance(value, Unreadable) else day(value)
+    return stamp if stamp.__class__ is str else None
+
+
+def _as_boolean(value: t.Any) -> bool | None:
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _as_integer(value: t.Any) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _as_object(value: t.Any) -> dict | None:
+    return value if isinstance(value, dict) else None
 
 
 class BodyCursorPaginator(BaseAPIPaginator[str | None]):
-    """Follows a cursor found in the body (Kombo ``data.next``, Merge ``next``)."""
+    """Follows a cursor found in the body (Kombo ``data.next``, Merge ``next``).
 
-    def __init__(self, *keys: str) -> None:
+    A cursor is opaque, but one shaped like a URL on another host is refused: a hostile or
+    confused API must not learn that the tap follows links it did not expect.
+    """
+
+    def __init__(self, api_url: str, *keys: str) -> None:
         super().__init__(None)
+        self.api_origin = origin(api_url)
         self.keys = keys
 
     def get_next(self, response: requests.Response) -> str | None:
         """The next cursor, or None on the last page."""
         value = body(response)
         for key in self.keys:
-            value = (value or {}).get(key)
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        if value and "://" in value and origin(value) != self.api_origin:
+            msg = (f"refused a next-page cursor that points to another host, {origin(value)} "
+                   f"(the configured API is {self.api_origin})")
+            raise ForeignHostError(msg)
         return value
 
 
-class AuthError(FatalAPIError):
-    """A 401 or 403: a credential is wrong or lacks a permission."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class PaginationLoop(FatalAPIError):
+    """The API answered a next-page cursor it had already given: following it never ends."""
 
 
 def _account(context: Context | None) -> str | None:
@@ -170,45 +283,27 @@ class Prefetch:
             yield response
 
 
-class Pacer:
-    """Spaces requests so that no more than ``per_minute`` start in any minute.
-
-    Thread-safe: concurrent workers of one account share one pacer, so the account's budget is
-    respected whatever the concurrency. A 2% margin keeps a fixed-window server from ever seeing
-    one request too many when our clock and its window boundaries disagree.
-    """
-
-    def __init__(self, per_minute: float | None) -> None:
-        self.interval = 60.0 / per_minute * 1.02 if per_minute else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until this caller may send its request."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
-
-    def pause(self, seconds: float) -> None:
-        """Push every later request back by ``seconds`` (after a 429)."""
-        with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
-
-
 class LeanRecords(Stream):
     """Record emission without the per-record work our records never need.
 
-    Every record is built by our own mapping with the schema's types already (strings, booleans,
-    integers, lists; RFC 3339 strings for times), so type conformance is off. And the SDK drops
-    deselected properties by walking every nested key of every record, including the whole
-    ``raw`` object: about a fifth of the tap's CPU in the benchmark. Selection here is by
-    top-level property (``raw`` is opaque), so dropping those keys directly is equivalent.
+    Every record is built by our own mapping, and :class:`Conformer` (in the public
+    ``post_process`` hook) makes every value of its schema's type, so the SDK's conformance is
+    off. And the SDK drops deselected properties by walking every nested key of every record,
+    including the whole ``raw`` object: about a fifth of the tap's CPU in the benchmark.
+    Selection here is by top-level property (``raw`` is opaque), so dropping those keys directly
+    is equivalent.
     """
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    @cached_property
+    def conformer(self) -> Conformer:
+        """The stream's schema checks (built once)."""
+        return Conformer(self.schema)
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Every value of its schema's type: what cannot be is null (counted), ids strings."""
+        return self.conformer.conform(row)
 
     @cached_property
     def _deselected(self) -> list[str]:
@@ -241,6 +336,8 @@ class ATSStream(LeanRecords, RESTStream):
         self._local = threading.local()
         self._window_ends: dict[str | None, dt.datetime] = {}
         self._prefetches: dict[str | None, Prefetch] = {}
+        #: Characters of invalid UTF-8 or lone surrogates replaced by U+FFFD in this run.
+        self.repaired = 0
 
     @property
     def tap(self) -> TapATS:
@@ -257,10 +354,8 @@ class ATSStream(LeanRecords, RESTStream):
 
     @property
     def requests_session(self) -> requests.Session:
-        """One keep-alive session per thread: accounts may be read by worker threads."""
-        if (session := getattr(self._local, "session", None)) is None:
-            session = self._local.session = requests.Session()
-        return session
+        """The transport's session of this thread (requests are prepared and sent with it)."""
+        return self.tap.transport.session
 
     @property
     def url_base(self) -> str:
@@ -283,13 +378,31 @@ class ATSStream(LeanRecords, RESTStream):
         """Map one source record to the unified columns (provider streams override this)."""
         raise NotImplementedError
 
-    def records_from(self, payload: t.Any) -> Iterable[dict]:
+    def records_from(self, payload: t.Any) -> list[dict]:
         """The source records inside one decoded response body."""
         raise NotImplementedError
 
+    def page(self, response: requests.Response) -> list[dict]:
+        """The source records of one response; an answer without its envelope stops the account.
+
+        A 200 whose body lacks the list the API documents (a proxy's page, an API change) would
+        otherwise read as an empty page, and end the stream as if it were complete.
+        """
+        try:
+            rows = self.records_from(body(response))
+        except (KeyError, TypeError, AttributeError, IndexError):
+            rows = None
+        if not isinstance(rows, list):
+            msg = (f"{self.tap.provider.name} {response.request.method} "
+                   f"{urlsplit(response.request.url).path} answered a body without the "
+                   "envelope it documents; stopping this account rather than losing its rows")
+            raise FatalAPIError(msg)
+        return rows
+
     def parse_response(self, response: requests.Response) -> Iterator[dict]:
         """Decode a page and map its records."""
-        page = [self.unified(raw) for raw in self.records_from(body(response))]
+        page = [self.unified(raw) for raw in self.page(response)]
+        self.repaired += response.__dict__.get("repaired", 0)
         self._page_last = page[-1] if page else None
         yield from page
 
@@ -304,6 +417,8 @@ class ATSStream(LeanRecords, RESTStream):
                    f"expected shape ({record.get('error') or 'no id'!r}); stopping this account "
                    "rather than loading it wrong")
             raise FatalAPIError(msg)
+        if record["id"].__class__ is not str:
+            record["id"] = str(record["id"])
         record["provider"] = self.tap.provider.name
         record["_sdc_deleted_at"] = record.get("deleted_at")
         record["raw"] = raw if self.tap.include_raw else None
@@ -312,10 +427,13 @@ class ATSStream(LeanRecords, RESTStream):
     def get_records(self, context: Context | None) -> Iterable[dict]:
         """Read one account; only when all of it is out may its bookmark become the start time.
 
-        An account that fails (bad credential, unknown account) is reported to the tap and its
-        partial progress is dropped, so its bookmark stays where it was and the other accounts go
-        on; the tap exits non-zero at the end.
+        An account that fails (bad credential, unknown account, retries run out, a pagination
+        loop) is reported to the tap, its partial progress is dropped so its bookmark stays where
+        it was, later streams skip it, and the other accounts go on; the tap exits non-zero at the
+        end. A refused shared credential, an unreachable host or a foreign link end the run.
         """
+        if self.tap.failed(context):
+            return
         try:
             yield from super().get_records(context)
         except AuthError as exc:
@@ -326,10 +444,6 @@ class ATSStream(LeanRecords, RESTStream):
         except FatalAPIError as exc:
             self._account_failed(context, exc)
             return
-        except requests.RequestException as exc:
-            msg = (f"{self.tap.provider.name} API at {self.url_base} unreachable after "
-                   f"{BACKOFF_TRIES} attempts ({type(exc).__name__}); check setting 'api_url'")
-            raise FatalSyncError(msg) from exc
         if self.replication_method == "INCREMENTAL":
             markers = self.get_context_state(context).setdefault("progress_markers", {})
             markers["replication_key"] = self.replication_key
@@ -358,7 +472,7 @@ class ATSStream(LeanRecords, RESTStream):
         one account after another, so the output and the state stay valid Singer.
         """
         account = _account(context)
-        partitions = self.partitions or [{}]
+        partitions = [p for p in self.partitions or [{}] if not self.tap.failed(p)]
         if account not in self._prefetches and self.tap.max_concurrency > 1 and len(
                 partitions) > 1:
             slots = threading.Semaphore(self.tap.max_concurrency)
@@ -374,17 +488,31 @@ class ATSStream(LeanRecords, RESTStream):
             yield from self.parse_response(response)
 
     def _responses(self, context: Context | None) -> Iterator[requests.Response]:
-        """Every page of one account, the request loop of the SDK's request_records."""
+        """Every page of one account, empty pages with a next cursor included.
+
+        A cursor the API already gave for this account (a loop), or a long run of empty pages,
+        stops the account instead of reading forever.
+        """
         self._local.window_end = self._window_ends[_account(context)] = utc_now()
         paginator = self.get_new_paginator()
-        request = self.request_decorator(self._request)
+        seen: set[str] = set()
+        empty = 0
         while not paginator.finished:
-            response = request(self._prepare_request(context=context, page=paginator), context)
-            if not self.records_from(body(response)) and not paginator.continue_if_empty(
-                    response):
-                return
+            response = self.send(self._prepare_request(context=context, page=paginator), context)
+            empty = 0 if self.page(response) else empty + 1
             yield response
-            paginator.advance(response)
+            try:
+                paginator.advance(response)
+            except RuntimeError:  # the SDK's check: the cursor equals the one just used
+                seen.add(str(paginator.current_value))
+            cursor = str(paginator.current_value)
+            if not paginator.finished and (cursor in seen or empty >= MAX_EMPTY_PAGES):
+                what = ("a next-page cursor it had already given" if cursor in seen
+                        else f"{empty} empty pages in a row, each with a next cursor")
+                msg = (f"{self.tap.provider.name} {self.path} answered {what} (a pagination "
+                       "loop); stopping this account, its bookmark kept")
+                raise PaginationLoop(msg)
+            seen.add(cursor)
 
     def start_time(self, context: Context | None) -> dt.datetime | None:
         """Where this account's read begins: the bookmark (or start_date) minus the lookback."""
@@ -423,23 +551,30 @@ class ATSStream(LeanRecords, RESTStream):
 
     # HTTP --------------------------------------------------------------------------------------
 
-    def _request(self, prepared_request: requests.PreparedRequest,
-                 context: Context | None) -> requests.Response:
-        """Pace, send, and decode the body inside the retry loop.
+    def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+        """Send through the run's transport, paced by the account's budget (all requests do)."""
+        return self.tap.transport.send(request, pacer=self.pacer(context),
+                                       check=self.validate_response, prepare=self.authorize)
 
-        The account's pacer is waited on before every attempt; decoding here means a truncated
-        or malformed body is retried like a 5xx instead of ending the sync.
+    def get(self, segments: Iterable[t.Any], context: Context | None,
+            **params: t.Any) -> requests.Response:
+        """GET the path of ``segments`` (each escaped as one) under the API root.
+
+        requests would turn an escaped ``%2E%2E`` back into ``..``; the path is set again after
+        preparing, exactly as built.
         """
-        pacer = self.tap.provider.pacer(context)
-        pacer.wait()
-        try:
-            response = super()._request(prepared_request, context)
-            body(response)
-        except RetriableAPIError as exc:
-            if exc.response is not None and exc.response.status_code == 429:
-                pacer.pause(retry_after(exc.response) or 1.0)
-            raise
-        return response
+        url = self.url_base + path(*segments)
+        request = self.build_prepared_request(method="GET", url=url, params=params,
+                                              headers=self.http_headers)
+        request.url = urlunsplit(urlsplit(request.url)._replace(path=urlsplit(url).path))
+        return self.send(request, context)
+
+    def pacer(self, context: Context | None) -> Pacer:
+        """The budget of the account behind ``context``."""
+        return self.tap.provider.pacer(context)
+
+    def authorize(self, request: requests.PreparedRequest) -> None:
+        """Before each attempt: nothing (the authenticator set the headers once)."""
 
     def response_error_message(self, response: requests.Response) -> str:
         """One line naming provider, endpoint and status; never the URL query or credentials."""
@@ -455,30 +590,6 @@ class ATSStream(LeanRecords, RESTStream):
                    + self.tap.provider.auth_hint(response.status_code))
             raise AuthError(msg, response.status_code)
         super().validate_response(response)
-
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Honour ``Retry-After`` when the provider sends it; else capped full-jitter backoff."""
-        exc = yield 0.0
-        for attempt in itertools.count():
-            wait = retry_after(getattr(exc, "response", None))
-            if wait is None:
-                wait = random.uniform(0, min(BACKOFF_CAP, 0.5 * 2**attempt))
-            exc = yield wait
-
-    def backoff_jitter(self, value: float) -> float:
-        """No extra jitter: the wait generator already jitters, and Retry-After is exact."""
-        return value
-
-    def backoff_max_tries(self) -> int:
-        """Give up after this many attempts (about two minutes of backoff at most)."""
-        return BACKOFF_TRIES
-
-    def backoff_handler(self, details: t.Any) -> None:
-        """Log each retry on one line, without URL or credentials."""
-        exc = details.get("exception")
-        self.logger.warning("Retrying %s after %s (attempt %d, waiting %.1fs)", self.path,
-                            type(exc).__name__ if exc else "error", details.get("tries", 0),
-                            details.get("wait", 0.0))
 
 
 class DerivedStream(LeanRecords):

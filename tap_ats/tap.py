@@ -1,27 +1,57 @@
-"""The tap: its settings, the provider it reads, and the streams that provider serves."""
+"""The tap: its settings, the provider it reads, the streams it serves, and how a run ends.
+
+A scheduler trusts the exit code: 0 means every selected row of every account was read; 1 a run
+that failed (an account given up, an API that refused or looped); 2 a usage, config or state
+mistake, found before any request; 128 + the signal number for SIGTERM (143) and SIGINT (130).
+Every failure ends in one line on stderr starting ``tap-ats: error:``, never a traceback.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
+import os
+import signal
 import sys
+import threading
 import typing as t
 from functools import cached_property
+from pathlib import Path
 
+import click
 import requests
+from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import FatalSyncError, SingerSDKError
+from singer_sdk.exceptions import ConfigurationError, FatalSyncError, SingerSDKError
 from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_ats import providers
+from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Transport, redact
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams import Stream
 
 
 class AccountsFailed(FatalSyncError):
     """Raised after the sync when one or more accounts could not be read."""
+
+
+class UsageError(Exception):
+    """A mistake in the command line, config, state or catalog file: exit 2, no request sent."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGINT arrived: the run stops where it is, after the last complete message."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class Writer(MsgSpecWriter):
@@ -32,7 +62,8 @@ class Writer(MsgSpecWriter):
     third of the tap's CPU in the benchmark. Records still leave in order, and any other
     message (SCHEMA, STATE, ACTIVATE_VERSION) first sends out the records before it, so a target
     never sees a bookmark before the records it covers, and a crash loses only records that no
-    emitted state has claimed.
+    emitted state has claimed. A signal that arrives while a chunk is being written takes effect
+    once the chunk is out, so stdout never ends in half a message.
     """
 
     CHUNK_BYTES = 2**16
@@ -40,17 +71,25 @@ class Writer(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+        self.writing = False
+        self.stop_signal: int | None = None
 
     def write_message(self, message: Message) -> None:
         """Queue one message; send the queue when it is full or the message is not a RECORD."""
         self._pending += self.format_message(message)
         if len(self._pending) >= self.CHUNK_BYTES or not isinstance(message, RecordMessage):
-            out, sent = sys.stdout.buffer, 0
-            with memoryview(self._pending) as chunk:
-                while sent < len(chunk):  # an unbuffered stdout may take part of a chunk
-                    sent += out.write(chunk[sent:])
-            self._pending.clear()
-            sys.stdout.flush()
+            self.writing = True
+            try:
+                out, sent = sys.stdout.buffer, 0
+                with memoryview(self._pending) as chunk:
+                    while sent < len(chunk):  # an unbuffered stdout may take part of a chunk
+                        sent += out.write(chunk[sent:])
+                self._pending.clear()
+                sys.stdout.flush()
+            finally:
+                self.writing = False
+            if self.stop_signal is not None:
+                raise Terminated(self.stop_signal)
 
 
 class TapATS(Tap):
@@ -58,6 +97,7 @@ class TapATS(Tap):
 
     name = "tap-ats"
     message_writer_class = Writer
+    message_writer: Writer
 
     config_jsonschema = th.PropertiesList(
         th.Property("provider", th.StringType,
@@ -66,7 +106,8 @@ class TapATS(Tap):
         th.Property("start_date", th.DateTimeType,
                     description="Earliest change time to read on the first sync (RFC 3339)."),
         th.Property("api_url", th.StringType,
-                    description="API root override: a region (Kombo US, Merge EU) or the sandbox."),
+                    description="API root override: a region (Kombo US, Merge EU) or the sandbox. "
+                                "Must be https:// (http only for loopback hosts)."),
         th.Property("page_size", th.IntegerType,
                     description="Records per page; defaults to the provider's maximum."),
         th.Property("include_raw", th.BooleanType, default=True,
@@ -79,6 +120,12 @@ class TapATS(Tap):
         th.Property("max_concurrency", th.IntegerType, default=4,
                     description="Accounts (and ATZ CRM history calls) read at once, each "
                                 "account within its own request budget; 1 reads sequentially."),
+        th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT,
+                    description="Seconds to wait for an answer to one request attempt (the "
+                                "read timeout; connecting has its own 10 s)."),
+        th.Property("ca_bundle", th.StringType,
+                    description="PEM file of extra CA certificates to trust (a private CA); "
+                                "certificate verification itself is never turned off."),
         th.Property("account_id", th.StringType,
                     description="Label stored as `account_id` for Greenhouse and ATZ CRM "
                                 "(Kombo and Merge use the integration or linked account)."),
@@ -99,10 +146,34 @@ class TapATS(Tap):
                     description="ATZ CRM: the API token (Bearer)."),
     ).to_dict()
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = set(self.config_jsonschema["properties"])
+        if unknown := sorted(set(self.config) - known):
+            self.logger.warning("Unknown setting(s) ignored: %s", ", ".join(unknown))
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """Stop now, or right after the chunk being written (never half a message)."""
+        if self.message_writer.writing:
+            self.message_writer.stop_signal = signum
+        else:
+            raise Terminated(signum)
+
     @cached_property
     def provider(self) -> providers.Provider:
         """The configured provider, settings checked."""
         return providers.load(self.config)
+
+    @cached_property
+    def transport(self) -> Transport:
+        """The one transport every request of this run goes through."""
+        return Transport(self.provider.name, self.provider.api_url,
+                         request_timeout=float(self.config.get("request_timeout")
+                                               or DEFAULT_REQUEST_TIMEOUT),
+                         ca_bundle=self.config.get("ca_bundle"), logger=self.logger)
 
     @cached_property
     def include_raw(self) -> bool:
@@ -123,26 +194,183 @@ class TapATS(Tap):
         """The unified streams the configured provider can serve."""
         return [cls(self) for cls in self.provider.stream_classes()]
 
+    def failed(self, context: Context | None) -> bool:
+        """Whether the account of ``context`` was given up earlier in this run."""
+        return (context or {}).get("account_id") in self.provider.failures
+
     def account_failed(self, context: Context | None, stream: str, exc: Exception) -> None:
-        """Report one account's failure and go on with the others."""
+        """Give the account up for the rest of the run (bookmarks kept) and go on."""
         account = (context or {}).get("account_id", "?")
-        self.provider.failures.append(f"{stream} [{account}]: {exc}")
+        self.provider.failures.setdefault(account, f"{stream}: {exc}")
         self.logger.error("Account %s failed on %s, bookmark kept: %s", account, stream, exc)
 
     def sync_all(self) -> None:
-        """Sync everything, then fail the run if any account failed."""
-        super().sync_all()
+        """Sync everything, warn once per stream about repaired values, fail if any account did."""
+        try:
+            super().sync_all()
+        finally:
+            self._warn_repairs()
         if failures := self.provider.failures:
-            msg = (f"{len(failures)} account stream(s) failed (each logged above); "
-                   f"the first: {failures[0]}")
+            named = "; ".join(f"{account} ({reason})" for account, reason in failures.items())
+            msg = f"{len(failures)} account(s) failed, their bookmarks kept: {named}"
             raise AccountsFailed(msg)
+
+    def _warn_repairs(self) -> None:
+        for stream in self.streams.values():
+            if repaired := getattr(stream, "repaired", 0):
+                self.logger.warning(
+                    "%s: %d character(s) of invalid UTF-8 or lone surrogates in responses were "
+                    "replaced by U+FFFD", stream.name, repaired)
+            if nulled := stream.conformer.nulled:
+                columns = ", ".join(f"{name} x{n}" for name, n in sorted(nulled.items()))
+                self.logger.warning(
+                    "%s: %d value(s) could not be understood and were loaded as null (%s); "
+                    "the source values are kept in raw", stream.name, sum(nulled.values()),
+                    columns)
+
+
+# Command line -----------------------------------------------------------------------------------
+
+
+def _option_values(args: list[str], option: str) -> list[str]:
+    """The values given to ``option`` (``--x v`` or ``--x=v``) on the command line."""
+    values = []
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            values.append(args[i + 1])
+        elif arg.startswith(option + "="):
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
+def _read_object(kind: str, name: str) -> dict:
+    """The JSON object in file ``name``, or a :class:`UsageError` that says what is wrong."""
+    path = Path(name)
+    if not path.exists():
+        msg = f"{kind} file '{name}' does not exist"
+        raise UsageError(msg)
+    if path.is_dir():
+        msg = f"{kind} file '{name}' is a directory, not a JSON file"
+        raise UsageError(msg)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{kind} file '{name}' cannot be read ({type(exc).__name__})"
+        raise UsageError(msg) from None
+    except ValueError as exc:
+        msg = f"{kind} file '{name}' is not valid JSON ({exc})"
+        raise UsageError(msg) from None
+    if not isinstance(value, dict):
+        msg = f"{kind} file '{name}' must hold a JSON object, not a {type(value).__name__}"
+        raise UsageError(msg)
+    return value
+
+
+def _check_config(config: dict) -> None:
+    """The config against the tap's schema, the first problem as one line (secrets unshown)."""
+    schema = json.loads(json.dumps(TapATS.config_jsonschema))
+    TapATS.append_builtin_config(schema)
+    error = next(iter(sorted(Draft7Validator(schema).iter_errors(config), key=str)), None)
+    if error is None:
+        return
+    name = ".".join(str(p) for p in error.absolute_path) or "config"
+    if error.validator == "type":
+        got = type(error.instance).__name__
+        msg = f"setting '{name}' must be of type {error.validator_value}, got a {got}"
+    elif schema["properties"].get(name.split(".")[0], {}).get("secret"):
+        msg = f"setting '{name}' is not valid ({error.validator})"
+    else:
+        msg = f"setting '{name}': {error.message}"
+    raise UsageError(msg)
+
+
+def _check_state(state: dict, now: dt.datetime) -> None:
+    """Every bookmark a date-time no later than ``now``, else one line naming it.
+
+    A bookmark in the future (a hand-edited state, a clock that jumped) would make the tap
+    skip every change made until then, silently: the run refuses to start instead.
+    """
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        msg = "state file: 'bookmarks' must be an object of streams"
+        raise UsageError(msg)
+    for stream, entry in bookmarks.items():
+        partitions = entry.get("partitions", []) if isinstance(entry, dict) else None
+        if not isinstance(partitions, list) or not all(isinstance(p, dict) for p in partitions):
+            msg = f"state file: the bookmark of stream '{stream}' is not a Singer bookmark"
+            raise UsageError(msg)
+        for where in [entry, *partitions]:
+            value = where.get("replication_key_value")
+            if value is None:
+                continue
+            partition = json.dumps(where.get("context")) if where is not entry else "(none)"
+            try:
+                when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                msg = (f"state file: bookmark of stream '{stream}', partition {partition}, is "
+                       f"{value!r}, not an RFC 3339 date-time")
+                raise UsageError(msg) from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            if when > now:
+                msg = (f"state file: bookmark of stream '{stream}', partition {partition}, is "
+                       f"{value}, later than this run's start ({now.isoformat()}); it would "
+                       "skip every change until then: correct or remove it")
+                raise UsageError(msg)
+
+
+def check_arguments(args: list[str], now: dt.datetime) -> None:
+    """The config, state and catalog files named in ``args``, checked before the SDK reads them."""
+    config: dict = {}
+    paths = _option_values(args, "--config")
+    for name in paths:
+        if name != "ENV":
+            config |= _read_object("config", name)
+    if paths and "ENV" not in paths:
+        _check_config(config)
+    for name in _option_values(args, "--state"):
+        _check_state(_read_object("state", name), now)
+    for name in _option_values(args, "--catalog"):
+        _read_object("catalog", name)
+
+
+def _finish(code: int, message: str | None) -> t.NoReturn:
+    """Write the error line, flush what is complete, and exit without waiting for workers.
+
+    Worker threads may still be waiting on an API; exiting must not wait for them.
+    """
+    if message:
+        line = redact(" ".join(message.split()))
+        sys.stderr.write(f"tap-ats: error: {line}\n")
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def main() -> None:
-    """Console entry point: a user mistake ends in one clear line and exit code 1."""
+    """Console entry point: every failure is one line and an exit code (see the module doc)."""
+    args = sys.argv[1:]
     try:
-        TapATS.cli()
+        check_arguments(args, dt.datetime.now(dt.UTC))
+        result = TapATS.cli.main(args=args, prog_name="tap-ats", standalone_mode=False)
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        _finish(128 + exc.signum, f"stopped by {name}; every STATE written covers the records "
+                                  "before it, so the next run resumes from the last one")
+    except click.ClickException as exc:
+        _finish(2, exc.format_message())
+    except (UsageError, ConfigurationError) as exc:
+        _finish(2, str(exc) or type(exc).__name__)
+    except BrokenPipeError:
+        _finish(1, "stdout was closed (the target stopped reading); no STATE after the last one "
+                   "it received was written, so the next run resumes from there")
     except (SingerSDKError, requests.RequestException) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        sys.stderr.write(f"tap-ats: error: {message}\n")
-        sys.exit(1)
+        _finish(1, str(exc) or type(exc).__name__)
+    except Exception as exc:
+        logging.getLogger("tap-ats").debug("Unexpected error", exc_info=True)
+        _finish(1, f"unexpected {type(exc).__name__}: {exc}")
+    _finish(result if isinstance(result, int) else 0, None)

@@ -138,24 +138,24 @@ def test_no_secret_in_any_output_at_debug_with_faults(sandbox, tmp_path, provide
 
 
 BAD_INPUTS = [
-    ({"provider": None}, "setting 'provider' is required"),
-    ({"provider": "lever"}, "setting 'provider' is 'lever'"),
-    ({"start_date": "last tuesday"}, "start_date"),
-    ({"api_key": None}, "setting 'api_key' is required"),
-    ({"integration_ids": []}, "setting 'integration_ids' is required"),
-    ({"api_url": "ftp://example.com"}, "setting 'api_url' must be an http(s) URL"),
-    ({"api_url": "http://127.0.0.1:9"}, "Connection"),
-    ({"page_size": 1000}, "setting 'page_size' must be 1 to 250"),
-    ({"api_key": "wrong-key"}, "Check setting 'api_key'"),
-    ({"integration_ids": ["personio:unknown"]}, "INTEGRATION_NOT_FOUND"),
+    ({"provider": None}, 2, "setting 'provider' is required"),
+    ({"provider": "lever"}, 2, "setting 'provider' is 'lever'"),
+    ({"start_date": "last tuesday"}, 2, "start_date"),
+    ({"api_key": None}, 2, "setting 'api_key' is required"),
+    ({"integration_ids": []}, 2, "setting 'integration_ids' is required"),
+    ({"api_url": "ftp://example.com"}, 2, "setting 'api_url' must be an https:// URL"),
+    ({"api_url": "http://127.0.0.1:9"}, 1, "unreachable: no connection could be made"),
+    ({"page_size": 1000}, 2, "setting 'page_size' must be 1 to 250"),
+    ({"api_key": "wrong-key"}, 1, "Check setting 'api_key'"),
+    ({"integration_ids": ["personio:unknown"]}, 1, "INTEGRATION_NOT_FOUND"),
 ]
 
 
-@pytest.mark.parametrize(("change", "expected"), BAD_INPUTS)
-def test_bad_input_gives_one_clear_line(sandbox, tmp_path, change, expected):
+@pytest.mark.parametrize(("change", "code", "expected"), BAD_INPUTS)
+def test_bad_input_gives_one_clear_line(sandbox, tmp_path, change, code, expected):
     config = {k: v for k, v in {**sandbox.config("kombo"), **change}.items() if v is not None}
     rc, _, err = run_tap(config, tmp_path)
-    assert rc == 1
+    assert rc == code
     assert "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("tap-ats: error:")]
     assert len(errors) == 1 and expected in errors[0], err[-2000:]
@@ -180,5 +180,5 @@ def test_missing_credentials_named(sandbox, tmp_path, provider):
     for key in load(config).required:
         broken = {k: v for k, v in config.items() if k != key}
         rc, _, err = run_tap(broken, tmp_path)
-        assert rc == 1 and f"setting '{key}' is required for provider '{provider}'" in err
+        assert rc == 2 and f"setting '{key}' is required for provider '{provider}'" in err
         assert "Traceback" not in err

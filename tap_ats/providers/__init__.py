@@ -11,12 +11,12 @@ import importlib
 import threading
 import typing as t
 from functools import cached_property
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import requests
 from singer_sdk.exceptions import ConfigurationError
 
-from tap_ats.client import Pacer
+from tap_ats.http import Pacer, check_url
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -64,8 +64,8 @@ class Provider:
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         self.config = config
-        #: One line per account that could not be read; the run exits non-zero if any.
-        self.failures: list[str] = []
+        #: Why each account that could not be read failed; the run exits non-zero if any did.
+        self.failures: dict[str, str] = {}
         self._pacers: dict[str, Pacer] = {}
         self._lock = threading.Lock()
 
@@ -89,10 +89,8 @@ class Provider:
             if not self.config.get(key):
                 msg = f"setting '{key}' is required for provider '{self.name}'"
                 raise SettingError(msg)
-        url = urlsplit(self.api_url)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            msg = f"setting 'api_url' must be an http(s) URL, got {self.api_url!r}"
-            raise SettingError(msg)
+        if problem := check_url("api_url", self.api_url):
+            raise SettingError(problem)
         if start := self.config.get("start_date"):
             try:
                 dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
@@ -102,6 +100,15 @@ class Provider:
         size = self.config.get("page_size")
         if size is not None and not 1 <= int(size) <= self.max_page_size:
             msg = f"setting 'page_size' must be 1 to {self.max_page_size} for {self.name}"
+            raise SettingError(msg)
+        for key in ("max_requests_per_minute", "request_timeout"):
+            value = self.config.get(key)
+            if value is not None and not value > 0:
+                msg = f"setting '{key}' must be a number above 0, got {value!r}"
+                raise SettingError(msg)
+        bundle = self.config.get("ca_bundle")
+        if bundle and not Path(bundle).is_file():
+            msg = f"setting 'ca_bundle' must be a PEM file of CA certificates: {bundle!r} is not"
             raise SettingError(msg)
 
     def pacer(self, context: Context | None) -> Pacer:

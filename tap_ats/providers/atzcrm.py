@@ -44,14 +44,14 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import PageNumberPaginator
 
-from tap_ats.client import ATSStream, DerivedStream, body, ts
+from tap_ats.client import ATSStream, DerivedStream, day, ts
+from tap_ats.http import body
 from tap_ats.providers import Provider
 
 if t.TYPE_CHECKING:
@@ -97,10 +97,10 @@ class NotFound(FatalAPIError):
 
 
 class LastPagePaginator(PageNumberPaginator):
-    """Page numbers until ``current_page`` reaches ``last_page``; empty pages do not stop it.
+    """Page numbers until ``current_page`` reaches ``last_page``.
 
-    A page can yield no record once unchanged candidates are filtered out, and the SDK would
-    otherwise end pagination on it.
+    A page can yield no record once unchanged candidates are filtered out; the stream goes on
+    after empty pages while the paginator has more.
     """
 
     def has_more(self, response: requests.Response) -> bool:
@@ -108,17 +108,13 @@ class LastPagePaginator(PageNumberPaginator):
         payload = body(response)
         return payload["current_page"] < payload["last_page"]
 
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        """Go on after an emptied page while pages remain."""
-        return self.has_more(response)
-
 
 class History:
     """One candidate's history rows, split into what the tap emits this run."""
 
     def __init__(self, rows: list[dict], since: dt.datetime | None) -> None:
-        self.rows = sorted(rows, key=lambda r: (r["stage_date"], r["updated_at"]))
-        self.new = [r for r in self.rows if since is None or _time(r["updated_at"]) >= since]
+        self.rows = sorted(rows, key=lambda r: (r["stage_date"] or "", r["updated_at"] or ""))
+        self.new = [r for r in self.rows if since is None or _changed_since(r["updated_at"], since)]
         #: Jobs whose derived rows are emitted again: those with a new row.
         self.jobs = sorted({r["job_slug"] for r in self.new})
 
@@ -127,8 +123,31 @@ class History:
         return [r for r in self.rows if r["job_slug"] == job]
 
 
-def _time(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _changed_since(value: t.Any, since: dt.datetime) -> bool:
+    """Whether a change time is at or after ``since``; an unreadable one counts as changed."""
+    stamp = ts(value)
+    if stamp is None or stamp.__class__ is not str:
+        return True
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) >= since
+
+
+def history_rows(candidate: str, rows: t.Any) -> list[dict]:
+    """A candidate's history as ATZ documents it, or an error that names what is wrong."""
+    if rows is None:
+        return []
+    ok = isinstance(rows, list) and all(
+        isinstance(r, dict) and isinstance(r.get("talent_stage"), dict)
+        and r["talent_stage"].get("id") is not None and r.get("job_slug") is not None
+        and "stage_date" in r and "updated_at" in r for r in rows)
+    if not ok:
+        msg = (f"atzcrm GET /candidate/{{slug}}/history of candidate {candidate!r} answered "
+               "something other than a list of history rows (objects with job_slug, "
+               "talent_stage.id, stage_date, updated_at); stopping this account rather than "
+               "loading it wrong")
+        raise FatalAPIError(msg)
+    for row in rows:
+        row["job_slug"] = str(row["job_slug"])
+    return rows
 
 
 def row_id(candidate: str, row: dict) -> str:
@@ -137,8 +156,8 @@ def row_id(candidate: str, row: dict) -> str:
 
 
 def midnight(date: str | None) -> str | None:
-    """A ``YYYY-MM-DD`` date as RFC 3339 at 00:00 UTC."""
-    return f"{date}T00:00:00Z" if date else None
+    """A ``YYYY-MM-DD`` date as RFC 3339 at 00:00 UTC (unreadable if it is no date)."""
+    return ts(date)
 
 
 class Candidates(ATSStream):
@@ -181,25 +200,31 @@ class Candidates(ATSStream):
         super().validate_response(response)
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
-        """Read one account with a worker pool for its history and job calls."""
+        """Read one account with a worker pool for its history and job calls.
+
+        The pool is not waited for when the read ends early (a failure, a signal): its
+        in-flight calls finish or time out on their own, and nothing they return is used.
+        """
         self._context = context
         self.jobs, self.emitted = {}, set()
-        workers = self.tap.max_concurrency
-        with ThreadPoolExecutor(workers, thread_name_prefix="atz-history") as pool:
-            self._pool = pool
+        self._pool = ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
+        try:
             yield from super().get_records(context)
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def parse_response(self, response: requests.Response) -> Iterator[dict]:
         """Map a page, fetch its histories (and new jobs), keep only what changed."""
-        page = [self.unified(raw) for raw in self.records_from(body(response))]
+        page = [self.unified(raw) for raw in self.page(response)]
+        self.repaired += response.__dict__.get("repaired", 0)
         since = self.start_time(self._context)
-        rows = self._fetch_all([f"/candidate/{quote(c['id'])}/history" for c in page])
-        self.histories = {c["id"]: History(r or [], since) for c, r in zip(page, rows, strict=True)}
+        rows = self._fetch_all([("candidate", c["id"], "history") for c in page])
+        self.histories = {c["id"]: History(history_rows(c["id"], r), since)
+                          for c, r in zip(page, rows, strict=True)}
         wanted = sorted({j for h in self.histories.values() for j in h.jobs} - set(self.jobs))
-        self.jobs.update(zip(wanted, self._fetch_all([f"/job/{quote(j)}" for j in wanted]),
-                             strict=True))
+        self.jobs.update(zip(wanted, self._fetch_all([("job", j) for j in wanted]), strict=True))
         out = [c for c in page if since is None or self.histories[c["id"]].new
-               or (c["updated_at"] and _time(c["updated_at"]) >= since)]
+               or (c["updated_at"] is not None and _changed_since(c["updated_at"], since))]
         self._page_last = out[-1] if out else None
         yield from out
 
@@ -207,24 +232,29 @@ class Candidates(ATSStream):
         """Candidates in ``data``."""
         return payload["data"]
 
-    def _fetch_all(self, paths: list[str]) -> list[t.Any]:
-        """GET every path concurrently, each paced and retried like any request; None if gone."""
-        fetch = self.request_decorator(self._request)
-        requests_ = [self.build_prepared_request(method="GET", url=self.url_base + path,
-                                                 headers=self.http_headers) for path in paths]
+    def _fetch_all(self, paths: list[tuple[str, ...]]) -> list[t.Any]:
+        """GET every path (segments) concurrently, paced and retried like any request.
 
-        def get(prepared: requests.PreparedRequest) -> t.Any:
+        None for what is gone (404); the characters replaced in bad bytes are counted.
+        """
+
+        def get(segments: tuple[str, ...]) -> requests.Response | None:
             try:
-                return body(fetch(prepared, self._context))
+                return self.get(segments, self._context)
             except NotFound:
                 return None
 
-        return list(self._pool.map(get, requests_))
+        out = []
+        for response in self._pool.map(get, paths):
+            if response is not None:
+                self.repaired += response.__dict__.get("repaired", 0)
+            out.append(None if response is None else body(response))
+        return out
 
     def map_record(self, raw: dict) -> dict:
         """ATZ candidate to the unified columns."""
         return {
-            "id": raw["slug"], "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "id": str(raw["slug"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "first_name": raw.get("first_name"), "last_name": raw.get("last_name"),
             "emails": [raw["email"]] if raw.get("email") else [],
@@ -282,7 +312,7 @@ class CandidateHistory(AtzDerived):
                 "organization_name": org.get("name"),
                 "job_status": (row.get("job_status") or {}).get("name"),
                 "stage_id": str(stage["id"]), "stage_name": stage.get("name"),
-                "stage_date": row.get("stage_date"),
+                "stage_date": day(row.get("stage_date")),
                 "visibility": None if visibility is None else bool(visibility),
                 "comment": row.get("comment"),
                 "updated_by_id": None if user.get("id") is None else str(user["id"]),

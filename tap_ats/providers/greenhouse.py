@@ -39,13 +39,13 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
 from singer_sdk.pagination import HeaderLinkPaginator
 
-from tap_ats.client import ATSStream, Pacer, body, ts, utc_now
+from tap_ats.client import ATSStream, ts, utc_now
+from tap_ats.http import Pacer, Transport, body, check_url, origin
 from tap_ats.providers import Provider, SettingError
 
 if t.TYPE_CHECKING:
@@ -53,7 +53,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"  # noqa: S105
-TOKEN_TIMEOUT = 30.0
 #: Refresh a token this long before it expires (half its life if that is shorter).
 REFRESH_MARGIN = 60.0
 #: A token without a readable ``expires_at`` is assumed to live this long (Greenhouse: 1 h).
@@ -76,6 +75,10 @@ def stamp(when: dt.datetime) -> str:
     """A window bound in UTC with milliseconds, truncated (never past ``when``)."""
     when = when.astimezone(dt.UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+class CredentialsRefused(FatalSyncError):
+    """The token endpoint refused the client: every request of the run would fail."""
 
 
 @dataclass
@@ -130,7 +133,7 @@ class Greenhouse(Provider):
         self._token: Token | None = None
         self._refused = False
         self._token_lock = threading.Lock()
-        self._session = requests.Session()
+        self._token_pacer = Pacer(None)
         self._stages: dict[str, StageIndex] = {}
         self._stages_lock = threading.Lock()
 
@@ -144,12 +147,10 @@ class Greenhouse(Provider):
         return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates]
 
     def validate(self) -> None:
-        """The base checks, plus an http(s) ``token_url``."""
+        """The base checks, plus an https ``token_url``."""
         super().validate()
-        url = urlsplit(self.token_url)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            msg = f"setting 'token_url' must be an http(s) URL, got {self.token_url!r}"
-            raise SettingError(msg)
+        if problem := check_url("token_url", self.token_url):
+            raise SettingError(problem)
 
     def pacer(self, context: Context | None) -> HeaderPacer:
         """The account's pacer, driven by Greenhouse's rate-limit headers."""
@@ -161,11 +162,11 @@ class Greenhouse(Provider):
 
     # OAuth -------------------------------------------------------------------------------------
 
-    def token(self) -> str:
+    def token(self, transport: Transport) -> str:
         """A valid access token, fetched when there is none or it is about to expire."""
         with self._token_lock:
             if self._token is None or time.monotonic() >= self._token.refresh_at:
-                self._token = self._fetch_token()
+                self._token = self._fetch_token(transport)
             return self._token.value
 
     def token_refused(self, sent: str) -> bool:
@@ -184,26 +185,18 @@ class Greenhouse(Provider):
         if current is not None and current.after_refusal and current.value == sent:
             current.after_refusal = False
 
-    def _fetch_token(self) -> Token:
-        """One client-credentials grant; secrets travel only in the Basic header and form."""
-        response = self._session.post(
-            self.token_url, auth=(self.config["client_id"], self.config["client_secret"]),
+    def _fetch_token(self, transport: Transport) -> Token:
+        """One client-credentials grant, sent only to ``token_url``'s own host.
+
+        The secrets travel only in the Basic header and the form, and through the transport, so
+        a redirect of the token request elsewhere is refused like any other.
+        """
+        request = requests.Request(
+            "POST", self.token_url, auth=(self.config["client_id"], self.config["client_secret"]),
             data={"grant_type": "client_credentials", "sub": str(self.config["user_id"])},
-            timeout=TOKEN_TIMEOUT)
-        status = response.status_code
-        if status == 429 or status >= 500:
-            msg = f"greenhouse token endpoint answered {status} {response.reason}"
-            raise RetriableAPIError(msg, response)
-        if status in (400, 401, 403):
-            msg = (f"greenhouse token endpoint refused the credentials "
-                   f"({self.error_detail(response)}): check settings 'client_id', "
-                   "'client_secret' and 'user_id' (a Harvest v3 OAuth client and a Site Admin "
-                   "user id)")
-            raise SettingError(msg)
-        if status != 200:
-            msg = (f"greenhouse token endpoint answered {status} {response.reason}: "
-                   f"{self.error_detail(response)}")
-            raise FatalAPIError(msg)
+        ).prepare()
+        response = transport.send(request, pacer=self._token_pacer, check=self._check_token,
+                                  allowed=origin(self.token_url))
         payload = body(response)
         if not isinstance(payload, dict) or not payload.get("access_token"):
             msg = "greenhouse token endpoint answered without an access_token"
@@ -220,6 +213,23 @@ class Greenhouse(Provider):
         refused, self._refused = self._refused, False
         margin = min(REFRESH_MARGIN, ttl / 2)
         return Token(payload["access_token"], time.monotonic() + ttl - margin, refused)
+
+    def _check_token(self, response: requests.Response) -> None:
+        """Retry the token endpoint's 429 and 5xx; a refusal names the settings to check."""
+        status = response.status_code
+        if status == 429 or status >= 500:
+            msg = f"greenhouse token endpoint answered {status} {response.reason}"
+            raise RetriableAPIError(msg, response)
+        if status in (400, 401, 403):
+            msg = (f"greenhouse token endpoint refused the credentials "
+                   f"({self.error_detail(response)}): check settings 'client_id', "
+                   "'client_secret' and 'user_id' (a Harvest v3 OAuth client and a Site Admin "
+                   "user id)")
+            raise CredentialsRefused(msg)
+        if status != 200:
+            msg = (f"greenhouse token endpoint answered {status} {response.reason}: "
+                   f"{self.error_detail(response)}")
+            raise FatalAPIError(msg)
 
     # Stage names -------------------------------------------------------------------------------
 
@@ -298,31 +308,20 @@ class GreenhouseStream(ATSStream):
         return payload
 
     def fetch_all(self, path: str, context: Context | None) -> list[dict]:
-        """Every record of ``path``, unfiltered (lookups), with the stream's auth and retries."""
-        send = self.request_decorator(self._request)
-        url: str | None = f"{self.url_base}{path}?per_page={self.provider.max_page_size}"
-        rows: list[dict] = []
-        while url:
-            prepared = self.build_prepared_request(method="GET", url=url,
-                                                   headers=self.http_headers)
-            response = send(prepared, context)
-            rows += body(response)
-            url = response.links.get("next", {}).get("url")
+        """Every record of the fixed ``path``, unfiltered (lookups), following ``Link`` pages."""
+        response = self.get(path.strip("/").split("/"), context,
+                            per_page=self.provider.max_page_size)
+        rows: list[dict] = list(self.page(response))
+        while url := response.links.get("next", {}).get("url"):
+            request = self.build_prepared_request(method="GET", url=url,
+                                                  headers=self.http_headers)
+            response = self.send(request, context)
+            rows += self.page(response)
         return rows
 
-    def _request(self, prepared_request: requests.PreparedRequest,
-                 context: Context | None) -> requests.Response:
-        """Attach the shared token, then pace by the rate-limit headers of each answer."""
-        prepared_request.headers["Authorization"] = f"Bearer {self.provider.token()}"
-        pacer = self.provider.pacer(context)
-        try:
-            response = super()._request(prepared_request, context)
-        except RetriableAPIError as exc:
-            if exc.response is not None:
-                pacer.observe(exc.response)
-            raise
-        pacer.observe(response)
-        return response
+    def authorize(self, request: requests.PreparedRequest) -> None:
+        """Before each attempt, the shared token (fetched or refreshed when due)."""
+        request.headers["Authorization"] = f"Bearer {self.provider.token(self.tap.transport)}"
 
     def validate_response(self, response: requests.Response) -> None:
         """On a first 401, drop the token and retry with a new one; a second 401 is fatal."""

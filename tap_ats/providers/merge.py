@@ -39,10 +39,11 @@ import typing as t
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
-from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, FatalSyncError
 
-from tap_ats.client import BACKOFF_TRIES, ATSStream, BodyCursorPaginator, ObservedStages, body, ts
-from tap_ats.providers import Provider, SettingError
+from tap_ats.client import ATSStream, BodyCursorPaginator, ObservedStages, ts
+from tap_ats.http import body
+from tap_ats.providers import Provider
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -84,32 +85,28 @@ class Merge(Provider):
             return self._tokens
 
     def _lookup(self, stream: MergeStream) -> dict[str, str]:
-        request = stream.request_decorator(stream._request)
         tokens: dict[str, str] = {}
         for number, token in enumerate(self.config["account_tokens"], start=1):
             label = f"account token #{number}"
-            prepared = stream.build_prepared_request(
+            request = stream.build_prepared_request(
                 method="GET", url=f"{self.api_url}/ats/v1/account-details",
                 headers={"X-Account-Token": token})
             try:
-                account = str(body(request(prepared, {"account_id": label}))["id"])
-            except (FatalAPIError, RetriableAPIError) as exc:
-                self.failures.append(f"{label}: {exc}")
+                account = str(body(stream.send(request, {"account_id": label}))["id"])
+            except FatalAPIError as exc:
+                self.failures[label] = str(exc)
                 continue
-            except requests.RequestException as exc:
-                msg = (f"merge API at {self.api_url} unreachable after {BACKOFF_TRIES} attempts "
-                       f"({type(exc).__name__}); check setting 'api_url'")
-                raise FatalSyncError(msg) from exc
             except (KeyError, TypeError) as exc:
-                self.failures.append(f"{label}: account-details without an id ({exc!r})")
+                self.failures[label] = f"account-details without an id ({exc!r})"
                 continue
             tokens[account] = token
             with self._lock:
                 if label in self._pacers:
                     self._pacers[account] = self._pacers.pop(label)
         if not tokens:
-            msg = "no Merge account could be read: " + "; ".join(self.failures)
-            raise SettingError(msg)
+            msg = "no Merge account could be read: " + "; ".join(
+                f"{label}: {reason}" for label, reason in self.failures.items())
+            raise FatalSyncError(msg)
         return tokens
 
     def stream_classes(self) -> list[type]:
@@ -149,7 +146,7 @@ class MergeStream(ATSStream):
 
     def get_new_paginator(self) -> BodyCursorPaginator:
         """Cursor in ``next``."""
-        return BodyCursorPaginator("next")
+        return BodyCursorPaginator(self.url_base, "next")
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """Add the token of the linked account being read."""

@@ -1,0 +1,363 @@
+"""The transport: every request tap-ats sends passes through :meth:`Transport.send`.
+
+The rules that keep credentials and runs safe live here and nowhere else, so that no provider
+module can bypass them:
+
+- **Host pinning.** A request goes only to the origin (scheme, host, port) it was meant for: the
+  configured ``api_url`` (the Greenhouse token request: ``token_url``). A next-page link, a cursor
+  or a redirect that points anywhere else is refused before a byte is sent: the credentials ride
+  in headers, and a foreign host must never see them.
+- **TLS.** Both URLs must be ``https://``; plain ``http://`` is allowed only for loopback hosts
+  (the sandbox). Certificate verification is always on; ``ca_bundle`` adds a private CA.
+- **Redirects.** requests would follow any redirect and resend custom credential headers
+  (``X-Account-Token``) to wherever it points, so redirects are handled here: at most
+  ``MAX_REDIRECTS`` on the same origin, of a GET; anything else ends the request.
+- **Bounded time.** A connect and a read timeout on every attempt, at most ``MAX_TRIES`` attempts,
+  waits between them of at most ``MAX_RETRY_AFTER`` (``Retry-After``) or ``BACKOFF_CAP`` seconds.
+  One request therefore gives up after at most
+  ``MAX_TRIES * (CONNECT_TIMEOUT + request_timeout) + (MAX_TRIES - 1) * MAX_RETRY_AFTER`` seconds;
+  a hung API (no answer, no ``Retry-After``) after ``MAX_TRIES * request_timeout`` plus at most
+  ``BACKOFF_TOTAL`` of backoff.
+- **Pacing.** Each attempt waits for its account's :class:`Pacer`; a 429 pushes the pacer back.
+- **Decoding.** Bodies are decoded inside the retry loop (a truncated body is retried); invalid
+  UTF-8 and lone surrogates become U+FFFD and are counted instead of ending the run.
+- **Redaction.** Messages name method, path and status, never a query, header or URL userinfo.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import random
+import re
+import threading
+import time
+import typing as t
+from urllib.parse import quote, urljoin, urlsplit
+
+import msgspec
+import requests
+from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
+
+if t.TYPE_CHECKING:
+    import logging
+
+CONNECT_TIMEOUT = 10.0
+DEFAULT_REQUEST_TIMEOUT = 60.0
+MAX_TRIES = 8
+MAX_REDIRECTS = 3
+MAX_RETRY_AFTER = 60.0
+BACKOFF_CAP = 10.0
+#: The longest total of backoff waits one request can add (full jitter, doubling, capped).
+BACKOFF_TOTAL = sum(min(BACKOFF_CAP, 0.5 * 2**n) for n in range(MAX_TRIES - 1))
+REDIRECTS = (301, 302, 303, 307, 308)
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def redact(text: str) -> str:
+    """``text`` with the userinfo of every URL in it replaced by ``***``."""
+    return _USERINFO.sub("***@", text)
+
+
+def path(*segments: t.Any) -> str:
+    """A URL path of ``segments``, each percent-encoded as exactly one segment.
+
+    Values from the data (slugs, ids) may hold ``/``, ``?``, ``#``, ``%`` or be ``..``; encoded
+    this way none of them can change which resource is asked for. A segment of dots alone is
+    encoded too, since servers and URL libraries resolve ``.`` and ``..``.
+    """
+    out = []
+    for segment in segments:
+        encoded = quote(str(segment), safe="")
+        out.append(encoded.replace(".", "%2E") if encoded.strip(".") == "" else encoded)
+    return "/" + "/".join(out)
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``, the port made explicit."""
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine: 127.0.0.0/8, ::1 or localhost."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(setting: str, url: str) -> str | None:
+    """Why ``url`` may not be the value of ``setting``, or None if it may.
+
+    https is required, except for loopback hosts; a user or password in the URL is refused (it
+    would be sent as Basic credentials and shown wherever the URL is).
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return f"setting '{setting}' is not a valid URL: {redact(url)!r}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"setting '{setting}' must be an https:// URL, got {redact(url)!r}"
+    if parts.username is not None or parts.password is not None:
+        return (f"setting '{setting}' must not carry a user or password ({redact(url)!r}): "
+                "credentials go in their own settings")
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
+        return (f"setting '{setting}' must use https:// (plain http is allowed only for "
+                f"loopback hosts), got {redact(url)!r}")
+    return None
+
+
+def retry_after(response: requests.Response | None) -> float | None:
+    """Seconds the provider asked us to wait (``Retry-After`` as seconds or HTTP date)."""
+    if response is None or not (value := response.headers.get("Retry-After")):
+        return None
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+
+
+def _scrub(value: t.Any) -> tuple[t.Any, int]:
+    """``value`` with lone surrogates replaced by U+FFFD, and how many were replaced."""
+    if isinstance(value, str):
+        return _SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        pairs = [_scrub(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        pairs = [(k, *_scrub(v)) for k, v in value.items()]
+        return {k: v for k, v, _ in pairs}, sum(n for _, _, n in pairs)
+    return value, 0
+
+
+def decode(content: bytes) -> tuple[t.Any, int]:
+    """The JSON value in ``content`` and the number of characters that had to be replaced.
+
+    msgspec decodes valid bodies several times faster than the standard library; only a body it
+    refuses takes the slow path, where invalid UTF-8 and lone surrogate escapes (which msgspec
+    rejects and which no target could store) become U+FFFD. A body that is still not JSON is
+    truncated or not JSON at all: :class:`RetriableAPIError`.
+    """
+    try:
+        return msgspec.json.decode(content), 0
+    except msgspec.DecodeError:
+        pass
+    text = content.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - content.count(b"\xef\xbf\xbd")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        msg = f"unparseable JSON body ({len(content)} bytes)"
+        raise RetriableAPIError(msg) from exc
+    value, surrogates = _scrub(value)
+    return value, replaced + surrogates
+
+
+def body(response: requests.Response) -> t.Any:
+    """The decoded JSON body, decoded once per response however many readers it has.
+
+    How many characters were replaced on the way is kept in ``response.repaired``.
+    """
+    cached = response.__dict__.get("_ats_body", body)
+    if cached is body:
+        try:
+            cached, response.__dict__["repaired"] = decode(response.content)
+        except RetriableAPIError as exc:
+            raise RetriableAPIError(str(exc), response) from exc.__cause__
+        response.__dict__["_ats_body"] = cached
+    return cached
+
+
+class Pacer:
+    """Spaces requests so that no more than ``per_minute`` start in any minute.
+
+    Thread-safe: concurrent workers of one account share one pacer, so the account's budget is
+    respected whatever the concurrency. A 2% margin keeps a fixed-window server from ever seeing
+    one request too many when our clock and its window boundaries disagree.
+    """
+
+    def __init__(self, per_minute: float | None) -> None:
+        self.interval = 60.0 / per_minute * 1.02 if per_minute else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until this caller may send its request."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        """Push every later request back by ``seconds`` (after a 429)."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+    def observe(self, response: requests.Response) -> None:
+        """Learn from an answer (providers with rate-limit headers override this)."""
+
+
+class AuthError(FatalAPIError):
+    """A 401 or 403: a credential is wrong or lacks a permission."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ForeignHostError(FatalSyncError):
+    """A link, cursor or redirect pointed at another host: nothing was sent there."""
+
+
+class Unreachable(FatalSyncError):
+    """No connection to the API could be made at all."""
+
+
+class GiveUp(FatalAPIError):
+    """A request still failed after every attempt."""
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether ``exc`` means no connection was made (as opposed to one dropped or timed out)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        reason = getattr(seen, "reason", None)
+        if type(seen).__name__ in ("NewConnectionError", "NameResolutionError") or type(
+                reason).__name__ in ("NewConnectionError", "NameResolutionError"):
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = nested or seen.__cause__ or seen.__context__
+    return False
+
+
+class Transport:
+    """Sends requests by the rules above; one per run, shared by every stream and thread."""
+
+    def __init__(self, provider: str, api_url: str, *, request_timeout: float,
+                 logger: logging.Logger, ca_bundle: str | None = None) -> None:
+        self.provider = provider
+        self.api_origin = origin(api_url)
+        self.timeout = (CONNECT_TIMEOUT, request_timeout)
+        self.verify: str | bool = ca_bundle or True
+        self.logger = logger
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        """One keep-alive session per thread (accounts and history calls run in workers)."""
+        if (session := getattr(self._local, "session", None)) is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def pin(self, url: str, allowed: str) -> None:
+        """Refuse ``url`` unless it is on the ``allowed`` origin."""
+        if origin(url) != allowed:
+            msg = (f"{self.provider}: refused to send a request to another host, "
+                   f"{origin(redact(url))} (the configured API is {allowed}); a next-page "
+                   "link, cursor or redirect pointed there, and it would have carried the "
+                   "credentials")
+            raise ForeignHostError(msg)
+
+    def send(self, request: requests.PreparedRequest, *, pacer: Pacer,
+             check: t.Callable[[requests.Response], None],
+             prepare: t.Callable[[requests.PreparedRequest], None] | None = None,
+             allowed: str | None = None) -> requests.Response:
+        """Send ``request`` by the rules, retrying what may succeed later; the decoded answer.
+
+        ``prepare`` runs before each attempt (e.g. to attach a fresh token), ``check`` raises
+        :class:`RetriableAPIError` or :class:`FatalAPIError` for an answer that is not a success.
+        """
+        allowed = allowed or self.api_origin
+        self.pin(request.url or "", allowed)
+        where = self._where(request)
+        started, connected, reason = time.monotonic(), False, "no attempt"
+        for attempt in range(1, MAX_TRIES + 1):
+            if prepare is not None:
+                prepare(request)
+            pacer.wait()
+            wait: float | None = None
+            try:
+                response = self._follow(request, allowed)
+                connected = True
+                pacer.observe(response)
+                check(response)
+                body(response)
+                return response
+            except RetriableAPIError as exc:
+                response = exc.response
+                failed = response is not None and response.status_code >= 400
+                reason = f"{response.status_code} {response.reason}" if failed else str(exc)
+                wait = retry_after(response)
+                if failed and response.status_code == 429:
+                    pacer.pause(wait if wait is not None else 1.0)
+            except requests.exceptions.ReadTimeout:
+                connected = True
+                reason = f"no answer within request_timeout ({self.timeout[1]:g} s)"
+            except requests.RequestException as exc:
+                connected = connected or not _never_connected(exc)
+                reason = type(exc).__name__
+            if attempt == MAX_TRIES:
+                break
+            if wait is None:
+                wait = random.uniform(0, min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)))
+            self.logger.warning("Retrying %s after %s (attempt %d of %d, waiting %.1f s)",
+                                where, reason, attempt, MAX_TRIES, wait)
+            time.sleep(wait)
+        elapsed = time.monotonic() - started
+        if not connected:
+            msg = (f"{self.provider} API at {allowed} unreachable: no connection could be made "
+                   f"in {MAX_TRIES} attempts over {elapsed:.0f} s ({reason}); check setting "
+                   "'api_url'")
+            raise Unreachable(msg)
+        msg = f"gave up on {where} after {MAX_TRIES} attempts over {elapsed:.0f} s: last {reason}"
+        raise GiveUp(msg)
+
+    def _follow(self, request: requests.PreparedRequest, allowed: str) -> requests.Response:
+        """One attempt: the request and at most ``MAX_REDIRECTS`` same-origin GET redirects."""
+        current = request
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.send(current, timeout=self.timeout, verify=self.verify,
+                                         allow_redirects=False)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECTS or not location:
+                return response
+            target = urljoin(current.url or "", location)
+            self.pin(target, allowed)
+            if current.method != "GET":
+                msg = (f"{self.provider} answered {current.method} "
+                       f"{urlsplit(current.url).path} with a redirect; only a GET is redirected")
+                raise FatalAPIError(msg)
+            current = current.copy()
+            current.url = target
+        msg = (f"{self.provider} redirected {self._where(request)} more than {MAX_REDIRECTS} "
+               "times on its own host")
+        raise FatalAPIError(msg)
+
+    @staticmethod
+    def _where(request: requests.PreparedRequest) -> str:
+        """Method and path: never the query, which may carry cursors or filters."""
+        return f"{request.method} {urlsplit(request.url or '').path}"
+
