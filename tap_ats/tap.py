@@ -54,6 +54,10 @@ class Terminated(BaseException):
         self.signum = signum
 
 
+class TargetGone(FatalSyncError):
+    """stdout was closed: the target stopped reading."""
+
+
 class Writer(MsgSpecWriter):
     """The SDK's msgspec writer, sending RECORDs to stdout in chunks instead of one by one.
 
@@ -86,6 +90,10 @@ class Writer(MsgSpecWriter):
                         sent += out.write(chunk[sent:])
                 self._pending.clear()
                 sys.stdout.flush()
+            except BrokenPipeError:
+                msg = ("stdout was closed (the target stopped reading); no STATE after the "
+                       "last one it received was written, so the next run resumes from there")
+                raise TargetGone(msg) from None
             finally:
                 self.writing = False
             if self.stop_signal is not None:
@@ -232,6 +240,10 @@ class TapATS(Tap):
 # Command line -----------------------------------------------------------------------------------
 
 
+JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",
+              dict: "object", type(None): "null"}
+
+
 def _option_values(args: list[str], option: str) -> list[str]:
     """The values given to ``option`` (``--x v`` or ``--x=v``) on the command line."""
     values = []
@@ -275,8 +287,11 @@ def _check_config(config: dict) -> None:
         return
     name = ".".join(str(p) for p in error.absolute_path) or "config"
     if error.validator == "type":
-        got = type(error.instance).__name__
-        msg = f"setting '{name}' must be of type {error.validator_value}, got a {got}"
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [
+            error.validator_value]
+        wanted = " or ".join(k for k in kinds if k != "null")
+        got = JSON_TYPES.get(type(error.instance), type(error.instance).__name__)
+        msg = f"setting '{name}' must be of type {wanted}, got {got}"
     elif schema["properties"].get(name.split(".")[0], {}).get("secret"):
         msg = f"setting '{name}' is not valid ({error.validator})"
     else:
@@ -365,9 +380,8 @@ def main() -> None:
         _finish(2, exc.format_message())
     except (UsageError, ConfigurationError) as exc:
         _finish(2, str(exc) or type(exc).__name__)
-    except BrokenPipeError:
-        _finish(1, "stdout was closed (the target stopped reading); no STATE after the last one "
-                   "it received was written, so the next run resumes from there")
+    except SystemExit as exc:
+        _finish(exc.code if isinstance(exc.code, int) else 1, None)
     except (SingerSDKError, requests.RequestException) as exc:
         _finish(1, str(exc) or type(exc).__name__)
     except Exception as exc:

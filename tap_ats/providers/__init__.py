@@ -117,7 +117,7 @@ class Provider:
         with self._lock:
             if key not in self._pacers:
                 rpm = self.config.get("max_requests_per_minute") or self.default_requests_per_minute
-                self._pacers[key] = Pacer(rpm)
+                self._pacers[key] = Pacer(None if rpm is None else float(rpm))
             return self._pacers[key]
 
     def error_detail(self, response: requests.Response) -> str:

@@ -157,7 +157,8 @@ class Greenhouse(Provider):
         key = (context or {}).get("account_id", "")
         with self._lock:
             if key not in self._pacers:
-                self._pacers[key] = HeaderPacer(self.config.get("max_requests_per_minute"))
+                rpm = self.config.get("max_requests_per_minute")
+                self._pacers[key] = HeaderPacer(None if rpm is None else float(rpm))
             return t.cast("HeaderPacer", self._pacers[key])
 
     # OAuth -------------------------------------------------------------------------------------
