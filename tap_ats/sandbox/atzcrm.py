@@ -83,10 +83,11 @@ DAMAGE = {
 def slug(kind: str, n: int | str, odd: bool = False) -> str:
     """An ATZ-style slug (``candidate_<20 hex>``), stable per kind and number.
 
-    ``odd`` puts one of ``ODD_SLUGS`` in front (by number, so every kind appears).
+    ``odd`` puts one of ``ODD_SLUGS`` in front, in order from number 1 (the first five cover
+    every kind: the small world has five jobs).
     """
     plain = f"{kind}_{hashlib.blake2b(f'{kind}:{n}'.encode(), digest_size=10).hexdigest()}"
-    return f"{ODD_SLUGS[int(n) % len(ODD_SLUGS)]}-{plain}" if odd else plain
+    return f"{ODD_SLUGS[(int(n) - 1) % len(ODD_SLUGS)]}-{plain}" if odd else plain
 
 
 def day(t: dt.datetime) -> str:
@@ -218,7 +219,7 @@ class AtzCrmAPI(ProviderAPI):
                 return Response(429, {"message": "Too Many Attempts."}, {
                     "Retry-After": str(wait), "X-RateLimit-Limit": str(RATE_LIMIT),
                     "X-RateLimit-Remaining": "0"})
-        parts = [unquote(part) for part in request.path.strip("/").split("/")[2:]]
+        parts = [unquote(part) for part in request.path.split("/")[3:]]
         match parts:
             case ["candidate"]:
                 return self._list(request)

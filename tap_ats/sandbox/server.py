@@ -320,6 +320,8 @@ class Sandbox:
         self.requests: dict[str, int] = {}
         self.log: deque[dict[str, Any]] = deque(maxlen=500_000)
         self.damaged: list[dict[str, Any]] = []
+        #: Records spoiled by ``bad_records`` so far: rotates which value lands in which field.
+        self._spoiled = 0
         self._count_lock = threading.Lock()
         #: Set when the server shuts down: ends every ``hang`` and ``latency_ms`` wait at once.
         self.stopping = getattr(self, "stopping", threading.Event())
@@ -364,9 +366,10 @@ class Sandbox:
             return Response(404, {"error": f"no provider {parts[0]!r} in this sandbox"})
         entry = self.count(api.name, request)
         hang = self.faults.get("hang", 0)
-        if hang and self.stopping.wait(hang):
+        if hang:
             entry["status"] = "hang"
-            return Response(drop=True)
+            if self.stopping.wait(hang):
+                return Response(drop=True)
         response = self._fault(request, base_url) or api.handle(request)
         if hang:
             response.faults.insert(0, "hang")
@@ -489,7 +492,7 @@ class Sandbox:
                                 "kind": "integer_id", "served": node[k],
                                 "expected": str(node[k])})
             with self._count_lock:
-                n = len(self.damaged)
+                n, self._spoiled = self._spoiled, self._spoiled + 1
             slots = [(path, slot) for path in damage.times if (slot := _slot(record, path))]
             for i, (path, (node, k)) in enumerate(slots):
                 which = (i + n) % 3
