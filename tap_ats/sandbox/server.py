@@ -324,6 +324,7 @@ class Sandbox:
         self._spoiled = 0
         self._count_lock = threading.Lock()
         #: Set when the server shuts down: ends every ``hang`` and ``latency_ms`` wait at once.
+        #: A reset keeps it, so that requests waiting across a reset still end on shutdown.
         self.stopping = getattr(self, "stopping", threading.Event())
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
@@ -510,7 +511,12 @@ class Sandbox:
                 self.damaged.extend(spoiled)
 
     def _control(self, request: Request, parts: list[str], base_url: str) -> Response:
-        body = json.loads(request.body or b"{}")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return Response(400, {"error": "the body must be JSON"})
+        if not isinstance(body, dict):
+            return Response(400, {"error": "the body must be a JSON object"})
         match (request.method, parts):
             case ("GET", ["config", name]) if name in self.apis:
                 return Response(200, self.apis[name].config(base_url))
@@ -539,18 +545,19 @@ class Sandbox:
         return Response(404, {"error": f"unknown control path /_sandbox/{'/'.join(parts)}"})
 
 
-def _check_faults(body: Any) -> str | None:
+def _check_faults(body: dict[str, Any]) -> str | None:
     """Why a ``POST /_sandbox/faults`` body is refused, or None when it is fine."""
-    if not isinstance(body, dict):
-        return "faults must be a JSON object"
     for key, value in body.items():
         if key not in FAULTS:
             return f"unknown fault {key!r}; known: {', '.join(FAULTS)}"
         if isinstance(value, bool) or not isinstance(value, FAULTS[key]):
             kind = "a URL string" if FAULTS[key] is str else "a number"
             return f"fault {key!r} must be {kind}"
-        if isinstance(value, str) and not value.startswith(("http://", "https://")):
-            return f"fault {key!r} must be an absolute http(s) URL without a trailing path"
+        if isinstance(value, str):
+            split = urlsplit(value)
+            if (split.scheme not in ("http", "https") or not split.netloc or split.path
+                    or split.query or split.fragment):
+                return f"fault {key!r} must be an origin like http://127.0.0.1:8000 (no path)"
     return None
 
 
@@ -615,6 +622,7 @@ def serve(sandbox: Sandbox, port: int = 0) -> _Server:
     """Bind ``sandbox`` to 127.0.0.1:``port`` (0 picks a free port); call serve_forever next."""
     server = _Server(("127.0.0.1", port), _Handler)
     server.sandbox = sandbox
+    sandbox.stopping.clear()
     server.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     return server
 
