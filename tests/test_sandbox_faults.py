@@ -138,8 +138,10 @@ def cursor_of(link: str) -> str:
                                     {"bad_bytes": True}, {"foreign_next": "evil.example"},
                                     {"redirect": "http://127.0.0.1:1/api"}, []])
 def test_faults_refuses_unknown_keys_and_wrong_types(sandbox, faults):
+    sandbox.faults(latency_ms=1)
     request = requests.post(f"{sandbox.url}/_sandbox/faults", json=faults, timeout=10)
     assert request.status_code == 400 and request.json()["error"]
+    assert sandbox.sandbox.faults == {"latency_ms": 1}
 
 
 def test_faults_keeps_every_old_key_and_control_calls_are_never_faulted(sandbox, listener):
@@ -250,7 +252,7 @@ def test_hang_answers_nothing_yet_ends_at_once_on_shutdown():
         server.server_close()
     hung.settimeout(5)
     assert hung.recv(1) == b""
-    assert time.monotonic() - start < 1
+    assert time.monotonic() - start < 2
     hung.close()
 
 

@@ -67,8 +67,8 @@ JOB_STATUS = {"open": (1, "In Progress"), "closed": (2, "Won"), "draft": (3, "On
 ORGANIZATIONS = ["Acme Corp", "Beta Solutions", "Globex", "Initech", "Umbrella Staffing"]
 USER_NAMES = [("John", "Doe"), ("Jane", "Smith"), ("Ravi", "Patel"), ("Mia", "Wong"),
               ("Lars", "Holm")]
-#: Slug starts under ``odd_slugs``: each breaks a path built without encoding the slug as one
-#: segment (``%2e%2e`` and ``%41`` decode to something else when sent raw).
+#: Slug starts under ``odd_slugs``. Sent raw, ``/``, ``..``, ``?``, ``#``, ``%2e%2e`` and ``%41``
+#: miss the candidate (404); the space and non-ASCII ones only prove the encoding round-trips.
 ODD_SLUGS = ["../job/x", "a?b=c", "50% off", "#frag", "zoë garcía", "x/y", "%2e%2e", "100%41"]
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil: a candidate list page's first
 #: candidate (``phone`` served as an integer) and a history's first row.
