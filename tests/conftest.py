@@ -6,9 +6,12 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
@@ -39,8 +42,16 @@ class SandboxClient:
             body["provider"] = provider
         return fetch(f"{self.url}/_sandbox/advance", body)
 
-    def faults(self, **rates: float) -> None:
+    def faults(self, **rates: float | str) -> None:
         fetch(f"{self.url}/_sandbox/faults", {str(k).lstrip("_"): v for k, v in rates.items()})
+
+    def damaged(self) -> list[dict[str, Any]]:
+        """Every field the ``bad_bytes``/``bad_records`` faults spoiled so far."""
+        return fetch(f"{self.url}/_sandbox/damaged")["damaged"]
+
+    def reset(self, **options: bool) -> None:
+        """A fresh world (``odd_slugs=True``: ATZ slugs that need encoding), faults off."""
+        fetch(f"{self.url}/_sandbox/reset", options)
 
     def requests(self, provider: str) -> int:
         return fetch(f"{self.url}/_sandbox/requests")["counts"].get(provider, 0)
@@ -56,6 +67,60 @@ def sandbox() -> SandboxClient:
     client = SandboxClient(Sandbox(seed=42, applications=200))
     yield client
     client.server.shutdown()
+
+
+class Listener:
+    """A foreign host on 127.0.0.1: records every request that reaches it, answers ``body``.
+
+    ``requests`` holds one dict per request: ``method``, ``path``, ``query`` (parsed),
+    ``raw_query``, ``headers`` (every header, names lower-cased) and ``body`` (bytes).
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.status, self.body = 200, b"[]"
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _record(self) -> None:
+                split = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                listener.requests.append({
+                    "method": self.command, "path": split.path, "raw_query": split.query,
+                    "query": parse_qs(split.query, keep_blank_values=True),
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": self.rfile.read(length) if length else b""})
+                self.send_response(listener.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(listener.body)))
+                self.end_headers()
+                self.wfile.write(listener.body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Stay quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def respond(self, body: Any, status: int = 200) -> None:
+        """Answer every later request with ``body`` (JSON unless bytes) and ``status``."""
+        self.status = status
+        self.body = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+@pytest.fixture
+def listener() -> Listener:
+    """A recording HTTP server on its own port: the foreign host of the security tests."""
+    foreign = Listener()
+    yield foreign
+    foreign.server.shutdown()
+    foreign.server.server_close()
 
 
 def run_tap(config: dict[str, Any], tmp_path: Path, state: dict | None = None,

@@ -22,6 +22,18 @@
   when ``rate_limits`` is on: ``429 {"message": "Too Many Attempts."}`` with ``Retry-After``
   (seconds to the window's end, at least 1) and ``X-RateLimit-Limit``/``-Remaining``, as
   Laravel's throttle sends them. ATZ documents no such headers: UNCONFIRMED.
+- Paths: each segment is percent-decoded on its own, so a slug sent as one encoded segment
+  (``%2F``, ``%3F``, ``%23``, ``%25``, ...) resolves and one sent raw does not.
+- Hostile side (see ``server.py``): with ``reset {"odd_slugs": true}`` candidate and job slugs
+  start with ``ODD_SLUGS`` (``/``, ``..``, ``?``, ``#``, ``%``, spaces, non-ASCII). The
+  ``empty_pages`` fault cannot hand out a fresh cursor here (pages are numbers), so it keeps
+  ``last_page`` honest instead: a page number chosen by a seeded hash of (seed, limit, page) is
+  served empty, the next number serves what it should have held, every later page shifts by
+  one, and ``last_page`` counts the empty pages (never two in a row, so rate 1 still ends).
+  ``repeat_cursor`` and ``foreign_next`` do not apply (no cursor, no link). ``bad_bytes`` and
+  ``bad_records`` spoil the first candidate of a list page and the first row of a history
+  (history has no date-time field the tap neither keys nor bookmarks on, so only its
+  organization slug is served as an integer there).
 """
 
 from __future__ import annotations
@@ -31,9 +43,13 @@ import hashlib
 import math
 import threading
 import time
+import zlib
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from tap_ats.sandbox.server import (
+    Damage,
     FixedWindow,
     ProviderAPI,
     Request,
@@ -51,11 +67,27 @@ JOB_STATUS = {"open": (1, "In Progress"), "closed": (2, "Won"), "draft": (3, "On
 ORGANIZATIONS = ["Acme Corp", "Beta Solutions", "Globex", "Initech", "Umbrella Staffing"]
 USER_NAMES = [("John", "Doe"), ("Jane", "Smith"), ("Ravi", "Patel"), ("Mia", "Wong"),
               ("Lars", "Holm")]
+#: Slug starts under ``odd_slugs``. Sent raw, ``/``, ``..``, ``?``, ``#``, ``%2e%2e`` and ``%41``
+#: miss the candidate (404); the space and non-ASCII ones only prove the encoding round-trips.
+ODD_SLUGS = ["../job/x", "a?b=c", "50% off", "#frag", "zoë garcía", "x/y", "%2e%2e", "100%41"]
+#: What the ``bad_bytes`` and ``bad_records`` faults may spoil: a candidate list page's first
+#: candidate (``phone`` served as an integer) and a history's first row.
+DAMAGE = {
+    "candidate": Damage("candidates", ("first_name", "last_name", "current_position",
+                                       "current_organization"), "phone", ("created_at",)),
+    "history": Damage("candidate_history", ("job_name", "organization.name"),
+                      "organization.slug", ()),
+}
 
 
-def slug(kind: str, n: int | str) -> str:
-    """An ATZ-style slug (``candidate_<20 hex>``), stable per kind and number."""
-    return f"{kind}_{hashlib.blake2b(f'{kind}:{n}'.encode(), digest_size=10).hexdigest()}"
+def slug(kind: str, n: int | str, odd: bool = False) -> str:
+    """An ATZ-style slug (``candidate_<20 hex>``), stable per kind and number.
+
+    ``odd`` puts one of ``ODD_SLUGS`` in front, in order from number 1 (the first five cover
+    every kind: the small world has five jobs).
+    """
+    plain = f"{kind}_{hashlib.blake2b(f'{kind}:{n}'.encode(), digest_size=10).hexdigest()}"
+    return f"{ODD_SLUGS[(int(n) - 1) % len(ODD_SLUGS)]}-{plain}" if odd else plain
 
 
 def day(t: dt.datetime) -> str:
@@ -76,7 +108,8 @@ def error(status: int, message: str) -> Response:
 class _Index:
     """Slug lookups and candidate → applications, extended as the world grows (append-only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, slugs: Callable[[str, int], str]) -> None:
+        self.slug = slugs
         self.candidates: dict[str, Candidate] = {}
         self.jobs: dict[str, Job] = {}
         self.applications: dict[int, list[Application]] = {}
@@ -85,9 +118,9 @@ class _Index:
     def update(self, w: World) -> None:
         c0, j0, a0 = self._seen
         for c in w.candidates[c0:]:
-            self.candidates[slug("candidate", c.id)] = c
+            self.candidates[self.slug("candidate", c.id)] = c
         for j in w.jobs[j0:]:
-            self.jobs[slug("job", j.id)] = j
+            self.jobs[self.slug("job", j.id)] = j
         for a in w.applications[a0:]:
             self.applications.setdefault(a.candidate_id, []).append(a)
         self._seen = (len(w.candidates), len(w.jobs), len(w.applications))
@@ -102,7 +135,7 @@ class AtzCrmAPI(ProviderAPI):
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
         self._limit = FixedWindow(RATE_LIMIT, 60.0 * sandbox.time_scale)
-        self._index = _Index()
+        self._index = _Index(self.slug)
         self._index_lock = threading.Lock()
 
     def config(self, base_url: str) -> dict[str, Any]:
@@ -120,12 +153,15 @@ class AtzCrmAPI(ProviderAPI):
             self._index.update(w)
         return w, self._index
 
+    def slug(self, kind: str, n: int) -> str:
+        """The slug of a candidate or job, odd when the sandbox was reset with ``odd_slugs``."""
+        return slug(kind, n, self.sandbox.odd_slugs)
+
     # Rendering ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _candidate(c: Candidate) -> dict[str, Any]:
+    def _candidate(self, c: Candidate) -> dict[str, Any]:
         return {
-            "id": c.id, "slug": slug("candidate", c.id), "first_name": c.first_name,
+            "id": c.id, "slug": self.slug("candidate", c.id), "first_name": c.first_name,
             "last_name": c.last_name, "full_name": f"{c.first_name} {c.last_name}",
             "email": c.email, "phone": c.phone, "current_position": c.title,
             "current_organization": c.company, "tags": list(c.tags),
@@ -137,13 +173,12 @@ class AtzCrmAPI(ProviderAPI):
         name = ORGANIZATIONS[j.id % len(ORGANIZATIONS)]
         return {"slug": slug("organization", name), "name": name}
 
-    @classmethod
-    def _job(cls, j: Job) -> dict[str, Any]:
+    def _job(self, j: Job) -> dict[str, Any]:
         status_id, status_name = JOB_STATUS[j.status]
         return {
-            "id": j.id, "slug": slug("job", j.id), "position_name": j.name, "headcount": 1,
+            "id": j.id, "slug": self.slug("job", j.id), "position_name": j.name, "headcount": 1,
             "tags": [], "description": f"{j.name} ({j.code})", "talent_funnel_id": 1,
-            "organization": cls._organization(j),
+            "organization": self._organization(j),
             "job_status": {"id": status_id, "name": status_name},
             "open_date": day(j.opened_at), "close_date": day(j.closed_at) if j.closed_at else None,
             "city": "Berlin", "state": None, "country": "Germany",
@@ -161,7 +196,7 @@ class AtzCrmAPI(ProviderAPI):
         job, stage = w.job(a.job_id), w.stage(v.stage_id)
         status_id, status_name = JOB_STATUS[job.status]
         return {
-            "job_slug": slug("job", job.id), "job_name": job.name,
+            "job_slug": self.slug("job", job.id), "job_name": job.name,
             "organization": self._organization(job),
             "job_status": {"id": status_id, "name": status_name},
             "talent_stage": {"id": stage.id, "name": stage.name},
@@ -184,7 +219,7 @@ class AtzCrmAPI(ProviderAPI):
                 return Response(429, {"message": "Too Many Attempts."}, {
                     "Retry-After": str(wait), "X-RateLimit-Limit": str(RATE_LIMIT),
                     "X-RateLimit-Remaining": "0"})
-        parts = request.path.strip("/").split("/")[2:]
+        parts = [unquote(part) for part in request.path.split("/")[3:]]
         match parts:
             case ["candidate"]:
                 return self._list(request)
@@ -204,10 +239,38 @@ class AtzCrmAPI(ProviderAPI):
             return error(400, f"Unprocessable Entity: page >= 1 and limit 1 to {MAX_LIMIT}")
         w, _ = self._world()
         total = len(w.candidates)
-        rows = w.candidates[(page - 1) * limit: page * limit]
-        return Response(200, {"current_page": page, "data": [self._candidate(c) for c in rows],
-                              "last_page": max(1, math.ceil(total / limit)), "per_page": limit,
-                              "total": total})
+        serves, last_page = self._plan(page, limit, max(1, math.ceil(total / limit)))
+        rows = [] if serves is None else w.candidates[(serves - 1) * limit: serves * limit]
+        data = [self._candidate(c) for c in rows]
+        response = Response(200, {"current_page": page, "data": data, "last_page": last_page,
+                                  "per_page": limit, "total": total},
+                            faults=["empty"] if serves is None else [])
+        if data:
+            self.sandbox.spoil(request, response, self.accounts[0], DAMAGE["candidate"],
+                               data[0]["slug"], data[0])
+        return response
+
+    def _plan(self, page: int, limit: int, pages: int) -> tuple[int | None, int]:
+        """The real page a page number serves (None: empty) and ``last_page`` under ``empty_pages``.
+
+        The rolls hash (seed, limit, page) instead of using the sandbox's generator, so every
+        request of one page number, retries and concurrent readers included, sees one plan.
+        """
+        rate = self.sandbox.faults.get("empty_pages", 0)
+        if not rate:
+            return page, pages
+        serves, last, real, p, was_empty = None, 0, 0, 0, False
+        while real < pages or p < page:
+            p += 1
+            roll = zlib.crc32(f"{self.sandbox.seed}:{limit}:{p}".encode()) / 2**32
+            empty = not was_empty and real < pages and roll < rate
+            real += not empty
+            if p == page:
+                serves = None if empty else real
+            if real == pages and not empty and not last:
+                last = p
+            was_empty = empty
+        return serves, last
 
     def _history(self, request: Request, candidate_slug: str) -> Response:
         w, index = self._world()
@@ -216,9 +279,17 @@ class AtzCrmAPI(ProviderAPI):
             return error(404, "Candidate not found")
         job_slug = request.arg("job_slug")
         rows = [self._history_row(w, a, v) for a in index.applications.get(cand.id, [])
-                if job_slug is None or slug("job", a.job_id) == job_slug for v in a.visits]
+                if job_slug is None or self.slug("job", a.job_id) == job_slug
+                for v in a.visits]
         rows.sort(key=lambda r: (r["stage_date"], r["updated_at"]), reverse=True)
-        return Response(200, rows)
+        response = Response(200, rows)
+        if rows:
+            first = rows[0]
+            key = (f"{candidate_slug}:{first['job_slug']}:{first['talent_stage']['id']}:"
+                   f"{first['updated_at']}")
+            self.sandbox.spoil(request, response, self.accounts[0], DAMAGE["history"], key,
+                               first)
+        return response
 
     def _get_job(self, job_slug: str) -> Response:
         _, index = self._world()
@@ -241,7 +312,7 @@ class AtzCrmAPI(ProviderAPI):
         history, apps, stages, jobs = set(), set(), set(), set()
         visits = []
         for a in w.applications:
-            cand, job = slug("candidate", a.candidate_id), slug("job", a.job_id)
+            cand, job = self.slug("candidate", a.candidate_id), self.slug("job", a.job_id)
             app_id = f"{cand}:{job}"
             apps.add(app_id)
             jobs.add(job)
@@ -257,7 +328,7 @@ class AtzCrmAPI(ProviderAPI):
         def entry(ids: set[str]) -> dict[str, Any]:
             return truth_entry([(account, i, False) for i in ids])
 
-        out = {"candidates": entry({slug("candidate", c.id) for c in w.candidates}),
+        out = {"candidates": entry({self.slug("candidate", c.id) for c in w.candidates}),
                "candidate_history": entry(history), "application_stages": entry(history),
                "applications": entry(apps), "job_stages": entry(stages), "jobs": entry(jobs)}
         out["stage_visits"] = visits

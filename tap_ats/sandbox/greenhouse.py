@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from tap_ats.sandbox.server import (
+    Damage,
     FixedWindow,
     ProviderAPI,
     Request,
@@ -65,6 +66,20 @@ ID_FILTERS = {"ids": ("id", None), "job_ids": ("job_id", "job"),
               "candidate_ids": ("candidate_id", "candidate"),
               "job_interview_stage_ids": ("stage_id", "stage")}
 CURSOR_ALONE = "When passing a cursor, do not include other query params."
+#: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list endpoint. Greenhouse
+#: ids are integers, so ``bad_records`` serves an integer in a plain string field instead.
+DAMAGE = {
+    "applications": Damage("applications", ("stage_name",), "stage_name",
+                           ("created_at", "rejected_at", "last_activity_at")),
+    "application_stages": Damage("application_stages", (), None, ("created_at",)),
+    "jobs": Damage("jobs", ("name", "requisition_id"), "requisition_id",
+                   ("opened_at", "closed_at", "created_at")),
+    "job_interview_stages": Damage("job_stages", ("name",), "name", ("created_at",)),
+    "interviews": Damage("interviews", ("location",), "location",
+                         ("starts_at", "ends_at", "created_at")),
+    "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
+                         "title", ("created_at", "last_activity_at")),
+}
 
 
 def gid(kind: str, n: int) -> int:
@@ -247,33 +262,41 @@ class GreenhouseAPI(ProviderAPI):
             return Response(404, {"message": f"Route {request.path} does not exist."})
         kind, table, render, live = resources[parts[2]]
         try:
-            query, before = self._query(request)
-            size, keep = self._filters(query, kind)
+            state = self._query(request)
+            size, keep = self._filters(state["query"], kind)
         except Invalid as exc:
             return Response(422, {"errors": [str(exc)]})
-        records, next_id = keyset_page(table, before, size, lambda r: live(r) and keep(r),
-                                       descending=True)
+        records, next_id = keyset_page(table, state["before"], size,
+                                       lambda r: live(r) and keep(r), descending=True)
+        page = self.sandbox.paginate(request, state, None if next_id is None else {
+            "before": next_id, "query": state["query"]})
         headers = {}
-        if next_id is not None:
-            cursor = base64.urlsafe_b64encode(json.dumps(
-                {"before": next_id, "query": query}, separators=(",", ":")).encode()).decode()
+        if page.cursor:
             host = request.headers.get("host", "127.0.0.1")
-            headers["Link"] = f'<http://{host}{request.path}?cursor={cursor}>; rel="next"'
-        return Response(200, [render(w, r) for r in records], headers)
+            url = page.foreign or f"http://{host}{request.path}?cursor={page.cursor}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        results = [] if page.empty else [render(w, r) for r in records]
+        response = Response(200, results, headers, faults=page.faults)
+        if results:
+            self.sandbox.spoil(request, response, self.accounts[0], DAMAGE[parts[2]],
+                               str(results[0]["id"]), results[0])
+        return response
 
     @staticmethod
-    def _query(request: Request) -> tuple[dict[str, list[str]], int | None]:
-        """The filters of this page (from the cursor after page 1) and the keyset position."""
+    def _query(request: Request) -> dict[str, Any]:
+        """The page's cursor state: filters (from the cursor after page 1) and ``before``."""
         if "cursor" not in request.query:
-            return request.query, None
+            return {"before": None, "query": request.query}
         if len(request.query) > 1 or len(request.query["cursor"]) > 1:
             raise Invalid(CURSOR_ALONE)
+        msg = "The cursor is invalid or expired."
         try:
             state = json.loads(base64.urlsafe_b64decode(request.query["cursor"][0]))
-            return state["query"], state["before"]
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            msg = "The cursor is invalid or expired."
+        except (ValueError, binascii.Error):
             raise Invalid(msg) from None
+        if not isinstance(state, dict) or not {"query", "before"} <= state.keys():
+            raise Invalid(msg)
+        return state
 
     @staticmethod
     def _filters(query: dict[str, list[str]], kind: str) -> tuple[int, Callable[[Any], bool]]:

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from tap_ats.sandbox.server import (
+    Damage,
     ProviderAPI,
     Request,
     Response,
@@ -31,6 +32,17 @@ KIND_PREFIX = {"job": "J", "stage": "S", "candidate": "C", "application": "A", "
 OUTCOME = {"active": "PENDING", "hired": "HIRED", "rejected": "DECLINED"}
 JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
 MAX_PAGE = 250
+#: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list endpoint.
+DAMAGE = {
+    "applications": Damage("applications", ("current_stage.name", "candidate.first_name"),
+                           "remote_id", ("remote_created_at", "rejected_at", "remote_updated_at")),
+    "jobs": Damage("jobs", ("name", "stages.0.name"), "remote_id",
+                   ("opened_at", "closed_at", "remote_created_at")),
+    "interviews": Damage("interviews", ("title", "location.raw"), "remote_id",
+                         ("starting_at", "ending_at", "remote_created_at")),
+    "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
+                         "remote_id", ("remote_created_at", "remote_updated_at")),
+}
 
 
 def kid(kind: str, n: int) -> str:
@@ -161,7 +173,7 @@ class KomboAPI(ProviderAPI):
             return error(400, "PLATFORM.INPUT_INVALID", f"page_size must be 1 to {MAX_PAGE}.")
         include_deleted = request.arg("include_deleted", "false") == "true"
         filters = {k: v for k, v in request.query.items() if k not in ("cursor",)}
-        last = None
+        state: dict[str, Any] = {"after": None, "filters": filters}
         if cursor := request.arg("cursor"):
             try:
                 state = json.loads(base64.urlsafe_b64decode(cursor))
@@ -170,22 +182,24 @@ class KomboAPI(ProviderAPI):
             if state["filters"] != filters:
                 return error(400, "PLATFORM.INPUT_INVALID",
                              "Send the same filters on every page of a cursor.")
-            last = state["after"]
 
         def keep(r: Any) -> bool:
             return ((include_deleted or getattr(r, "deleted_at", None) is None)
                     and (after is None or r.updated_at >= after))
 
-        records, next_id = keyset_page(table, last, size, keep)
-        results = [render(w, r) for r in records]
+        records, next_id = keyset_page(table, state["after"], size, keep)
+        page = self.sandbox.paginate(request, state, None if next_id is None else {
+            "after": next_id, "filters": filters})
+        results = [] if page.empty else [render(w, r) for r in records]
         if parts[3] == "applications" and not request.query.get("ids"):
             self.served.add(account, ((r["id"], r["current_stage_id"], r["changed_at"],
                                        r["remote_deleted_at"] is not None) for r in results))
-        nxt = None
-        if next_id is not None:
-            nxt = base64.urlsafe_b64encode(json.dumps({"after": next_id, "filters": filters},
-                                                      separators=(",", ":")).encode()).decode()
-        return Response(200, {"status": "success", "data": {"next": nxt, "results": results}})
+        response = Response(200, {"status": "success", "data": {
+            "next": page.foreign or page.cursor, "results": results}}, faults=page.faults)
+        if results:
+            self.sandbox.spoil(request, response, account, DAMAGE[parts[3]], results[0]["id"],
+                               results[0])
+        return response
 
     @staticmethod
     def _parse_time(value: str | None) -> dt.datetime | None:

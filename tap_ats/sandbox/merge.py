@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 from tap_ats.sandbox.server import (
+    Damage,
     FixedWindow,
     ProviderAPI,
     Request,
@@ -54,6 +55,19 @@ JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
 INTERVIEW_STATUS = {"scheduled": "SCHEDULED", "complete": "COMPLETE"}
 MAX_PAGE = 100
 LIMIT_PER_MINUTE = 100
+#: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list endpoint.
+DAMAGE = {
+    "applications": Damage("applications", ("source",), "remote_id",
+                           ("applied_at", "rejected_at", "created_at")),
+    "jobs": Damage("jobs", ("name", "code"), "remote_id",
+                   ("remote_created_at", "remote_updated_at", "created_at")),
+    "job-interview-stages": Damage("job_stages", ("name",), "remote_id", ("created_at",)),
+    "interviews": Damage("interviews", ("location",), "remote_id",
+                         ("start_at", "end_at", "remote_created_at")),
+    "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
+                         "remote_id", ("remote_created_at", "last_interaction_at",
+                                       "remote_updated_at")),
+}
 
 
 def mid(kind: str, n: int, account: str) -> str:
@@ -187,7 +201,7 @@ class MergeAPI(ProviderAPI):
         include_deleted = request.arg("include_deleted_data", "false") == "true"
         include_remote = request.arg("include_remote_data", "false") == "true"
         filters = {k: v for k, v in request.query.items() if k != "cursor"}
-        last = None
+        state: dict[str, Any] = {"after": None, "filters": filters}
         if cursor := request.arg("cursor"):
             try:
                 state = json.loads(base64.urlsafe_b64decode(cursor))
@@ -195,14 +209,15 @@ class MergeAPI(ProviderAPI):
                 return Response(400, {"detail": "Invalid cursor."})
             if state["filters"] != filters:
                 return Response(400, {"detail": "Send the same filters on every page."})
-            last = state["after"]
 
         def keep(r: Any) -> bool:
             return ((include_deleted or getattr(r, "deleted_at", None) is None)
                     and (after is None or r.updated_at >= after))
 
-        records, next_id = keyset_page(table, last, size, keep)
-        results = [render(w, r, account) for r in records]
+        records, next_id = keyset_page(table, state["after"], size, keep)
+        page = self.sandbox.paginate(request, state, None if next_id is None else {
+            "after": next_id, "filters": filters})
+        results = [] if page.empty else [render(w, r, account) for r in records]
         if include_remote:
             for r in results:
                 r["remote_data"] = [{"path": f"/{model}/{r['remote_id']}",
@@ -210,11 +225,12 @@ class MergeAPI(ProviderAPI):
         if model == "applications":
             self.served.add(account, ((r["id"], r["current_stage"], r["modified_at"],
                                        r["remote_was_deleted"]) for r in results))
-        nxt = None
-        if next_id is not None:
-            nxt = base64.urlsafe_b64encode(json.dumps({"after": next_id, "filters": filters},
-                                                      separators=(",", ":")).encode()).decode()
-        return Response(200, {"next": nxt, "previous": None, "results": results})
+        response = Response(200, {"next": page.foreign or page.cursor, "previous": None,
+                                  "results": results}, faults=page.faults)
+        if results:
+            self.sandbox.spoil(request, response, account, DAMAGE[model], results[0]["id"],
+                               results[0])
+        return response
 
     # Truth -------------------------------------------------------------------------------------
 

@@ -3,10 +3,26 @@
 Provider wire formats live in one module each (``kombo.py``, ...); this module only knows the
 parts every provider shares: the ``/_sandbox/*`` control interface, injected faults, fixed-window
 rate limits, and a threaded HTTP/1.1 server bound to 127.0.0.1.
+
+Control interface (JSON in, JSON out):
+
+- ``GET /_sandbox/config/{provider}``: a tap-ats config for this sandbox.
+- ``GET /_sandbox/truth/{provider}``: what a full sync must emit now.
+- ``POST /_sandbox/advance`` ``{"changes": K, "provider"?: p}``: K changes, stamped now.
+- ``POST /_sandbox/faults`` ``{key: value, ...}``: replace the injected faults (``{}``: none);
+  the keys are listed in ``FAULTS`` and documented in ``Sandbox._fault``. An unknown key or a
+  value of the wrong type is refused with 400.
+- ``GET /_sandbox/requests``: counts per provider and a log of every API request (path, query,
+  routing headers, ``status``: the HTTP status, or the name of the fault injected).
+- ``GET /_sandbox/damaged``: every field the ``bad_bytes`` and ``bad_records`` faults spoiled.
+- ``POST /_sandbox/reset`` ``{"odd_slugs"?: bool}``: a fresh world, faults off; ``odd_slugs``
+  (kept until the next reset that names it) gives ATZ CRM candidates and jobs slugs with ``/``,
+  ``..``, ``?``, ``#``, ``%``, spaces and non-ASCII.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import random
@@ -52,12 +68,98 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     malformed: bool = False
+    #: Names of the faults injected into this answer, for the request log.
+    faults: list[str] = field(default_factory=list)
 
     def encode(self) -> bytes:
-        """The body as bytes (JSON unless already bytes)."""
+        """The body as bytes (JSON unless already bytes); ``BAD_BYTE`` becomes a raw 0xFF."""
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        payload = json.dumps(self.body, separators=(",", ":")).encode()
+        if "bad_bytes" in self.faults:
+            payload = payload.replace(BAD_BYTE_JSON, b"\xff")
+        return payload
+
+
+#: A private-use character that ``Response.encode`` turns into one invalid UTF-8 byte (0xFF):
+#: JSON cannot carry such a byte, so the record holds this stand-in until it is encoded.
+BAD_BYTE = "\ue000"
+BAD_BYTE_JSON = b"\\ue000"
+#: Every fault key, and the type its value must have (rates are numbers from 0 to 1).
+FAULTS: dict[str, type | tuple[type, ...]] = {
+    "429": (int, float), "5xx": (int, float), "drop": (int, float), "malformed": (int, float),
+    "schema": (int, float), "latency_ms": (int, float), "retry_after": (int, float),
+    "empty_pages": (int, float), "repeat_cursor": (int, float), "hang": (int, float),
+    "bad_bytes": (int, float), "bad_records": (int, float), "redirect": str,
+    "redirect_self": (int, float), "foreign_next": str,
+}
+#: Values the ``bad_records`` fault serves in date-time fields besides one odd readable shape.
+UNREADABLE_TIMES = ("yesterday", "2024-13-45T99:00:00Z")
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Where the ``bad_bytes`` and ``bad_records`` faults may spoil one list resource's records.
+
+    Paths are dotted (``candidate.first_name``, ``stages.0.name``). None of them is the record's
+    id or the time the tap keys or bookmarks on, so a spoiled record is still the same row.
+    """
+
+    stream: str
+    #: Human-text fields: the first two non-empty strings get 0xFF and a lone surrogate escape.
+    text: tuple[str, ...] = ()
+    #: A string field (an id where the resource has one) served as an integer instead.
+    ref: str | None = None
+    #: Date-time fields: one odd readable shape, "yesterday", an impossible date, in rotation.
+    times: tuple[str, ...] = ()
+
+
+@dataclass
+class Page:
+    """A keyset page after the pagination faults: whether to serve it and what comes next."""
+
+    empty: bool = False
+    #: The opaque next cursor (None: last page).
+    cursor: str | None = None
+    #: The absolute next-page URL on a foreign origin (``foreign_next``), else None.
+    foreign: str | None = None
+    faults: list[str] = field(default_factory=list)
+
+
+def encode_cursor(state: dict[str, Any]) -> str:
+    """An opaque cursor: URL-safe base64 of compact JSON."""
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+
+
+def _slot(record: Any, path: str) -> tuple[Any, Any] | None:
+    """The container and key a dotted path ends in, or None when the path is not there."""
+    *parents, last = path.split(".")
+    node = record
+    try:
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.get(part)
+        key: Any = int(last) if isinstance(node, list) else last
+        node[key]
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+    return node, key
+
+
+def _odd_time(value: Any, n: int) -> tuple[str, str]:
+    """A readable but unusual shape of ``value`` (rotating over four) and its UTC instant."""
+    try:
+        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC)
+    except ValueError:
+        t = dt.datetime(2024, 3, 5, 10, tzinfo=dt.UTC)
+    t = t.replace(microsecond=0)
+    shapes = [
+        (t.strftime("%Y-%m-%d"), t.replace(hour=0, minute=0, second=0)),
+        (t.strftime("%Y-%m-%d %H:%M:%S"), t),
+        ((t + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S+02:00"), t),
+        (t.strftime("%Y-%m-%dT%H:%M:%S"), t),
+    ]
+    served, instant = shapes[n % len(shapes)]
+    return served, instant.isoformat()
 
 
 class FixedWindow:
@@ -206,28 +308,41 @@ class Sandbox:
     """All provider APIs over one seed and size, with faults and optional rate limits."""
 
     def __init__(self, seed: int = 42, applications: int = SCALES["small"], *,
-                 rate_limits: bool = False, time_scale: float = 1.0) -> None:
+                 rate_limits: bool = False, time_scale: float = 1.0,
+                 odd_slugs: bool = False) -> None:
         from tap_ats.sandbox import PROVIDER_APIS
 
         self.seed, self.applications = seed, applications
-        self.rate_limits, self.time_scale = rate_limits, time_scale
-        self.faults: dict[str, float] = {}
+        self.rate_limits, self.time_scale, self.odd_slugs = rate_limits, time_scale, odd_slugs
+        self.faults: dict[str, Any] = {}
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self.requests: dict[str, int] = {}
         self.log: deque[dict[str, Any]] = deque(maxlen=500_000)
+        self.damaged: list[dict[str, Any]] = []
+        #: Records spoiled by ``bad_records`` so far: rotates which value lands in which field.
+        self._spoiled = 0
         self._count_lock = threading.Lock()
+        #: Set when the server shuts down: ends every ``hang`` and ``latency_ms`` wait at once.
+        #: A reset keeps it, so that requests waiting across a reset still end on shutdown.
+        self.stopping = getattr(self, "stopping", threading.Event())
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
-    def reset(self) -> None:
-        """Regenerate every world and forget served requests, faults and counts."""
+    def reset(self, odd_slugs: bool | None = None) -> None:
+        """Regenerate every world and forget served requests, faults, damage and counts."""
         self.__init__(self.seed, self.applications, rate_limits=self.rate_limits,
-                      time_scale=self.time_scale)
+                      time_scale=self.time_scale,
+                      odd_slugs=self.odd_slugs if odd_slugs is None else odd_slugs)
 
     def roll(self) -> float:
         """A random number for fault injection (thread-safe, seeded)."""
         with self._rng_lock:
             return self._rng.random()
+
+    def chance(self, fault: str) -> bool:
+        """Whether the fault with this rate strikes now (no roll when it is off)."""
+        rate = self.faults.get(fault, 0)
+        return rate > 0 and rate > self.roll()
 
     def count(self, provider: str, request: Request) -> dict[str, Any]:
         """Count and log one API request: path, query and the ``X-`` routing headers.
@@ -251,29 +366,66 @@ class Sandbox:
         if api is None:
             return Response(404, {"error": f"no provider {parts[0]!r} in this sandbox"})
         entry = self.count(api.name, request)
-        response = self._fault() or api.handle(request)
-        entry["status"] = "dropped" if response.drop else response.status
-        if response.drop or response.status != 200:
-            return response
-        if self.faults.get("malformed", 0) > self.roll():
-            response.malformed = True
-            response.headers["Retry-After"] = str(int(self.faults.get("retry_after", 1)))
-            entry["status"] = "malformed"
-        elif self.faults.get("schema", 0) > self.roll() and (rows := _records(response.body)):
-            rows[0].pop("id", None)
-            entry["status"] = "schema"
+        hang = self.faults.get("hang", 0)
+        if hang:
+            entry["status"] = "hang"
+            if self.stopping.wait(hang):
+                return Response(drop=True)
+        response = self._fault(request, base_url) or api.handle(request)
+        if hang:
+            response.faults.insert(0, "hang")
+        if not response.drop and response.status == 200:
+            if self.faults.get("malformed", 0) > self.roll():
+                response.malformed = True
+                response.headers["Retry-After"] = str(int(self.faults.get("retry_after", 1)))
+                response.faults.append("malformed")
+            elif self.faults.get("schema", 0) > self.roll() and (rows := _records(response.body)):
+                rows[0].pop("id", None)
+                response.faults.append("schema")
+        if response.faults:
+            entry["status"] = "+".join(response.faults)
+        else:
+            entry["status"] = "dropped" if response.drop else response.status
         return response
 
-    def _fault(self) -> Response | None:
-        """Sleep the configured latency, then maybe answer with an injected fault.
+    def _fault(self, request: Request, base_url: str) -> Response | None:
+        """Wait the configured latency, then maybe answer with an injected fault.
 
-        Faults: ``429`` and ``5xx`` (with ``Retry-After: retry_after``), ``drop`` (connection
-        closed unanswered), ``malformed`` (body cut in half), ``schema`` (a record without its
-        id), each a rate from 0 to 1, and ``latency_ms`` per request.
+        Every key of ``POST /_sandbox/faults``; a rate is a number from 0 to 1 (the chance per
+        request), rolled from the seeded generator so runs repeat. The request log's ``status``
+        names the fault (several joined by ``+``).
+
+        - ``429``, ``5xx`` (503): with ``Retry-After: retry_after`` (seconds, default 1).
+        - ``drop``: the connection is closed unanswered (status ``dropped``).
+        - ``malformed``: the body is cut in half. ``schema``: a record loses its ``id``.
+        - ``latency_ms``: every API request waits this long first.
+        - ``hang`` (seconds): every API request is accepted, then waits this long before it is
+          answered; a server shutdown ends the wait and closes the connection unanswered.
+        - ``redirect`` (a URL): every API request is answered 302 with ``Location: <URL><path
+          and query>``. ``redirect_self`` (rate): 307 to the same URL on the sandbox itself.
+        - ``empty_pages`` (rate): a list page with no records whose next cursor (a fresh value)
+          leads back to the position asked for; ATZ CRM serves a deterministic empty page
+          number instead and shifts the rest by one, with ``last_page`` counting it.
+        - ``repeat_cursor`` (rate): a list page (from page 2 on) whose next cursor is the
+          request's own (Kombo, Merge, Greenhouse).
+        - ``foreign_next`` (a URL): next-page links become ``<URL><path>?cursor=<cursor>``.
+        - ``bad_bytes`` (rate): the first record of a list page gets a raw 0xFF byte in one text
+          field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
+          an integer for a string id and odd, unreadable and impossible date-times. Both are
+          listed by ``GET /_sandbox/damaged``; see ``Damage``.
         """
         f = self.faults
         if f.get("latency_ms"):
-            time.sleep(f["latency_ms"] / 1000)
+            self.stopping.wait(f["latency_ms"] / 1000)
+        query = f"?{request.raw_query}" if request.raw_query else ""
+        if f.get("redirect"):
+            return Response(302, {"error": "moved (injected)"},
+                            {"Location": f"{f['redirect']}{request.path}{query}"},
+                            faults=["redirect"])
+        if self.chance("redirect_self"):
+            return Response(307, {"error": "moved (injected)"},
+                            {"Location": f"{base_url}{request.path}{query}"},
+                            faults=["redirect_self"])
         retry_after = str(int(f.get("retry_after", 1)))
         if f.get("429", 0) > self.roll():
             return Response(429, {"error": "rate limited (injected)"},
@@ -285,8 +437,86 @@ class Sandbox:
             return Response(drop=True)
         return None
 
+    def paginate(self, request: Request, here: dict[str, Any],
+                 after: dict[str, Any] | None) -> Page:
+        """The next cursor of a keyset list page, after the pagination faults.
+
+        ``here`` is the cursor state of the position this request asked for (page 1 too),
+        ``after`` the state of the page that follows (None: this is the last page).
+        """
+        page = Page(cursor=None if after is None else encode_cursor(after))
+        own = request.arg("cursor")
+        if self.chance("empty_pages"):
+            fresh = {**here, "empty": here.get("empty", 0) + 1}
+            page = Page(empty=True, cursor=encode_cursor(fresh), faults=["empty"])
+        elif own and self.chance("repeat_cursor"):
+            page = Page(cursor=own, faults=["repeat"])
+        if page.cursor and (origin := self.faults.get("foreign_next")):
+            page.foreign = f"{origin}{request.path}?cursor={page.cursor}"
+            page.faults.append("foreign_next")
+        return page
+
+    def spoil(self, request: Request, response: Response, account: str, damage: Damage,
+              key: str, record: dict[str, Any]) -> None:
+        """Apply ``bad_bytes`` and ``bad_records`` to the first record of a list page.
+
+        Each spoiled field is recorded for ``GET /_sandbox/damaged`` with what a careful tap
+        lands: ``expected`` (U+FFFD for the bad byte and the surrogate, the id as a string, the
+        UTC instant of a readable time, null for an unreadable one).
+        """
+        spoiled: list[dict[str, Any]] = []
+        base = {"provider": request.path.strip("/").split("/")[0], "account": account,
+                "stream": damage.stream, "path": request.path, "id": key}
+        if self.chance("bad_bytes"):
+            marks = [(BAD_BYTE, "invalid_utf8"), ("\ud800", "lone_surrogate")]
+            for path in damage.text:
+                slot = _slot(record, path)
+                if not marks or slot is None or not isinstance(slot[0][slot[1]], str):
+                    continue
+                node, k = slot
+                if not node[k]:
+                    continue
+                mark, kind = marks.pop(0)
+                node[k] = node[k][:1] + mark + node[k][1:]
+                spoiled.append({**base, "fault": "bad_bytes", "field": path, "kind": kind,
+                                "expected": node[k].replace(mark, "\ufffd")})
+            if spoiled:
+                response.faults.append("bad_bytes")
+        if self.chance("bad_records"):
+            before = len(spoiled)
+            hit = {d["field"] for d in spoiled}
+            if damage.ref and damage.ref not in hit and (slot := _slot(record, damage.ref)):
+                node, k = slot
+                value = str(node[k])
+                node[k] = int(value) if value.isdigit() else zlib.crc32(value.encode())
+                spoiled.append({**base, "fault": "bad_records", "field": damage.ref,
+                                "kind": "integer_id", "served": node[k],
+                                "expected": str(node[k])})
+            with self._count_lock:
+                n, self._spoiled = self._spoiled, self._spoiled + 1
+            slots = [(path, slot) for path in damage.times if (slot := _slot(record, path))]
+            for i, (path, (node, k)) in enumerate(slots):
+                which = (i + n) % 3
+                if which == 0:
+                    node[k], expected = _odd_time(node[k], n)
+                    kind = "odd_time"
+                else:
+                    node[k], kind, expected = UNREADABLE_TIMES[which - 1], "unreadable_time", None
+                spoiled.append({**base, "fault": "bad_records", "field": path, "kind": kind,
+                                "served": node[k], "expected": expected})
+            if len(spoiled) > before:
+                response.faults.append("bad_records")
+        if spoiled:
+            with self._count_lock:
+                self.damaged.extend(spoiled)
+
     def _control(self, request: Request, parts: list[str], base_url: str) -> Response:
-        body = json.loads(request.body or b"{}")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return Response(400, {"error": "the body must be JSON"})
+        if not isinstance(body, dict):
+            return Response(400, {"error": "the body must be a JSON object"})
         match (request.method, parts):
             case ("GET", ["config", name]) if name in self.apis:
                 return Response(200, self.apis[name].config(base_url))
@@ -297,14 +527,38 @@ class Sandbox:
                 changes = int(body.get("changes", 10))
                 return Response(200, {n: self.apis[n].advance(changes) for n in names})
             case ("POST", ["faults"]):
-                self.faults = {k: float(v) for k, v in body.items()}
+                if problem := _check_faults(body):
+                    return Response(400, {"error": problem})
+                self.faults = body
                 return Response(200, self.faults)
             case ("GET", ["requests"]):
                 return Response(200, {"counts": self.requests, "log": list(self.log)})
+            case ("GET", ["damaged"]):
+                with self._count_lock:
+                    return Response(200, {"damaged": list(self.damaged)})
             case ("POST", ["reset"]):
-                self.reset()
-                return Response(200, {"reset": True})
+                odd = body.get("odd_slugs")
+                if odd is not None and not isinstance(odd, bool):
+                    return Response(400, {"error": "odd_slugs must be true or false"})
+                self.reset(odd_slugs=odd)
+                return Response(200, {"reset": True, "odd_slugs": self.odd_slugs})
         return Response(404, {"error": f"unknown control path /_sandbox/{'/'.join(parts)}"})
+
+
+def _check_faults(body: dict[str, Any]) -> str | None:
+    """Why a ``POST /_sandbox/faults`` body is refused, or None when it is fine."""
+    for key, value in body.items():
+        if key not in FAULTS:
+            return f"unknown fault {key!r}; known: {', '.join(FAULTS)}"
+        if isinstance(value, bool) or not isinstance(value, FAULTS[key]):
+            kind = "a URL string" if FAULTS[key] is str else "a number"
+            return f"fault {key!r} must be {kind}"
+        if isinstance(value, str):
+            split = urlsplit(value)
+            if (split.scheme not in ("http", "https") or not split.netloc or split.path
+                    or split.query or split.fragment):
+                return f"fault {key!r} must be an origin like http://127.0.0.1:8000 (no path)"
+    return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -358,11 +612,17 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client goes away mid-answer (killed taps, dropped connections)."""
 
+    def shutdown(self) -> None:
+        """Stop serving, and end every request still waiting in a ``hang`` or ``latency_ms``."""
+        self.sandbox.stopping.set()
+        super().shutdown()
+
 
 def serve(sandbox: Sandbox, port: int = 0) -> _Server:
     """Bind ``sandbox`` to 127.0.0.1:``port`` (0 picks a free port); call serve_forever next."""
     server = _Server(("127.0.0.1", port), _Handler)
     server.sandbox = sandbox
+    sandbox.stopping.clear()
     server.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     return server
 
