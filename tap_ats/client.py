@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import threading
+import time
 import typing as t
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +25,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
 
 from tap_ats.http import AuthError, ForeignHostError, body, origin, path
 from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
@@ -225,6 +228,39 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
         return value
 
 
+class Progress:
+    """What one stream has read so far, logged every ``interval`` seconds while it reads.
+
+    A long sync (ATZ CRM's history pass takes hours) otherwise says nothing between its start
+    and its end; one INFO line per stream and interval says it is alive and how fast it goes.
+    """
+
+    def __init__(self, stream: str, interval: float, logger: logging.Logger) -> None:
+        self.stream, self.interval, self.logger = stream, interval, logger
+        self.started = time.monotonic()
+        self.due = self.started + interval
+        self.records = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def request(self) -> None:
+        """Count one request (called from worker threads too)."""
+        with self._lock:
+            self.requests += 1
+
+    def page(self, records: int, detail: str = "") -> None:
+        """Count a page's records; log a line if the interval has passed."""
+        self.records += records
+        now = time.monotonic()
+        if now < self.due:
+            return
+        self.due = now + self.interval
+        elapsed = now - self.started
+        self.logger.info("Progress of %s: %d records, %d requests in %.0f s (%.0f records/s)%s",
+                         self.stream, self.records, self.requests, elapsed,
+                         self.records / elapsed if elapsed else 0.0, detail)
+
+
 class PaginationLoop(FatalAPIError):
     """The API answered a next-page cursor it had already given: following it never ends."""
 
@@ -338,6 +374,8 @@ class ATSStream(LeanRecords, RESTStream):
         self._prefetches: dict[str | None, Prefetch] = {}
         #: Characters of invalid UTF-8 or lone surrogates replaced by U+FFFD in this run.
         self.repaired = 0
+        self.progress = Progress(self.name, float(self.config.get("progress_interval", 30)),
+                                 self.logger)
 
     @property
     def tap(self) -> TapATS:
@@ -403,6 +441,7 @@ class ATSStream(LeanRecords, RESTStream):
         """Decode a page and map its records."""
         page = [self.unified(raw) for raw in self.page(response)]
         self.repaired += response.__dict__.get("repaired", 0)
+        self.progress.page(len(page))
         self._page_last = page[-1] if page else None
         yield from page
 
@@ -498,7 +537,12 @@ class ATSStream(LeanRecords, RESTStream):
         seen: set[str] = set()
         empty = 0
         while not paginator.finished:
-            response = self.send(self._prepare_request(context=context, page=paginator), context)
+            request = self.get_http_request(page=PageContext(
+                stream_context=context, next_page_token=paginator.current_value))
+            prepared = self.build_prepared_request(
+                method=request.method, url=request.url, params=request.encode_params(),
+                headers=request.headers)
+            response = self.send(prepared, context)
             empty = 0 if self.page(response) else empty + 1
             yield response
             try:
@@ -553,6 +597,7 @@ class ATSStream(LeanRecords, RESTStream):
 
     def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """Send through the run's transport, paced by the account's budget (all requests do)."""
+        self.progress.request()
         return self.tap.transport.send(request, pacer=self.pacer(context),
                                        check=self.validate_response, prepare=self.authorize)
 

@@ -131,6 +131,9 @@ class TapATS(Tap):
         th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT,
                     description="Seconds to wait for an answer to one request attempt (the "
                                 "read timeout; connecting has its own 10 s)."),
+        th.Property("progress_interval", th.NumberType, default=30,
+                    description="Seconds between the INFO progress lines of a long stream "
+                                "(records, requests, rate; ATZ CRM: candidates left and ETA)."),
         th.Property("ca_bundle", th.StringType,
                     description="PEM file of extra CA certificates to trust (a private CA); "
                                 "certificate verification itself is never turned off."),

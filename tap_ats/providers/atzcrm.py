@@ -42,6 +42,7 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
 from __future__ import annotations
 
 import datetime as dt
+import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
@@ -179,6 +180,8 @@ class Candidates(ATSStream):
         #: Jobs read this run, by slug (None: gone), and ids already emitted by a child this run.
         self.jobs: dict[str, dict | None] = {}
         self.emitted: set[tuple[str, str]] = set()
+        #: Candidates read in this account's pass so far (for the progress line's ETA).
+        self.read = 0
 
     @property
     def authenticator(self) -> BearerTokenAuthenticator:
@@ -206,7 +209,7 @@ class Candidates(ATSStream):
         in-flight calls finish or time out on their own, and nothing they return is used.
         """
         self._context = context
-        self.jobs, self.emitted = {}, set()
+        self.jobs, self.emitted, self.read = {}, set(), 0
         self._pool = ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
         try:
             yield from super().get_records(context)
@@ -225,12 +228,23 @@ class Candidates(ATSStream):
         self.jobs.update(zip(wanted, self._fetch_all([("job", j) for j in wanted]), strict=True))
         out = [c for c in page if since is None or self.histories[c["id"]].new
                or (c["updated_at"] is not None and _changed_since(c["updated_at"], since))]
+        self.read += len(page)
+        self.progress.page(len(out), self._eta(body(response).get("total")))
         self._page_last = out[-1] if out else None
         yield from out
 
     def records_from(self, payload: dict) -> list[dict]:
         """Candidates in ``data``."""
         return payload["data"]
+
+    def _eta(self, total: t.Any) -> str:
+        """The history pass's candidates left and, at the pace so far, when it ends."""
+        if not isinstance(total, int) or not self.read:
+            return ""
+        left = max(total - self.read, 0)
+        seconds = left * (time.monotonic() - self.progress.started) / self.read
+        return (f"; history pass: {self.read} of {total} candidates read, {left} left, "
+                f"ETA {dt.timedelta(seconds=round(seconds))}")
 
     def _fetch_all(self, paths: list[tuple[str, ...]]) -> list[t.Any]:
         """GET every path (segments) concurrently, paced and retried like any request.

@@ -1,0 +1,32 @@
+"""Progress lines of a long sync: one per stream and interval, with the ATZ history pass's ETA."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import run_tap
+
+
+@pytest.mark.parametrize("provider", ["atzcrm", "kombo"])
+def test_progress_lines_at_info(sandbox, tmp_path, provider):
+    config = sandbox.config(provider, progress_interval=0, page_size=50)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err[-2000:]
+    lines = [x for x in err.splitlines() if "| INFO" in x and "Progress of" in x]
+    pattern = re.compile(r"Progress of (\w+): (\d+) records, (\d+) requests in \d+ s "
+                         r"\(\d+ records/s\)")
+    found = [pattern.search(x) for x in lines]
+    assert lines and all(found), lines[:3]
+    first = next(m for m in found if m.group(1) == "candidates")
+    assert int(first.group(3)) >= 1
+    if provider == "atzcrm":
+        eta = [x for x in lines if "history pass:" in x]
+        assert eta and re.search(r"\d+ of \d+ candidates read, \d+ left, ETA \d+:\d\d:\d\d",
+                                 eta[0]), eta[:1]
+        assert " 0 left" in eta[-1]
+
+
+def test_no_progress_line_before_the_interval(sandbox, tmp_path):
+    rc, _, err = run_tap(sandbox.config("kombo"), tmp_path)
+    assert rc == 0 and "Progress of" not in err
