@@ -13,7 +13,7 @@ import uuid
 import pytest
 from test_reliability import PROVIDERS, assert_matches, streams_of
 
-from tap_ats.sandbox.demo import meltano_env, meltano_run
+from tap_ats.sandbox.demo import meltano_env, meltano_run, meltano_state_clear
 
 URL = os.environ.get("TAP_ATS_TEST_POSTGRES")
 pytestmark = pytest.mark.skipif(not URL, reason="TAP_ATS_TEST_POSTGRES not set (see .ci/run)")
@@ -34,12 +34,15 @@ def test_postgres_full_then_incremental_equals_truth(sandbox, provider):
                                                                "postgresql+psycopg://"),
                 "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema})
     suffix = f"pg-{uuid.uuid4().hex[:8]}"
-    for round_ in range(2):
-        if round_:
-            sandbox.advance(25, provider)
-        result = meltano_run(env, state_suffix=suffix, loader="target-postgres")
-        assert result.returncode == 0, result.stderr[-3000:]
-        truth = sandbox.truth(provider)
-        assert_matches(provider, {s: keys(schema, s) for s in streams_of(truth)}, truth)
-        deleted = {tuple(k) for k in truth["applications"]["deleted_ids"]}
-        assert keys(schema, "applications", "_sdc_deleted_at is not null") == deleted
+    try:
+        for round_ in range(2):
+            if round_:
+                sandbox.advance(25, provider)
+            result = meltano_run(env, state_suffix=suffix, loader="target-postgres")
+            assert result.returncode == 0, result.stderr[-3000:]
+            truth = sandbox.truth(provider)
+            assert_matches(provider, {s: keys(schema, s) for s in streams_of(truth)}, truth)
+            deleted = {tuple(k) for k in truth["applications"]["deleted_ids"]}
+            assert keys(schema, "applications", "_sdc_deleted_at is not null") == deleted
+    finally:
+        meltano_state_clear(suffix, loader="target-postgres")
