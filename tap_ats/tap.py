@@ -60,7 +60,7 @@ class TapATS(Tap):
     message_writer_class = Writer
 
     config_jsonschema = th.PropertiesList(
-        th.Property("provider", th.StringType, allowed_values=list(providers.PROVIDERS),
+        th.Property("provider", th.StringType,
                     description="Which ATS API to read: greenhouse, kombo, merge or atzcrm "
                                 "(required; checked with the provider's own settings)."),
         th.Property("start_date", th.DateTimeType,
