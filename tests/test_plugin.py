@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -370,3 +371,16 @@ def test_meltano_yml_needs_meltano_4_and_has_no_version():
     out = subprocess.run([MELTANO, "config", "list", "tap-ats"], cwd=ROOT, env=meltano_env({}),
                          capture_output=True, text=True, check=True)
     assert "DeprecationWarning" not in out.stdout + out.stderr
+
+
+def test_meltano_yml_and_definition_fit_meltanos_own_schema():
+    """Validated against the JSON Schema that the installed Meltano ships for meltano.yml."""
+    schema = json.loads((resources.files("meltano") / "schemas" / "meltano.schema.json")
+                        .read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    definition = yaml.safe_load(DEFINITION.read_text())
+    for document in (yaml.safe_load((ROOT / "meltano.yml").read_text()),
+                     {"plugins": {"extractors": [definition]}}):
+        assert not [e.message for e in validator.iter_errors(document)]
+    wrong = {**definition, "capabilities": [*definition["capabilities"], "batching"]}
+    assert list(validator.iter_errors({"plugins": {"extractors": [wrong]}}))
