@@ -18,6 +18,8 @@ from typing import Any
 from tap_ats.sandbox.server import SCALES, Sandbox, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
+MELTANO = str(Path(sys.executable).with_name("meltano"))
+ENVIRONMENT = "dev"
 
 
 def fetch(url: str, data: dict | None = None) -> Any:
@@ -37,10 +39,6 @@ def meltano_env(config: dict[str, Any], duckdb_path: Path | None = None) -> dict
         env["TARGET_DUCKDB_FILEPATH"] = str(duckdb_path)
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     return env
-
-
-ENVIRONMENT = "dev"
-MELTANO = str(Path(sys.executable).with_name("meltano"))
 
 
 def meltano_run(env: dict[str, str], *args: str, state_suffix: str | None = None,
