@@ -4,15 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= 100000
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean lock
 
-$(BIN)/tap-ats: pyproject.toml
+# requirements.lock pins every package to the versions the tests passed with (the tap's plugin
+# venv uses it too, through its pip_url in meltano.yml); `make lock` refreshes it from .venv.
+$(BIN)/tap-ats: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-.meltano/.installed: meltano.yml $(BIN)/tap-ats
+.meltano/.installed: meltano.yml requirements.lock $(BIN)/tap-ats
 	$(BIN)/meltano install
 	touch $@
 
@@ -29,6 +31,11 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
+
+lock: $(BIN)/tap-ats
+	$(BIN)/pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	{ sed -n '1,2p' requirements.lock; $(BIN)/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 clean:
 	rm -rf $(VENV) .meltano output .pytest_cache

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import pytest
 
-from tap_ats.sandbox.demo import fetch, meltano_env, meltano_run
+from tap_ats.sandbox.demo import fetch, meltano_env, meltano_run, meltano_state_clear
 from tap_ats.sandbox.server import Sandbox, serve_in_thread
 
 TAP = str(Path(sys.executable).with_name("tap-ats"))
@@ -171,6 +172,10 @@ class Warehouse:
         result = meltano_run(meltano_env(config, self.path), *args, state_suffix=self.state_suffix)
         assert result.returncode == 0, result.stderr[-4000:]
 
+    def clear_state(self) -> None:
+        """Drop this warehouse's state id from the project's state store."""
+        meltano_state_clear(self.state_suffix)
+
     def keys(self, table: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
         """(all keys, keys marked deleted) in ``table``."""
         with duckdb.connect(str(self.path), read_only=True) as con:
@@ -194,8 +199,11 @@ class Warehouse:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
-    return Warehouse(tmp_path / "warehouse.duckdb")
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    """A warehouse whose state id is cleared after the test, whatever its outcome."""
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    yield warehouse
+    warehouse.clear_state()
 
 
 VIEW_SQL = Path(__file__).resolve().parents[1] / "tap_ats" / "sql" / "stage_visits.sql"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 from tap_ats.sandbox.server import SCALES, Sandbox, serve
@@ -26,7 +27,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sandbox = Sandbox(args.seed, args.applications or SCALES[args.scale],
                       rate_limits=args.rate_limits, time_scale=args.time_scale)
-    server = serve(sandbox, args.port)
+    try:
+        server = serve(sandbox, args.port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        parser.exit(2, f"tap-ats: error: sandbox port {args.port} on 127.0.0.1 is already in "
+                       f"use (another sandbox?); stop that process or pass --port 0 for a free "
+                       f"port\n")
     print(f"tap-ats sandbox listening on {server.base_url}", flush=True)
     try:
         server.serve_forever()

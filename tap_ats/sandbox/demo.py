@@ -18,6 +18,8 @@ from typing import Any
 from tap_ats.sandbox.server import SCALES, Sandbox, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
+MELTANO = str(Path(sys.executable).with_name("meltano"))
+ENVIRONMENT = "dev"
 
 
 def fetch(url: str, data: dict | None = None) -> Any:
@@ -42,12 +44,22 @@ def meltano_env(config: dict[str, Any], duckdb_path: Path | None = None) -> dict
 def meltano_run(env: dict[str, str], *args: str, state_suffix: str | None = None,
                 loader: str = "target-duckdb") -> subprocess.CompletedProcess[str]:
     """``meltano run tap-ats <loader>`` in this project, output captured."""
-    meltano = str(Path(sys.executable).with_name("meltano"))
-    cmd = [meltano, "run", *args]
+    cmd = [MELTANO, f"--environment={ENVIRONMENT}", "run", *args]
     if state_suffix:
         cmd += ["--state-id-suffix", state_suffix]
     cmd += ["tap-ats", loader]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def state_id(state_suffix: str, loader: str = "target-duckdb") -> str:
+    """The id under which Meltano keeps the state of ``meltano_run(..., state_suffix)``."""
+    return f"{ENVIRONMENT}:tap-ats-to-{loader}:{state_suffix}"
+
+
+def meltano_state_clear(state_suffix: str, loader: str = "target-duckdb") -> None:
+    """Drop a run's state id, so that demos and tests leave nothing in the state store."""
+    subprocess.run([MELTANO, "state", "clear", "--force", state_id(state_suffix, loader)],
+                   cwd=ROOT, env=meltano_env({}), capture_output=True, check=True)
 
 
 def table_counts(duckdb_path: Path, schema: str = "tap_ats") -> dict[str, int]:
@@ -77,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         path.unlink(missing_ok=True)
         config = fetch(f"{server.base_url}/_sandbox/config/{provider}")
         print(f"\n$ meltano run tap-ats target-duckdb   # provider={provider}")
-        result = meltano_run(meltano_env(config, path), state_suffix=f"demo-{os.getpid()}")
+        suffix = f"demo-{provider}-{os.getpid()}"
+        try:
+            result = meltano_run(meltano_env(config, path), state_suffix=suffix)
+        finally:
+            meltano_state_clear(suffix)
         if result.returncode != 0:
             sys.stderr.write(result.stderr[-3000:])
             status = 1
