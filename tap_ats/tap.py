@@ -108,7 +108,7 @@ class TapATS(Tap):
     message_writer: Writer
 
     config_jsonschema = th.PropertiesList(
-        th.Property("provider", th.StringType,
+        th.Property("provider", th.StringType, allowed_values=list(providers.PROVIDERS),
                     description="Which ATS API to read: greenhouse, kombo, merge or atzcrm "
                                 "(required; checked with the provider's own settings)."),
         th.Property("start_date", th.DateTimeType,
@@ -128,10 +128,10 @@ class TapATS(Tap):
         th.Property("max_concurrency", th.IntegerType, default=4,
                     description="Accounts (and ATZ CRM history calls) read at once, each "
                                 "account within its own request budget; 1 reads sequentially."),
-        th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT,
+        th.Property("request_timeout", th.NumberType, default=int(DEFAULT_REQUEST_TIMEOUT),
                     description="Seconds to wait for an answer to one request attempt (the "
                                 "read timeout; connecting has its own 10 s)."),
-        th.Property("progress_interval", th.NumberType, default=30,
+        th.Property("progress_interval", th.IntegerType, default=30,
                     description="Seconds between the INFO progress lines of a long stream "
                                 "(records, requests, rate; ATZ CRM: candidates left and ETA)."),
         th.Property("ca_bundle", th.StringType,
@@ -295,6 +295,9 @@ def _check_config(config: dict) -> None:
         wanted = " or ".join(k for k in kinds if k != "null")
         got = JSON_TYPES.get(type(error.instance), type(error.instance).__name__)
         msg = f"setting '{name}' must be of type {wanted}, got {got}"
+    elif error.validator == "enum":
+        msg = (f"setting '{name}' is {error.instance!r}; expected one of "
+               f"{', '.join(map(str, error.validator_value))}")
     elif schema["properties"].get(name.split(".")[0], {}).get("secret"):
         msg = f"setting '{name}' is not valid ({error.validator})"
     else:

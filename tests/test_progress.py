@@ -11,7 +11,7 @@ from conftest import run_tap
 @pytest.mark.parametrize("provider", ["atzcrm", "kombo"])
 def test_progress_lines_at_info(sandbox, tmp_path, provider):
     config = sandbox.config(provider, progress_interval=0, page_size=50)
-    rc, messages, err = run_tap(config, tmp_path)
+    rc, _, err = run_tap(config, tmp_path)
     assert rc == 0, err[-2000:]
     lines = [x for x in err.splitlines() if "| INFO" in x and "Progress of" in x]
     pattern = re.compile(r"Progress of (\w+): (\d+) records, (\d+) requests in \d+ s "
