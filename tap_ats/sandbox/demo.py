@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,27 @@ def meltano_env(config: dict[str, Any], duckdb_path: Path | None = None) -> dict
         env["TARGET_DUCKDB_FILEPATH"] = env["DBT_DUCKDB_PATH"] = str(duckdb_path)
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     return env
+
+
+def postgres_env(env: dict[str, str], url: str, source_schema: str,
+                 models_schema: str) -> dict[str, str]:
+    """``env`` plus what target-postgres and dbt-postgres need to share one PostgreSQL database.
+
+    ``url`` is ``postgresql://user[:password]@host[:port]/dbname``; the target loads
+    ``source_schema`` and dbt reads it and builds the models in ``models_schema``.
+    """
+    parts = urllib.parse.urlsplit(url)
+    return {**env,
+            "TARGET_POSTGRES_SQLALCHEMY_URL": url.replace("postgresql://", "postgresql+psycopg://",
+                                                          1),
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": source_schema,
+            "DBT_POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "DBT_POSTGRES_PORT": str(parts.port or 5432),
+            "DBT_POSTGRES_USER": urllib.parse.unquote(parts.username or ""),
+            "DBT_POSTGRES_PASSWORD": urllib.parse.unquote(parts.password or ""),
+            "DBT_POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "DBT_POSTGRES_SOURCE_SCHEMA": source_schema,
+            "DBT_POSTGRES_SCHEMA": models_schema}
 
 
 def meltano_run(env: dict[str, str], *args: str, state_suffix: str | None = None,
