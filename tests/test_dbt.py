@@ -118,6 +118,17 @@ def test_interviewer_names_come_from_users_once_loaded(sandbox, warehouse):
     assert load_names[0][0] > load_names[0][1] > 0
 
 
+def test_source_freshness_reads_the_extraction_time(sandbox, warehouse):
+    warehouse.run(sandbox.config("atzcrm"))  # no interviews table: its freshness is not checked
+    out = warehouse.dbt("source", "freshness")
+    assert out.count("PASS freshness of tap_ats.") == 5, out[-3000:]
+    with duckdb.connect(str(warehouse.path)) as con:  # a week and a day without a load
+        con.execute("update tap_ats.jobs set _sdc_extracted_at = now() - interval 8 day")
+    out = warehouse.dbt("source", "freshness", check=False)
+    assert "ERROR STALE freshness of tap_ats.jobs " in out, out[-3000:]
+    assert out.count("PASS freshness of tap_ats.") == 4, out[-3000:]
+
+
 @pytest.mark.skipif(not POSTGRES, reason="TAP_ATS_TEST_POSTGRES not set (see .ci/run)")
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_dbt_build_on_postgres_matches_truth(sandbox, tmp_path, provider):
