@@ -166,9 +166,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         truth = fetch(f"{server.base_url}/_sandbox/truth/{provider}")
         print(f"{'table':<22}{'rows loaded':>12}{'sandbox truth':>15}")
+        kept = False
         for table, n in table_counts(path).items():
             expected = truth.get(table, {}).get("count", "-")
+            kept = kept or n != expected
             print(f"{table:<22}{n:>12}{expected:>15}")
+        if kept:
+            print("(this provider reports no deletes: rows deleted upstream stay loaded)")
         models = table_counts(path, "analytics")
         print("models: " + ", ".join(f"{m} {models[m]}" for m in MODELS))
         print(f"\nFunnel, {provider} (all jobs):")
