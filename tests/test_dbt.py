@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from conftest import Warehouse
 
 from tap_ats.sandbox.demo import dbt, meltano_env, meltano_run, postgres_env
 
@@ -51,8 +52,12 @@ def truth_figures(truth: dict[str, Any]) -> dict[str, dict[tuple[str, str], int]
 
 
 def assert_models_match_truth(query: Callable[[str], list[tuple]], schema: str,
-                              truth: dict[str, Any]) -> dict[str, int]:
-    expected = truth_figures(truth)
+                              *truths: dict[str, Any]) -> dict[str, int]:
+    """The models' figures equal the truth's (of several providers loaded side by side)."""
+    expected: dict[str, dict[tuple[str, str], int]] = {name: {} for name in MODEL_FIGURES}
+    for truth in truths:
+        for name, values in truth_figures(truth).items():
+            expected[name].update(values)
     for name, sql in MODEL_FIGURES.items():
         got = {(a, b): int(n) for a, b, n in query(sql.format(s=schema))}
         diff = sorted(set(got.items()) ^ set(expected[name].items()))[:4]
@@ -88,6 +93,19 @@ def test_dbt_build_on_duckdb_matches_truth(sandbox, warehouse, provider):
         assert truth["applications"]["deleted_ids"], "the advance should have deleted some"
     interviews = warehouse.query("select count(*) from analytics.ats__interviews_enhanced")[0][0]
     assert (interviews == 0) == (provider == "atzcrm")  # ATZ CRM offers no interviews
+
+
+def test_providers_side_by_side_in_one_warehouse(sandbox, warehouse):
+    """Kombo (with interviews) and ATZ CRM (without) loaded into one schema, each with its own
+    Meltano state: the models keep them apart and still match both truths."""
+    warehouse.run(sandbox.config("kombo"))
+    Warehouse(warehouse.path).run(sandbox.config("atzcrm"))
+    warehouse.dbt("build")
+    assert_models_match_truth(warehouse.query, "analytics", sandbox.truth("kombo"),
+                              sandbox.truth("atzcrm"))
+    providers = warehouse.query("select provider, count(*) from analytics.ats__funnel "
+                                "group by 1 order by 1")
+    assert [p for p, _ in providers] == ["atzcrm", "kombo"]
 
 
 def test_interviewer_names_come_from_users_once_loaded(sandbox, warehouse):
