@@ -31,4 +31,4 @@ bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
 
 clean:
-	rm -rf $(VENV) .meltano output .pytest_cache
+	rm -rf $(VENV) .meltano output .pytest_cache transform/target transform/logs

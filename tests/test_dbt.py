@@ -7,6 +7,7 @@ source left out. DuckDB always; PostgreSQL when TAP_ATS_TEST_POSTGRES is set (se
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -106,6 +107,21 @@ def test_providers_side_by_side_in_one_warehouse(sandbox, warehouse):
     providers = warehouse.query("select provider, count(*) from analytics.ats__funnel "
                                 "group by 1 order by 1")
     assert [p for p, _ in providers] == ["atzcrm", "kombo"]
+
+
+def test_every_model_column_is_described(sandbox, warehouse):
+    """What dbt docs shows: each column the warehouse holds has a description, none is stale."""
+    warehouse.run(sandbox.config("kombo"))
+    warehouse.dbt("build")
+    warehouse.dbt("docs", "generate")
+    target = warehouse.path.parent / "dbt"
+    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    catalog = json.loads((target / "catalog.json").read_text())["nodes"]
+    assert len(catalog) == 13  # 7 staging models, 6 ats__ models
+    for uid, node in catalog.items():
+        built = {name.lower() for name in node["columns"]}
+        described = {name for name, col in manifest[uid]["columns"].items() if col["description"]}
+        assert built == described == set(manifest[uid]["columns"]), uid
 
 
 def test_interviewer_names_come_from_users_once_loaded(sandbox, warehouse):
