@@ -38,4 +38,4 @@ lock: $(BIN)/tap-ats
 	mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf $(VENV) .meltano output .pytest_cache
+	rm -rf $(VENV) .meltano output .pytest_cache transform/target transform/logs

@@ -332,4 +332,5 @@ class AtzCrmAPI(ProviderAPI):
                "candidate_history": entry(history), "application_stages": entry(history),
                "applications": entry(apps), "job_stages": entry(stages), "jobs": entry(jobs)}
         out["stage_visits"] = visits
+        out["hires"] = []  # hires leave no history row (module docstring): the tap sees none
         return out

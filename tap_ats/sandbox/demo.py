@@ -1,4 +1,9 @@
-"""``make demo``: start the sandbox, run ``meltano run tap-ats target-duckdb``, show what landed.
+"""``make demo``: each provider loaded into DuckDB from the sandbox, the dbt models built, shown.
+
+Per provider: a full ``meltano run tap-ats target-duckdb``; the sandbox then moves applications on
+(stage moves, hires, rejections, deletions), and ``meltano run tap-ats target-duckdb
+dbt-duckdb:build`` reads the changes and builds the models, so that the observed stage history of
+Kombo and Merge has visits to fold. The demo ends with each provider's funnel.
 
 The helpers here (config to Meltano environment, one Meltano run, rows per table) are shared
 with the end-to-end tests, so the demo and the tests drive Meltano the same way.
@@ -11,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -30,24 +36,49 @@ def fetch(url: str, data: dict | None = None) -> Any:
 
 
 def meltano_env(config: dict[str, Any], duckdb_path: Path | None = None) -> dict[str, str]:
-    """The environment that hands ``config`` to Meltano's tap-ats (and the DuckDB path)."""
+    """The environment that hands ``config`` to Meltano's tap-ats (and the DuckDB file).
+
+    The file goes to target-duckdb and dbt-duckdb alike, so the models read what was loaded.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_ATS_")}
     for key, value in config.items():
         env[f"TAP_ATS_{key.upper()}"] = (json.dumps(value) if isinstance(value, list | dict)
                                          else str(value))
     if duckdb_path is not None:
-        env["TARGET_DUCKDB_FILEPATH"] = str(duckdb_path)
+        env["TARGET_DUCKDB_FILEPATH"] = env["DBT_DUCKDB_PATH"] = str(duckdb_path)
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     return env
 
 
+def postgres_env(env: dict[str, str], url: str, source_schema: str,
+                 models_schema: str) -> dict[str, str]:
+    """``env`` plus what target-postgres and dbt-postgres need to share one PostgreSQL database.
+
+    ``url`` is ``postgresql://user[:password]@host[:port]/dbname``; the target loads
+    ``source_schema`` and dbt reads it and builds the models in ``models_schema``.
+    """
+    parts = urllib.parse.urlsplit(url)
+    return {**env,
+            "TARGET_POSTGRES_SQLALCHEMY_URL": url.replace("postgresql://", "postgresql+psycopg://",
+                                                          1),
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": source_schema,
+            "DBT_POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "DBT_POSTGRES_PORT": str(parts.port or 5432),
+            "DBT_POSTGRES_USER": urllib.parse.unquote(parts.username or ""),
+            "DBT_POSTGRES_PASSWORD": urllib.parse.unquote(parts.password or ""),
+            "DBT_POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "DBT_POSTGRES_SOURCE_SCHEMA": source_schema,
+            "DBT_POSTGRES_SCHEMA": models_schema}
+
+
 def meltano_run(env: dict[str, str], *args: str, state_suffix: str | None = None,
-                loader: str = "target-duckdb") -> subprocess.CompletedProcess[str]:
-    """``meltano run tap-ats <loader>`` in this project, output captured."""
+                loader: str = "target-duckdb",
+                then: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``meltano run tap-ats <loader> [then...]`` in this project, output captured."""
     cmd = [MELTANO, f"--environment={ENVIRONMENT}", "run", *args]
     if state_suffix:
         cmd += ["--state-id-suffix", state_suffix]
-    cmd += ["tap-ats", loader]
+    cmd += ["tap-ats", loader, *then]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
@@ -62,6 +93,13 @@ def meltano_state_clear(state_suffix: str, loader: str = "target-duckdb") -> Non
                    cwd=ROOT, env=meltano_env({}), capture_output=True, check=True)
 
 
+def dbt(env: dict[str, str], *args: str,
+        utility: str = "dbt-duckdb") -> subprocess.CompletedProcess[str]:
+    """``meltano invoke <utility> <args>``: dbt on the package in transform/, output captured."""
+    return subprocess.run([MELTANO, f"--environment={ENVIRONMENT}", "invoke", utility, *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
 def table_counts(duckdb_path: Path, schema: str = "tap_ats") -> dict[str, int]:
     """Rows per table in the DuckDB file."""
     import duckdb
@@ -74,11 +112,47 @@ def table_counts(duckdb_path: Path, schema: str = "tap_ats") -> dict[str, int]:
                 for t in tables}
 
 
+MODELS = ["ats__stage_visits", "ats__applications_enhanced", "ats__jobs_enhanced", "ats__funnel",
+          "ats__interviews_enhanced", "ats__interviewer_load"]
+
+# A provider's funnel, all jobs together: stages by name in plan order; the median from the visits.
+FUNNEL_SQL = """
+with stages as (
+    select stage_name, min(stage_order) as stage_order, sum(applications_reached) as reached,
+           sum(applications_moved_on) as moved_on
+    from analytics.ats__funnel group by stage_name
+), days as (
+    select stage_name, median(days_in_stage) as median_days
+    from analytics.ats__stage_visits group by stage_name
+)
+select stages.stage_name, reached, moved_on,
+       case when reached > 0 then moved_on / reached end, median_days
+from stages left join days using (stage_name)
+order by stage_order, stage_name
+"""
+
+
+def funnel_table(duckdb_path: Path) -> str:
+    """The provider's funnel from the models, as a table to read at a glance."""
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        rows = con.execute(FUNNEL_SQL).fetchall()
+    lines = [f"{'stage':<22}{'reached':>9}{'moved on':>10}{'conversion':>12}{'median days':>13}"]
+    for stage, reached, moved, rate, days in rows:
+        rate_text = "-" if rate is None else f"{rate:.0%}"
+        days_text = "-" if days is None else f"{days:.1f}"
+        lines.append(f"{stage or '?':<22}{reached:>9}{moved:>10}{rate_text:>12}{days_text:>13}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo for one provider (default: every provider the sandbox serves)."""
     parser = argparse.ArgumentParser(prog="python -m tap_ats.sandbox.demo", description=__doc__)
     parser.add_argument("--provider", action="append", help="provider(s) to run")
     parser.add_argument("--scale", choices=SCALES, default="small")
+    parser.add_argument("--changes", type=int, default=60,
+                        help="applications the sandbox moves on between the two runs")
     args = parser.parse_args(argv)
     server = serve_in_thread(Sandbox(42, SCALES[args.scale]))
     print(f"Sandbox on {server.base_url}")
@@ -88,10 +162,17 @@ def main(argv: list[str] | None = None) -> int:
         path.parent.mkdir(exist_ok=True)
         path.unlink(missing_ok=True)
         config = fetch(f"{server.base_url}/_sandbox/config/{provider}")
+        env, suffix = meltano_env(config, path), f"demo-{provider}-{os.getpid()}"
         print(f"\n$ meltano run tap-ats target-duckdb   # provider={provider}")
-        suffix = f"demo-{provider}-{os.getpid()}"
         try:
-            result = meltano_run(meltano_env(config, path), state_suffix=suffix)
+            result = meltano_run(env, state_suffix=suffix)
+            if result.returncode == 0:
+                fetch(f"{server.base_url}/_sandbox/advance",
+                      {"changes": args.changes, "provider": provider})
+                print(f"  (the sandbox moves {args.changes} applications on)")
+                print(f"$ meltano run tap-ats target-duckdb dbt-duckdb:build   "
+                      f"# provider={provider}")
+                result = meltano_run(env, state_suffix=suffix, then=("dbt-duckdb:build",))
         finally:
             meltano_state_clear(suffix)
         if result.returncode != 0:
@@ -100,9 +181,17 @@ def main(argv: list[str] | None = None) -> int:
             continue
         truth = fetch(f"{server.base_url}/_sandbox/truth/{provider}")
         print(f"{'table':<22}{'rows loaded':>12}{'sandbox truth':>15}")
+        kept = False
         for table, n in table_counts(path).items():
             expected = truth.get(table, {}).get("count", "-")
+            kept = kept or (isinstance(expected, int) and n > expected)
             print(f"{table:<22}{n:>12}{expected:>15}")
+        if kept:
+            print("(this provider reports no deletes: rows deleted upstream stay loaded)")
+        models = table_counts(path, "analytics")
+        print("models: " + ", ".join(f"{m} {models[m]}" for m in MODELS))
+        print(f"\nFunnel, {provider} (all jobs):")
+        print(funnel_table(path))
         print(f"DuckDB file: {path}")
     server.shutdown()
     return status

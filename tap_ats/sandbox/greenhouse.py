@@ -42,6 +42,7 @@ from tap_ats.sandbox.server import (
     ProviderAPI,
     Request,
     Response,
+    hires_entry,
     iso,
     keyset_page,
     truth_entry,
@@ -349,9 +350,12 @@ class GreenhouseAPI(ProviderAPI):
     # Truth -------------------------------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
-        """What a full sync emits now: live records only; every visit of every live application."""
+        """What a full sync emits now: live records only; every visit of every live application.
+
+        ``hires``: the hired live applications per job.
+        """
         rows: dict[str, list[tuple[str, str, bool]]] = {}
-        visits = []
+        visits, hires = [], []
         for account in self.accounts:
             w = self.world(account)
             resources = self._resources(w)
@@ -367,6 +371,9 @@ class GreenhouseAPI(ProviderAPI):
                         "stage_id": str(gid("stage", v.stage_id)),
                         "entered_at": iso(v.entered_at), "exited_at": iso(v.exited_at)}
                        for v in w.visits if resources["application_stages"][3](v)]
+            hires += [(account, str(gid("job", a.job_id))) for a in w.applications
+                      if a.status == "hired" and resources["applications"][3](a)]
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
+        out["hires"] = hires_entry(hires)
         return out

@@ -20,6 +20,7 @@ from tap_ats.sandbox.server import (
     Request,
     Response,
     ServedVersions,
+    hires_entry,
     iso,
     keyset_page,
     truth_entry,
@@ -215,13 +216,18 @@ class KomboAPI(ProviderAPI):
     # Truth -------------------------------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
-        """Everything a full sync emits now; observed stages are the versions served so far."""
+        """Everything a full sync emits now; observed stages are the versions served so far.
+
+        ``hires``: the hired live applications per job.
+        """
         rows: dict[str, list[tuple[str, str, bool]]] = {
             s: [] for s in ("applications", "jobs", "job_stages", "interviews", "candidates",
                             "application_stages")}
-        visits = []
+        visits, hires = [], []
         for account in self.accounts:
             w = self.world(account)
+            hires += [(account, kid("job", a.job_id)) for a in w.applications
+                      if a.status == "hired" and a.deleted_at is None]
             for kind, table in (("application", w.applications), ("job", w.jobs),
                                 ("interview", w.interviews), ("candidate", w.candidates)):
                 rows[f"{kind}s"] += [(account, kid(kind, r.id), r.deleted_at is not None)
@@ -232,5 +238,6 @@ class KomboAPI(ProviderAPI):
             visits += account_visits
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
+        out["hires"] = hires_entry(hires)
         return out
 

@@ -253,6 +253,7 @@ class MergeAPI(ProviderAPI):
             visits += account_visits
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
+        out["hires"] = []  # Merge applications carry no hire flag: the tap can report none
         return out
 
 

@@ -30,7 +30,7 @@ import socket
 import threading
 import time
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -302,6 +302,11 @@ def truth_entry(rows: list[tuple[str, str, bool]]) -> dict[str, Any]:
         "ids": sorted([a, i] for a, i, _ in rows),
         "deleted_ids": sorted([a, i] for a, i, d in rows if d),
     }
+
+
+def hires_entry(hires: Iterable[tuple[str, str]]) -> list[list]:
+    """Truth for hires per job, ``[account_id, job_id, hires]``, from one pair per hire."""
+    return sorted([a, j, n] for (a, j), n in Counter(hires).items())
 
 
 class Sandbox:

@@ -1,0 +1,85 @@
+-- One row per live application: who, for which job, where it stands, and how long it took.
+with applications as (
+    select * from {{ ref('stg_ats__applications') }}
+),
+
+visits as (
+    select * from {{ ref('ats__stage_visits') }}
+),
+
+visit_counts as (
+    select
+        application_key,
+        count(*) as stage_visits,
+        count(distinct stage_id) as stages_visited,
+        max(case when is_current then visit_number end) as current_visit_number,
+        max(visit_number) as last_visit_number
+    from visits
+    group by application_key
+),
+
+last_visits as (
+    -- The visit the application is in now (the latest one if none is flagged current).
+    select visits.*
+    from visits
+    inner join visit_counts
+        on visit_counts.application_key = visits.application_key
+        and visits.visit_number = coalesce(visit_counts.current_visit_number,
+                                           visit_counts.last_visit_number)
+),
+
+interview_counts as (
+    select provider, account_id, application_id, count(*) as interviews
+    from {{ ref('stg_ats__interviews') }}
+    group by provider, account_id, application_id
+)
+
+select
+    applications.application_key,
+    applications.provider,
+    applications.account_id,
+    applications.application_id,
+    applications.candidate_id,
+    candidates.candidate_name,
+    applications.job_key,
+    applications.job_id,
+    jobs.job_name,
+    applications.status,
+    applications.status_raw,
+    coalesce(applications.current_stage_id, last_visits.stage_id) as current_stage_id,
+    coalesce(applications.current_stage_name, job_stages.stage_name, last_visits.stage_name)
+        as current_stage_name,
+    applications.applied_at,
+    applications.rejected_at,
+    applications.rejection_reason,
+    applications.source,
+    coalesce(interview_counts.interviews, 0) as interviews,
+    coalesce(visit_counts.stages_visited, 0) as stages_visited,
+    coalesce(visit_counts.stage_visits, 0) as stage_visits,
+    case when applications.status = 'hired' then last_visits.entered_at end as hire_stage_entered_at,
+    case when applications.status = 'hired'
+        then {{ ats_days('applications.applied_at', 'last_visits.entered_at') }}
+    end as days_to_hire,
+    case when applications.status = 'rejected'
+        then {{ ats_days('applications.applied_at', 'applications.rejected_at') }}
+    end as days_to_reject,
+    applications.updated_at
+from applications
+left join visit_counts
+    on visit_counts.application_key = applications.application_key
+left join last_visits
+    on last_visits.application_key = applications.application_key
+left join {{ ref('stg_ats__candidates') }} as candidates
+    on candidates.provider = applications.provider
+    and candidates.account_id = applications.account_id
+    and candidates.candidate_id = applications.candidate_id
+left join {{ ref('stg_ats__jobs') }} as jobs
+    on jobs.job_key = applications.job_key
+left join {{ ref('stg_ats__job_stages') }} as job_stages
+    on job_stages.provider = applications.provider
+    and job_stages.account_id = applications.account_id
+    and job_stages.stage_id = coalesce(applications.current_stage_id, last_visits.stage_id)
+left join interview_counts
+    on interview_counts.provider = applications.provider
+    and interview_counts.account_id = applications.account_id
+    and interview_counts.application_id = applications.application_id
