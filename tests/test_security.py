@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import TAP, records, run_tap
+from conftest import TAP, SandboxClient, records, run_tap
 
 from tap_ats.sandbox.server import Sandbox
 
@@ -82,6 +82,22 @@ def test_redirect_to_a_foreign_host_is_never_followed(sandbox, listener, tmp_pat
     assert log and {e["status"] for e in log} == {"redirect"}
     if provider == "greenhouse":
         assert {e["path"] for e in log} == {urlsplit(config["token_url"]).path}
+
+
+def test_greenhouse_api_request_redirect_is_never_followed(sandbox, listener, tmp_path):
+    """The token comes from a second sandbox without faults, so the API request is redirected."""
+    tokens = SandboxClient(Sandbox(seed=42, applications=200))
+    try:
+        sandbox.faults(redirect=listener.url)
+        config = sandbox.config("greenhouse",
+                                token_url=tokens.config("greenhouse")["token_url"])
+        rc, messages, err = run_tap(config, tmp_path)
+        assert tokens.requests("greenhouse") >= 1
+    finally:
+        tokens.server.shutdown()
+    assert_refused_foreign(listener, rc, messages, err, config)
+    assert {e["path"] for e in sandbox.log("greenhouse")} and all(
+        e["path"].startswith("/greenhouse/v3/") for e in sandbox.log("greenhouse"))
 
 
 def test_foreign_redirect_with_a_bookmark_keeps_it(sandbox, listener, tmp_path):
