@@ -162,16 +162,23 @@ def test_a_hung_api_ends_within_90_s_naming_request_timeout(sandbox, tmp_path):
         runs.append((concurrency, err, subprocess.Popen([TAP, "--config", str(cfg)],
                                                         stdout=subprocess.DEVNULL, stderr=err)))
     started = time.monotonic()
-    for concurrency, err, proc in runs:
-        rc = proc.wait(timeout=180)
-        elapsed = time.monotonic() - started
-        err.seek(0)
-        text = err.read()
-        assert rc == 1, text[-3000:]
-        assert elapsed < 90, (concurrency, elapsed)
-        line = error_line(text)
-        assert "request_timeout (3 s)" in line, line
-        assert "unreachable" not in line
+    try:
+        for concurrency, err, proc in runs:
+            rc = proc.wait(timeout=180)
+            elapsed = time.monotonic() - started
+            err.seek(0)
+            text = err.read()
+            assert rc == 1, text[-3000:]
+            assert elapsed < 90, (concurrency, elapsed)
+            line = error_line(text)
+            assert "request_timeout (3 s)" in line, line
+            assert "unreachable" not in line
+    finally:
+        for _, err, proc in runs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err.close()
 
 
 # 3. Honest exit --------------------------------------------------------------------------------
