@@ -118,8 +118,8 @@ def instant(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def run_args(*args: str, env: dict | None = None) -> tuple[int, str, str]:
-    proc = subprocess.run([TAP, *args], capture_output=True, text=True, check=False, env=env)
+def run_args(*args: str) -> tuple[int, str, str]:
+    proc = subprocess.run([TAP, *args], capture_output=True, text=True, check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -287,6 +287,16 @@ def _as_instant(value: Any) -> dt.datetime | None:
     return instant(value) if isinstance(value, str) and RFC3339.fullmatch(value) else None
 
 
+def ts_like(value: Any) -> Any:
+    """An RFC 3339 rendering of a provider time as the sandbox serves it (``Z`` or offset)."""
+    if isinstance(value, str) and len(value) >= 19:
+        try:
+            return instant(value).astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        except ValueError:
+            return value
+    return value
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_every_record_is_valid_and_bad_records_are_repaired(sandbox, tmp_path, provider):
     """A clean run and one where every list page's first record is spoiled, compared.
@@ -359,16 +369,6 @@ def test_every_record_is_valid_and_bad_records_are_repaired(sandbox, tmp_path, p
     for stream in warned:
         n = int(re.search(rf"\| {stream}: (\d+) value\(s\)", err).group(1))
         assert nulled[stream] <= n <= unreadable[stream], (stream, n, nulled, unreadable)
-
-
-def ts_like(value: Any) -> Any:
-    """An RFC 3339 rendering of a provider time as the sandbox serves it (``Z`` or offset)."""
-    if isinstance(value, str) and len(value) >= 19:
-        try:
-            return instant(value).astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        except ValueError:
-            return value
-    return value
 
 
 # 6. and 7. User mistakes -----------------------------------------------------------------------
