@@ -149,7 +149,8 @@ class Conformer:
                 items = [v if v.__class__ is item_cls else item_fix(v) for v in value]
                 return [v for v in items if v is not None]
         elif "properties" in prop:
-            cls, convert = dict, Conformer(prop, self.nulled).conform_object
+            # An object's own values need checking too, so no value may skip the fix.
+            cls, convert = _Nested, Conformer(prop, self.nulled).conform_object
         else:
             cls, convert = dict, _as_object
 
@@ -164,6 +165,10 @@ class Conformer:
     def conform_object(self, value: t.Any) -> dict | None:
         """A nested object (e.g. a job's stage) conformed, or None if it is not an object."""
         return self.conform(value) if isinstance(value, dict) else None
+
+
+class _Nested:
+    """Never the class of a value: a nested object is always conformed, key by key."""
 
 
 def _as_text(value: t.Any) -> str | None:

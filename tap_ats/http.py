@@ -157,7 +157,7 @@ def decode(content: bytes) -> tuple[t.Any, int]:
     """
     try:
         return msgspec.json.decode(content), 0
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # invalid UTF-8 raises the latter
         pass
     text = content.decode("utf-8", errors="replace")
     replaced = text.count("\ufffd") - content.count(b"\xef\xbf\xbd")

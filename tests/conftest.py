@@ -80,6 +80,8 @@ class Listener:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.status, self.body = 200, b"[]"
+        #: Answers for single paths, ``path -> (status, body)``, before the default one.
+        self.routes: dict[str, tuple[int, bytes]] = {}
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -93,11 +95,12 @@ class Listener:
                     "query": parse_qs(split.query, keep_blank_values=True),
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "body": self.rfile.read(length) if length else b""})
-                self.send_response(listener.status)
+                status, body = listener.routes.get(split.path, (listener.status, listener.body))
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(listener.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(listener.body)
+                self.wfile.write(body)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
 
@@ -109,10 +112,16 @@ class Listener:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
-    def respond(self, body: Any, status: int = 200) -> None:
-        """Answer every later request with ``body`` (JSON unless bytes) and ``status``."""
-        self.status = status
-        self.body = body if isinstance(body, bytes) else json.dumps(body).encode()
+    def respond(self, body: Any, status: int = 200, path: str | None = None) -> None:
+        """Answer later requests (only those to ``path`` if given) with ``body`` and ``status``.
+
+        ``body`` is sent as JSON unless it is bytes.
+        """
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if path is None:
+            self.status, self.body = status, payload
+        else:
+            self.routes[path] = (status, payload)
 
 
 @pytest.fixture

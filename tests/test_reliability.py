@@ -99,8 +99,13 @@ def test_sigkill_at_random_points_loses_nothing(sandbox, tmp_path, provider):
         if m["type"] == "RECORD":
             loaded.setdefault(m["stream"], set()).add((m["record"]["account_id"],
                                                        m["record"]["id"]))
-    truth = sandbox.truth(provider)
     assert kills >= 4
+    assert_resumed_loses_nothing(provider, loaded, sandbox.truth(provider))
+
+
+def assert_resumed_loses_nothing(provider: str, loaded: dict[str, set],
+                                 truth: dict[str, Any]) -> None:
+    """Keys loaded over interrupted runs and their resumes cover the truth."""
     got = {s: loaded.get(s, set()) for s in streams_of(truth)}
     if provider in OBSERVED:
         # A sighting served to a process killed before it wrote it is gone with that process;

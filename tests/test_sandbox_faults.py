@@ -512,3 +512,15 @@ def test_odd_slugs_round_trip_encoded_and_miss_when_sent_raw(sandbox):
 def test_reset_refuses_a_non_boolean_odd_slugs(sandbox):
     reset = requests.post(f"{sandbox.url}/_sandbox/reset", json={"odd_slugs": "yes"}, timeout=10)
     assert reset.status_code == 400
+
+
+@pytest.mark.parametrize("provider", ["kombo", "merge"])
+def test_5xx_account_fails_only_that_account(sandbox, provider):
+    config = sandbox.config(provider)
+    api = Api(sandbox, provider)
+    header = "X-Integration-Id" if provider == "kombo" else "X-Account-Token"
+    other = (config["integration_ids"] if provider == "kombo" else config["account_tokens"])[1]
+    sandbox.faults(**{"5xx_account": other, "retry_after": 0})
+    assert api.get(LISTS[provider]).status_code == 200
+    failed = api.session.get(f"{api.base}{LISTS[provider]}", headers={header: other}, timeout=10)
+    assert failed.status_code == 503 and failed.headers["Retry-After"] == "0"

@@ -313,11 +313,13 @@ class GreenhouseStream(ATSStream):
         response = self.get(path.strip("/").split("/"), context,
                             per_page=self.provider.max_page_size)
         rows: list[dict] = list(self.page(response))
+        self.repaired += response.__dict__.get("repaired", 0)
         while url := response.links.get("next", {}).get("url"):
             request = self.build_prepared_request(method="GET", url=url,
                                                   headers=self.http_headers)
             response = self.send(request, context)
             rows += self.page(response)
+            self.repaired += response.__dict__.get("repaired", 0)
         return rows
 
     def authorize(self, request: requests.PreparedRequest) -> None:

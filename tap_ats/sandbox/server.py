@@ -91,8 +91,10 @@ FAULTS: dict[str, type | tuple[type, ...]] = {
     "schema": (int, float), "latency_ms": (int, float), "retry_after": (int, float),
     "empty_pages": (int, float), "repeat_cursor": (int, float), "hang": (int, float),
     "bad_bytes": (int, float), "bad_records": (int, float), "redirect": str,
-    "redirect_self": (int, float), "foreign_next": str,
+    "redirect_self": (int, float), "foreign_next": str, "5xx_account": str,
 }
+#: Fault keys whose value is an origin URL (checked as one).
+URL_FAULTS = ("redirect", "foreign_next")
 #: Values the ``bad_records`` fault serves in date-time fields besides one odd readable shape.
 UNREADABLE_TIMES = ("yesterday", "2024-13-45T99:00:00Z")
 
@@ -414,6 +416,8 @@ class Sandbox:
         - ``repeat_cursor`` (rate): a list page (from page 2 on) whose next cursor is the
           request's own (Kombo, Merge, Greenhouse).
         - ``foreign_next`` (a URL): next-page links become ``<URL><path>?cursor=<cursor>``.
+        - ``5xx_account`` (a Kombo integration id or a Merge account token): every request of
+          that one account is answered 503, the other accounts are served as usual.
         - ``bad_bytes`` (rate): the first record of a list page gets a raw 0xFF byte in one text
           field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
           an integer for a string id and odd, unreadable and impossible date-times. Both are
@@ -432,6 +436,10 @@ class Sandbox:
                             {"Location": f"{base_url}{request.path}{query}"},
                             faults=["redirect_self"])
         retry_after = str(int(f.get("retry_after", 1)))
+        if (account := f.get("5xx_account")) and account in (
+                request.headers.get("x-integration-id"), request.headers.get("x-account-token")):
+            return Response(503, {"error": "service unavailable for this account (injected)"},
+                            {"Retry-After": retry_after})
         if f.get("429", 0) > self.roll():
             return Response(429, {"error": "rate limited (injected)"},
                             {"Retry-After": retry_after})
@@ -556,9 +564,10 @@ def _check_faults(body: dict[str, Any]) -> str | None:
         if key not in FAULTS:
             return f"unknown fault {key!r}; known: {', '.join(FAULTS)}"
         if isinstance(value, bool) or not isinstance(value, FAULTS[key]):
-            kind = "a URL string" if FAULTS[key] is str else "a number"
+            kind = ("a URL string" if key in URL_FAULTS else "a string" if FAULTS[key] is str
+                    else "a number")
             return f"fault {key!r} must be {kind}"
-        if isinstance(value, str):
+        if key in URL_FAULTS:
             split = urlsplit(value)
             if (split.scheme not in ("http", "https") or not split.netloc or split.path
                     or split.query or split.fragment):
