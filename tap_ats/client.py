@@ -156,7 +156,7 @@ class Conformer:
 
         def fix(value: t.Any) -> t.Any:
             fixed = convert(value)
-            if fixed is None or (isinstance(value, list) and len(fixed) < len(value)):
+            if fixed is None:  # items dropped from an array were counted by the item's fix
                 self.nulled[name] += 1
             return fixed
 
@@ -214,9 +214,9 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
     confused API must not learn that the tap follows links it did not expect.
     """
 
-    def __init__(self, api_url: str, *keys: str) -> None:
+    def __init__(self, provider: str, api_url: str, *keys: str) -> None:
         super().__init__(None)
-        self.api_origin = origin(api_url)
+        self.provider, self.api_origin = provider, origin(api_url)
         self.keys = keys
 
     def get_next(self, response: requests.Response) -> str | None:
@@ -227,8 +227,8 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
         if value is not None and not isinstance(value, str):
             value = str(value)
         if value and "://" in value and origin(value) != self.api_origin:
-            msg = (f"refused a next-page cursor that points to another host, {origin(value)} "
-                   f"(the configured API is {self.api_origin})")
+            msg = (f"{self.provider}: refused a next-page cursor that points to another host, "
+                   f"{origin(value)} (the configured API is {self.api_origin})")
             raise ForeignHostError(msg)
         return value
 

@@ -11,13 +11,15 @@ module can bypass them:
   (the sandbox). Certificate verification is always on; ``ca_bundle`` adds a private CA.
 - **Redirects.** requests would follow any redirect and resend custom credential headers
   (``X-Account-Token``) to wherever it points, so redirects are handled here: at most
-  ``MAX_REDIRECTS`` on the same origin, of a GET; anything else ends the request.
+  ``MAX_REDIRECTS`` on the same origin, of a GET (a longer chain fails the attempt, which is
+  retried); a redirect to another origin, or of another method, ends the request.
 - **Bounded time.** A connect and a read timeout on every attempt, at most ``MAX_TRIES`` attempts,
   waits between them of at most ``MAX_RETRY_AFTER`` (``Retry-After``) or ``BACKOFF_CAP`` seconds.
   One request therefore gives up after at most
   ``MAX_TRIES * (CONNECT_TIMEOUT + request_timeout) + (MAX_TRIES - 1) * MAX_RETRY_AFTER`` seconds;
   a hung API (no answer, no ``Retry-After``) after ``MAX_TRIES * request_timeout`` plus at most
-  ``BACKOFF_TOTAL`` of backoff.
+  ``BACKOFF_TOTAL`` of backoff, and then the whole run stops (:class:`Hung`), so that a hung API
+  costs that once, not once per account.
 - **Pacing.** Each attempt waits for its account's :class:`Pacer`; a 429 pushes the pacer back.
 - **Decoding.** Bodies are decoded inside the retry loop (a truncated body is retried); invalid
   UTF-8 and lone surrogates become U+FFFD and are counted instead of ending the run.
@@ -236,6 +238,14 @@ class GiveUp(FatalAPIError):
     """A request still failed after every attempt."""
 
 
+class Hung(FatalSyncError):
+    """Every attempt of a request timed out: the API accepts connections and never answers.
+
+    The run stops rather than give each account (and each stream) the same wait in turn, which
+    would multiply the time a hung API costs by the number of accounts.
+    """
+
+
 def _never_connected(exc: BaseException) -> bool:
     """Whether ``exc`` means no connection was made (as opposed to one dropped or timed out)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -294,6 +304,7 @@ class Transport:
         self.pin(request.url or "", allowed)
         where = self._where(request)
         started, connected, reason = time.monotonic(), False, "no attempt"
+        timeouts = 0
         for attempt in range(1, MAX_TRIES + 1):
             if prepare is not None:
                 prepare(request)
@@ -314,7 +325,7 @@ class Transport:
                 if failed and response.status_code == 429:
                     pacer.pause(wait if wait is not None else 1.0)
             except requests.exceptions.ReadTimeout:
-                connected = True
+                connected, timeouts = True, timeouts + 1
                 reason = f"no answer within request_timeout ({self.timeout[1]:g} s)"
             except requests.RequestException as exc:
                 connected = connected or not _never_connected(exc)
@@ -332,6 +343,10 @@ class Transport:
                    f"in {MAX_TRIES} attempts over {elapsed:.0f} s ({reason}); check setting "
                    "'api_url'")
             raise Unreachable(msg)
+        if timeouts == MAX_TRIES:
+            msg = (f"{self.provider} API at {allowed} is not answering: {where} got {reason} in "
+                   f"{MAX_TRIES} attempts over {elapsed:.0f} s; stopping the run")
+            raise Hung(msg)
         msg = f"gave up on {where} after {MAX_TRIES} attempts over {elapsed:.0f} s: last {reason}"
         raise GiveUp(msg)
 
@@ -352,9 +367,8 @@ class Transport:
                 raise FatalAPIError(msg)
             current = current.copy()
             current.url = target
-        msg = (f"{self.provider} redirected {self._where(request)} more than {MAX_REDIRECTS} "
-               "times on its own host")
-        raise FatalAPIError(msg)
+        msg = f"redirected more than {MAX_REDIRECTS} times on its own host"
+        raise RetriableAPIError(msg)
 
     @staticmethod
     def _where(request: requests.PreparedRequest) -> str:

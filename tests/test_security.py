@@ -117,7 +117,7 @@ def test_foreign_redirect_with_a_bookmark_keeps_it(sandbox, listener, tmp_path):
 def test_same_host_redirects_are_followed(sandbox, tmp_path, provider):
     """About one request in three is redirected on the API's own host; every row arrives.
 
-    Each hop is rolled anew, so a chain of four (which the tap gives up on) can occur; read
+    Each hop is rolled anew, so a chain of four (a failed attempt, retried) can occur; read
     sequentially, the seeded rolls come in one order and the run repeats exactly.
     """
     sandbox.faults(redirect_self=0.3)

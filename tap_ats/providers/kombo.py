@@ -79,7 +79,7 @@ class KomboStream(ATSStream):
 
     def get_new_paginator(self) -> BodyCursorPaginator:
         """Cursor in ``data.next``."""
-        return BodyCursorPaginator(self.url_base, "data", "next")
+        return BodyCursorPaginator(self.tap.provider.name, self.url_base, "data", "next")
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """Add the integration of the partition being read."""

@@ -146,7 +146,7 @@ class MergeStream(ATSStream):
 
     def get_new_paginator(self) -> BodyCursorPaginator:
         """Cursor in ``next``."""
-        return BodyCursorPaginator(self.url_base, "next")
+        return BodyCursorPaginator(self.tap.provider.name, self.url_base, "next")
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """Add the token of the linked account being read."""
