@@ -21,9 +21,17 @@
   ``/v3/job_interview_stages`` per run, made only when a page of those streams has records
   (inactive stages are included, so old rows still resolve). ``application_stages.candidate_id``
   stays null (the row does not carry it).
-- Interviews: v3 has no interviewer array and no title or stage on an interview;
-  ``interviewer_ids``, ``title`` and ``stage_id`` stay null. (The panel lives in
-  ``/v3/interviewers``, whose changes need not touch ``interviews.updated_at``.)
+- Interviews: v3 puts no panel, title or stage on an interview, only ``job_interview_id``. On
+  the first page of interviews that has records, the account's panels (``/v3/interviewers``)
+  and job interviews (``/v3/job_interviews``: ``name`` is the title, ``job_interview_stage_id``
+  the stage) are read in full, once per run: ``ceil(interviewers / 500) + ceil(job interviews /
+  500)`` requests, paced like every other, and none in a run where no interview changed. Read
+  in full, not by window: a changed interview's panel rows need not have changed with it. A
+  panel change that leaves the interview's ``updated_at`` alone shows at the interview's next
+  change (or a FULL_TABLE run). The ``/v3/job_interviews`` path mirrors v1's job interviews and
+  is UNCONFIRMED in the v3 reference.
+- Users: ``/v3/users``, incremental like every stream; ``active`` is ``not deactivated``; ids
+  are the ``organizer_id`` and ``interviewer_ids`` of interviews.
 - Applications: ``status`` ``in_process`` is ``active``; ``rejection_reason`` and ``source`` are
   only ids in v3, so they stay null.
 - Rate limit: header-driven. After each response the remaining requests of the window
@@ -95,6 +103,14 @@ class StageIndex:
     by_job: dict[str, list[dict]] = field(default_factory=dict)
 
 
+@dataclass
+class InterviewIndex:
+    """The account's interview panels (user ids by interview id) and job interviews by id."""
+
+    panels: dict[str, list[str]] = field(default_factory=dict)
+    job_interviews: dict[str, dict] = field(default_factory=dict)
+
+
 class HeaderPacer(Pacer):
     """Spaces requests by the ``X-RateLimit-*`` headers of the latest response.
 
@@ -132,6 +148,7 @@ class Greenhouse(Provider):
         self._token_lock = threading.Lock()
         self._session = requests.Session()
         self._stages: dict[str, StageIndex] = {}
+        self._interviews: dict[str, InterviewIndex] = {}
         self._stages_lock = threading.Lock()
 
     @property
@@ -141,7 +158,7 @@ class Greenhouse(Provider):
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history (Greenhouse's history is application_stages)."""
-        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates]
+        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates, Users]
 
     def validate(self) -> None:
         """The base checks, plus an http(s) ``token_url``."""
@@ -236,6 +253,22 @@ class Greenhouse(Provider):
                     stages.sort(key=lambda s: (s.get("sort_order") is None, s.get("sort_order")))
                 self._stages[account] = index
             return self._stages[account]
+
+    def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
+        """The account's panels and job interviews, read once per run on first need."""
+        account = (context or {}).get("account_id", "")
+        with self._stages_lock:
+            if account not in self._interviews:
+                index = InterviewIndex()
+                rows = sorted(stream.fetch_all("/v3/interviewers", context),
+                              key=lambda row: row["id"])  # the order people joined the panel
+                for row in rows:
+                    index.panels.setdefault(str(row["interview_id"]), []).append(
+                        str(row["user_id"]))
+                for job_interview in stream.fetch_all("/v3/job_interviews", context):
+                    index.job_interviews[str(job_interview["id"])] = job_interview
+                self._interviews[account] = index
+            return self._interviews[account]
 
     # Errors ------------------------------------------------------------------------------------
 
@@ -425,23 +458,33 @@ class JobStages(GreenhouseStream):
 
 
 class Interviews(GreenhouseStream):
-    """``GET /v3/interviews``; no interviewer panel, title or stage in v3."""
+    """``GET /v3/interviews``, completed from the panels and job interviews of the account."""
 
     name = "interviews"
     path = "/v3/interviews"
+    _index = InterviewIndex()
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+        """Load the interview index before mapping a page that has records."""
+        if body(response):
+            self._index = self.provider.interview_index(self, self.context)
+        yield from super().parse_response(response)
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse interview to the unified columns."""
         status = raw.get("status")
+        job_interview = self._index.job_interviews.get(str(raw.get("job_interview_id")), {})
         return {
             "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "application_id": sid(raw.get("application_id")), "job_id": sid(raw.get("job_id")),
-            "stage_id": None, "title": None,
+            "stage_id": sid(job_interview.get("job_interview_stage_id")),
+            "title": job_interview.get("name"),
             "status": INTERVIEW_STATUS.get(status, "other") if status else None,
             "status_raw": status, "start_at": ts(raw.get("starts_at")),
             "end_at": ts(raw.get("ends_at")), "location": raw.get("location"),
-            "organizer_id": sid(raw.get("organizer_id")), "interviewer_ids": None,
+            "organizer_id": sid(raw.get("organizer_id")),
+            "interviewer_ids": self._index.panels.get(str(raw["id"]), []),
         }
 
 
@@ -461,4 +504,22 @@ class Candidates(GreenhouseStream):
             "phones": [p["value"] for p in raw.get("phone_numbers") or [] if p.get("value")],
             "company": raw.get("company"), "title": raw.get("title"),
             "tags": [str(tag) for tag in raw.get("tags") or []],
+        }
+
+
+class Users(GreenhouseStream):
+    """``GET /v3/users``: the people behind organizer and interviewer ids."""
+
+    name = "users"
+    path = "/v3/users"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse user to the unified columns."""
+        name = raw.get("name") or " ".join(
+            part for part in (raw.get("first_name"), raw.get("last_name")) if part) or None
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None, "name": name,
+            "email": raw.get("primary_email_address"),
+            "active": None if raw.get("deactivated") is None else not raw["deactivated"],
         }
