@@ -45,9 +45,10 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   since the previous sync started; daily runs read ``ceil(total / 7)``); everything of a
   slice candidate is emitted again (upserts make that harmless).
   The first sync (no bookmark) reads every history, and so does any run with
-  ``atzcrm_full_refresh_days: 0``. State per account: the bookmark and ``history_slice`` (the
-  list position the next slice starts at), both written only after every row of the run is
-  out, so a run killed at any point repeats its slice and loses nothing. Trade-off: a history
+  ``atzcrm_full_refresh_days: 0``. State per account: the bookmark, ``history_slice`` (the
+  list position the next slice starts at) and ``history_slice_at`` (when this slice was
+  planned), all written only after every row of the run is out, so a run killed at any point
+  repeats its slice and loses nothing. Trade-off: a history
   change that leaves the candidate's ``updated_at`` alone reaches the warehouse within the
   period, not at the next run; to force a full re-read, run once with
   ``atzcrm_full_refresh_days: 0`` (or clear the state). A candidate deleted in ATZ shifts the
@@ -180,12 +181,14 @@ def midnight(date: str | None) -> str | None:
 class Slice:
     """The list positions whose histories this run re-reads: ``count`` from ``start``, wrapping.
 
-    ``count`` equal to ``total`` reads every history (first sync, or a full refresh).
+    ``count`` equal to ``total`` reads every history (first sync, or a full refresh). ``at`` is
+    when the run planned it: the next run's slice covers the time since.
     """
 
     start: int
     count: int
     total: int
+    at: dt.datetime
 
     def __contains__(self, position: int) -> bool:
         return self.count >= self.total or (position - self.start) % self.total < self.count
@@ -219,8 +222,10 @@ class Candidates(ATSStream):
         self.emitted: set[tuple[str, str]] = set()
         #: Per job, the ``job_status`` of its latest history row read this run.
         self.job_status: dict[str, tuple[str, dict]] = {}
-        #: Per talent stage, its 0-based positions in the application histories read this run.
+        #: Per talent stage, its 0-based positions in the application histories read this run,
+        #: and the order its row was last emitted with in this run.
         self.positions: dict[str, list[int]] = {}
+        self.orders: dict[str, int | None] = {}
 
     @property
     def authenticator(self) -> BearerTokenAuthenticator:
@@ -244,7 +249,8 @@ class Candidates(ATSStream):
     def get_records(self, context: Context | None) -> Iterable[dict]:
         """Read one account with a worker pool; then move the slice on, beside the bookmark."""
         self._context, self._slice = context, None
-        self.jobs, self.emitted, self.job_status, self.positions = {}, set(), {}, {}
+        self.jobs, self.emitted, self.job_status = {}, set(), {}
+        self.positions, self.orders = {}, {}
         workers = self.tap.max_concurrency
         with ThreadPoolExecutor(workers, thread_name_prefix="atz-history") as pool:
             self._pool = pool
@@ -253,18 +259,23 @@ class Candidates(ATSStream):
         if self._slice is not None and state.get("progress_markers", {}).get(
                 "replication_key_value"):  # the account is out in full: its bookmark moves
             state["history_slice"] = self._slice.next_start
+            state["history_slice_at"] = self._slice.at.isoformat()
 
     def plan(self, total: int) -> Slice:
-        """The slice of ``total`` listed candidates to re-read in this run, from the state."""
-        state = self.get_context_state(self._context)
+        """The slice of ``total`` listed candidates to re-read in this run, from the state.
+
+        Its size is the share of the refresh period elapsed since the previous slice was
+        planned (``history_slice_at``, not the bookmark: moving a bookmark back to re-read
+        changes must not make the slice sweep everyone).
+        """
+        state, now = self.get_context_state(self._context), utc_now()
         start = int(state.get("history_slice") or 0) % max(total, 1)
         days = float(self.config.get("atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS))
-        bookmark = state.get("replication_key_value")
-        if not bookmark or days <= 0:
-            return Slice(start, total, total)
-        elapsed = (utc_now() - _time(str(bookmark))).total_seconds()
-        share = max(elapsed, 0.0) / (days * 86400)
-        return Slice(start, min(total, math.ceil(total * share)), total)
+        previous = state.get("history_slice_at") or state.get("replication_key_value")
+        if not state.get("replication_key_value") or not previous or days <= 0:
+            return Slice(start, total, total, now)
+        share = max((now - _time(str(previous))).total_seconds(), 0.0) / (days * 86400)
+        return Slice(start, min(total, math.ceil(total * share)), total, now)
 
     def parse_response(self, response: requests.Response) -> Iterator[dict]:
         """Map a page, read the histories it must (and new jobs), emit what was read."""
@@ -285,7 +296,6 @@ class Candidates(ATSStream):
         wanted = sorted({j for h in self.histories.values() for j in h.jobs} - set(self.jobs))
         self.jobs.update(zip(wanted, self._fetch_all([f"/job/{quote(j)}" for j in wanted]),
                              strict=True))
-        self.emitted = {key for key in self.emitted if key[0] != JobStages.name}
         self._page_last = read[-1] if read else None
         yield from read
 
@@ -463,23 +473,24 @@ class JobStages(AtzDerived):
     name = "job_stages"
 
     def derive(self, parent_record: dict) -> list[dict]:
-        """Each talent stage of the candidate's changed applications not yet out on this page.
+        """Each talent stage of the candidate's changed applications, unless already out.
 
         ``order`` is the median position of the stage over every history read so far in the
-        run; later pages emit the row again with the larger sample (an upsert).
+        run; a row goes out again only when a later page's larger sample moves it (an upsert).
         """
         cand, history = parent_record, self.parent.histories[parent_record["id"]]
-        out = []
+        orders, out = self.parent.orders, []
         for job in history.jobs:
             for row in history.of_job(job):
                 stage = row["talent_stage"]
                 key = str(stage["id"])
-                if self.first_time(key):
-                    positions = self.parent.positions.get(key)
+                positions = self.parent.positions.get(key)
+                order = statistics.median_low(positions) if positions else None
+                if key not in orders or orders[key] != order:
+                    orders[key] = order
                     out.append({**self.base(cand, key, None), "job_id": None,
-                                "name": stage.get("name"),
-                                "order": statistics.median_low(positions) if positions else None,
-                                "active": None, "raw": self.raw(stage)})
+                                "name": stage.get("name"), "order": order, "active": None,
+                                "raw": self.raw(stage)})
         return out
 
 
