@@ -21,12 +21,16 @@ from conftest import (
     run_tap,
 )
 
+from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.server import Sandbox
 
-STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates"]
+STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
+           "users"]
 PATHS = {f"/greenhouse/v3/{p}" for p in ("applications", "application_stages", "jobs",
-                                          "job_interview_stages", "interviews", "candidates")}
+                                          "job_interview_stages", "interviews", "candidates",
+                                          "users")}
+LOOKUPS = {f"/greenhouse/v3/{p}" for p in ("interviewers", "job_interviews")}
 TOKEN_PATH = "/greenhouse/auth/token"
 
 
@@ -135,8 +139,11 @@ def test_incremental_asks_from_bookmark_minus_lookback(sandbox, tmp_path):
     assert gte == wanted.replace(microsecond=wanted.microsecond // 1000 * 1000)
     assert before - dt.timedelta(seconds=1) <= lte <= dt.datetime.now(dt.UTC)
     assert 0 < len(records(messages, "applications")) <= 4
-    # One token, one page per stream, and at most one stage lookup.
-    assert len(second) <= 1 + len(STREAMS) + 1
+    # One token, one page per stream, at most one stage lookup and, if interviews changed,
+    # one pass over the panels and one over the job interviews.
+    assert len(second) <= 1 + len(STREAMS) + 1 + 2
+    changed = records(messages, "interviews")
+    assert sum(e["path"] in LOOKUPS for e in second) == (2 if changed else 0)
 
 
 def test_full_table_emits_activate_version_and_sends_no_window(sandbox, tmp_path):
@@ -238,3 +245,28 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     kept = [v for v in first["stage_visits"] if v["application_id"] in deleted]
     visits = assert_visits_match_truth(warehouse, {"stage_visits": truth["stage_visits"] + kept})
     assert visits > 600 and any(v["exited_at"] for v in truth["stage_visits"])
+
+
+def test_interviews_complete_and_joined_to_users(sandbox, tmp_path):
+    """Title, stage and panel from the lookups, at one pass over each per run; ids join users."""
+    rc, messages, err = run_tap(sandbox.config("greenhouse", page_size=20), tmp_path)
+    assert rc == 0, err
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/greenhouse")
+    for stream, rows in fields.items():
+        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
+        assert len(got) == len(rows), stream
+        for account, key, expected in rows:
+            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    users = keys(messages, "users")
+    interviews = records(messages, "interviews")
+    assert all(("greenhouse", r["organizer_id"]) in users for r in interviews)
+    assert all({("greenhouse", u) for u in r["interviewer_ids"]} <= users for r in interviews)
+    assert any(len(r["interviewer_ids"]) > 1 for r in interviews)
+    log = sandbox.log("greenhouse")
+    panel_pages = [e for e in log if e["path"].endswith("/interviewers")]
+    truth_panel = sum(len(v["interviewer_ids"]) for _, _, v in fields["interviews"])
+    assert len([e for e in panel_pages if "cursor=" not in e["query"]]) == 1
+    assert len(panel_pages) == -(-truth_panel // 500)
+    assert sum(e["path"].endswith("/job_interviews") for e in log) == 1
+    inactive = [r for r in records(messages, "users") if r["active"] is False]
+    assert inactive and all(r["raw"]["deactivated"] for r in inactive)
