@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= 100000
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench fill clean
 
 $(BIN)/tap-ats: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
+
+fill: install
+	$(BIN)/python -m bench.fill
 
 clean:
 	rm -rf $(VENV) .meltano output .pytest_cache

@@ -474,9 +474,12 @@ class ATSStream(LeanRecords, RESTStream):
         return BACKOFF_TRIES
 
     def backoff_handler(self, details: t.Any) -> None:
-        """Log each retry on one line, without URL or credentials."""
+        """Log each retry on one line naming the path retried, without query or credentials."""
         exc = details.get("exception")
-        self.logger.warning("Retrying %s after %s (attempt %d, waiting %.1fs)", self.path,
+        request = next(iter(details.get("args") or ()), None)
+        path = (urlsplit(request.url).path if isinstance(request, requests.PreparedRequest)
+                else self.path)
+        self.logger.warning("Retrying %s after %s (attempt %d, waiting %.1fs)", path,
                             type(exc).__name__ if exc else "error", details.get("tries", 0),
                             details.get("wait", 0.0))
 

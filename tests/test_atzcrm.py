@@ -352,3 +352,12 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     assert assert_visits_match_truth(warehouse, truth) == len(truth["stage_visits"])
     current = warehouse.query("select count(*) from tap_ats.application_stages where is_current")
     assert current[0][0] == truth["applications"]["count"]
+
+
+def test_retry_warning_names_the_history_path_retried(sandbox, tmp_path):
+    sandbox.faults(**{"5xx": 0.3, "retry_after": 0})
+    rc, _, err = run_tap(sandbox.config("atzcrm", max_concurrency=1), tmp_path)
+    assert rc == 0, err[-2000:]
+    retries = [line for line in err.splitlines() if "Retrying " in line]
+    assert any("/candidate/candidate_" in line and "/history after" in line for line in retries)
+    assert all("api_token" not in line and "?" not in line for line in retries)
