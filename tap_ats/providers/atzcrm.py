@@ -14,9 +14,11 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   ``requests.Session`` each) through the same pacer and retry path as every other request;
   only the main thread writes Singer messages. A 404 (candidate removed meanwhile) is read as
   an empty history.
-- ``GET /job/:slug``: each job met in the histories read is read once per run, concurrently
-  too. ATZ's job read does not carry a status: ``jobs.status``/``status_raw`` come from the
-  ``job_status`` of the job's latest history row read in the run, when the job read lacks one.
+- ``GET /job/:slug``: each job with a new row in the histories read is read once per run,
+  concurrently too (for a slice candidate: a row of the last two refresh periods; older jobs
+  were read when their rows were new). ATZ's job read does not carry a status:
+  ``jobs.status``/``status_raw`` come from the ``job_status`` of the job's latest history row
+  read in the run, when the job read lacks one.
 - Ids are slugs. A history row has no id in ATZ, so the tap builds a stable one from its content:
   ``<candidate slug>:<job slug>:<talent_stage id>:<updated_at>``; a derived application is
   ``<candidate slug>:<job slug>``; its ``application_stages`` rows (``origin=derived``) reuse the
@@ -162,6 +164,11 @@ class History:
         """The rows of one application, in visit order."""
         return [r for r in self.rows if r["job_slug"] == job]
 
+    def jobs_since(self, when: dt.datetime | None) -> set[str]:
+        """Jobs with a row changed at or after ``when`` (all jobs if None)."""
+        return {r["job_slug"] for r in self.rows
+                if when is None or _time(r["updated_at"]) >= when}
+
 
 def _time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -189,6 +196,8 @@ class Slice:
     count: int
     total: int
     at: dt.datetime
+    #: A slice candidate's jobs are read only if they have a row changed since then (None: all).
+    jobs_since: dt.datetime | None = None
 
     def __contains__(self, position: int) -> bool:
         return self.count >= self.total or (position - self.start) % self.total < self.count
@@ -266,7 +275,9 @@ class Candidates(ATSStream):
 
         Its size is the share of the refresh period elapsed since the previous slice was
         planned (``history_slice_at``, not the bookmark: moving a bookmark back to re-read
-        changes must not make the slice sweep everyone).
+        changes must not make the slice sweep everyone). A slice candidate's jobs were read
+        when their rows were new (the slice comes round within the period), so only jobs
+        with a row from the last two periods are read again.
         """
         state, now = self.get_context_state(self._context), utc_now()
         start = int(state.get("history_slice") or 0) % max(total, 1)
@@ -275,7 +286,9 @@ class Candidates(ATSStream):
         if not state.get("replication_key_value") or not previous or days <= 0:
             return Slice(start, total, total, now)
         share = max((now - _time(str(previous))).total_seconds(), 0.0) / (days * 86400)
-        return Slice(start, min(total, math.ceil(total * share)), total, now)
+        since = self.start_time(self._context)
+        recent = None if since is None else since - dt.timedelta(days=2 * days)
+        return Slice(start, min(total, math.ceil(total * share)), total, now, recent)
 
     def parse_response(self, response: requests.Response) -> Iterator[dict]:
         """Map a page, read the histories it must (and new jobs), emit what was read."""
@@ -293,7 +306,9 @@ class Candidates(ATSStream):
                           for c, r in zip(read, rows, strict=True)}
         for history in self.histories.values():
             self._learn(history)
-        wanted = sorted({j for h in self.histories.values() for j in h.jobs} - set(self.jobs))
+        wanted = sorted(set().union(*(
+            h.jobs_since(self._slice.jobs_since if c in swept else since)
+            for c, h in self.histories.items())) - set(self.jobs))
         self.jobs.update(zip(wanted, self._fetch_all([f"/job/{quote(j)}" for j in wanted]),
                              strict=True))
         self._page_last = read[-1] if read else None
