@@ -24,6 +24,7 @@ from conftest import (
 from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.server import Sandbox
+from tap_ats.sandbox.world import Panelist, now
 
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
            "users"]
@@ -139,11 +140,11 @@ def test_incremental_asks_from_bookmark_minus_lookback(sandbox, tmp_path):
     assert gte == wanted.replace(microsecond=wanted.microsecond // 1000 * 1000)
     assert before - dt.timedelta(seconds=1) <= lte <= dt.datetime.now(dt.UTC)
     assert 0 < len(records(messages, "applications")) <= 4
-    # One token, one page per stream, at most one stage lookup and, if interviews changed,
-    # one pass over the panels and one over the job interviews.
-    assert len(second) <= 1 + len(STREAMS) + 1 + 2
+    # One token, one page per stream, at most one stage lookup, the panel changes of the window
+    # and, if interviews changed, one pass over the panels and one over the job interviews.
+    assert len(second) <= 1 + len(STREAMS) + 1 + 1 + 2
     changed = records(messages, "interviews")
-    assert sum(e["path"] in LOOKUPS for e in second) == (2 if changed else 0)
+    assert sum(e["path"] in LOOKUPS for e in second) == (3 if changed else 1)
 
 
 def test_full_table_emits_activate_version_and_sends_no_window(sandbox, tmp_path):
@@ -265,8 +266,31 @@ def test_interviews_complete_and_joined_to_users(sandbox, tmp_path):
     log = sandbox.log("greenhouse")
     panel_pages = [e for e in log if e["path"].endswith("/interviewers")]
     truth_panel = sum(len(v["interviewer_ids"]) for _, _, v in fields["interviews"])
-    assert len([e for e in panel_pages if "cursor=" not in e["query"]]) == 1
-    assert len(panel_pages) == -(-truth_panel // 500)
+    full = [e for e in panel_pages if "updated_at" not in e["query"]]
+    assert len([e for e in full if "cursor=" not in e["query"]]) == 1
+    assert len(full) == -(-truth_panel // 500)
+    assert len(panel_pages) - len(full) == 1  # the window's panel changes
     assert sum(e["path"].endswith("/job_interviews") for e in log) == 1
     inactive = [r for r in records(messages, "users") if r["active"] is False]
     assert inactive and all(r["raw"]["deactivated"] for r in inactive)
+
+
+def test_a_panel_change_alone_brings_its_interview_back(sandbox, tmp_path):
+    """Greenhouse keeps panels apart: a new interviewer need not touch the interview."""
+    config = sandbox.config("greenhouse")
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    world = sandbox.sandbox.apis["greenhouse"].world("greenhouse")
+    interview = world.interviews[3]
+    newcomer = next(u for u in world.users if u not in interview.interviewer_ids)
+    at = now()
+    world.panel.append(Panelist(world.panel[-1].id + 1, interview.id, newcomer, at, at))
+    n = len(sandbox.log("greenhouse"))
+    rc, messages, err = run_tap(config, tmp_path, last_state(messages))
+    assert rc == 0, err
+    got = records(messages, "interviews")
+    assert [r["id"] for r in got] == [str(40_000_000 + interview.id)]
+    assert got[0]["interviewer_ids"][-1] == str(1_000 + newcomer)
+    by_id = [e for e in sandbox.log("greenhouse")[n:] if e["path"].endswith("/v3/interviews")
+             and "ids=" in e["query"]]
+    assert len(by_id) == 1

@@ -25,11 +25,12 @@
   the first page of interviews that has records, the account's panels (``/v3/interviewers``)
   and job interviews (``/v3/job_interviews``: ``name`` is the title, ``job_interview_stage_id``
   the stage) are read in full, once per run: ``ceil(interviewers / 500) + ceil(job interviews /
-  500)`` requests, paced like every other, and none in a run where no interview changed. Read
-  in full, not by window: a changed interview's panel rows need not have changed with it. A
-  panel change that leaves the interview's ``updated_at`` alone shows at the interview's next
-  change (or a FULL_TABLE run). The ``/v3/job_interviews`` path mirrors v1's job interviews and
-  is UNCONFIRMED in the v3 reference.
+  500)`` requests, paced like every other. Read in full, not by window: a changed interview's
+  panel rows need not have changed with it. A panel change need not touch the interview's
+  ``updated_at`` either, so every incremental run also reads ``/v3/interviewers`` in the
+  interviews' window (one request when little changed) and reads the interviews it names that
+  were not out yet by ``ids`` (``ceil(n / 50)`` requests). The ``/v3/job_interviews`` path
+  mirrors v1's job interviews and is UNCONFIRMED in the v3 reference.
 - Users: ``/v3/users``, incremental like every stream; ``active`` is ``not deactivated``; ids
   are the ``organizer_id`` and ``interviewer_ids`` of interviews.
 - Applications: ``status`` ``in_process`` is ``active``; ``rejection_reason`` and ``source`` are
@@ -47,7 +48,7 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -68,6 +69,8 @@ REFRESH_MARGIN = 60.0
 DEFAULT_TOKEN_TTL = 3600.0
 #: Wait this much past ``X-RateLimit-Reset`` when a window is used up (clock disagreement).
 RESET_MARGIN = 0.01
+#: Most values an ``ids`` filter takes.
+MAX_IDS = 50
 APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired",
                       "converted": "converted"}
 JOB_STATUS = {"open": "open", "closed": "closed", "draft": "draft"}
@@ -330,10 +333,12 @@ class GreenhouseStream(ATSStream):
         """v3 answers a bare array."""
         return payload
 
-    def fetch_all(self, path: str, context: Context | None) -> list[dict]:
-        """Every record of ``path``, unfiltered (lookups), with the stream's auth and retries."""
+    def fetch_all(self, path: str, context: Context | None,
+                  params: dict[str, str] | None = None) -> list[dict]:
+        """Every record of ``path`` (``params`` filter it), with the stream's auth and retries."""
         send = self.request_decorator(self._request)
-        url: str | None = f"{self.url_base}{path}?per_page={self.provider.max_page_size}"
+        query = urlencode({"per_page": self.provider.max_page_size, **(params or {})})
+        url: str | None = f"{self.url_base}{path}?{query}"
         rows: list[dict] = []
         while url:
             prepared = self.build_prepared_request(method="GET", url=url,
@@ -457,18 +462,62 @@ class JobStages(GreenhouseStream):
         }
 
 
+class LastPageToo(HeaderLinkPaginator):
+    """Link-header pages, an empty last page included (the panel catch-up runs after it)."""
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """Let an empty page through: it is the last, and its parse ends the read."""
+        return True
+
+
 class Interviews(GreenhouseStream):
-    """``GET /v3/interviews``, completed from the panels and job interviews of the account."""
+    """``GET /v3/interviews``, completed from the panels and job interviews of the account.
+
+    A panel change need not touch the interview's ``updated_at``: after the last page, one
+    pass over ``/v3/interviewers`` in the same window finds interviews whose panel changed,
+    and those not already out are read by id (``ids``, 50 at a time) and emitted too.
+    """
 
     name = "interviews"
     path = "/v3/interviews"
     _index = InterviewIndex()
+    #: The account being read, and the ids of its interviews already out.
+    _account: Context | None = None
+    _out: t.ClassVar[set[str]] = set()
+
+    def get_new_paginator(self) -> LastPageToo:
+        """Next page from ``Link``, the last one even when empty."""
+        return LastPageToo()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account, remembering which interviews went out."""
+        self._out, self._account = set(), context
+        yield from super().get_records(context)
 
     def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
-        """Load the interview index before mapping a page that has records."""
+        """Map a page (index loaded first); after the last, the interviews whose panel changed."""
         if body(response):
-            self._index = self.provider.interview_index(self, self.context)
-        yield from super().parse_response(response)
+            self._index = self.provider.interview_index(self, self._account)
+        for record in super().parse_response(response):
+            self._out.add(record["id"])
+            yield record
+        if "next" not in response.links and self.replication_method == "INCREMENTAL":
+            yield from self._panel_changes(self._account)
+
+    def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
+        """Interviews whose panel changed in this window but that did not change themselves."""
+        window = self.get_url_params(context, None)["updated_at"]
+        changed = sorted({str(row["interview_id"]) for row in self.fetch_all(
+            "/v3/interviewers", context, {"updated_at": window})} - self._out)
+        if not changed:
+            return
+        self._index = self.provider.interview_index(self, context)
+        for start in range(0, len(changed), MAX_IDS):
+            ids = ",".join(changed[start:start + MAX_IDS])
+            for raw in self.fetch_all(self.path, context, {"ids": ids}):
+                record = self.unified(raw)
+                self._out.add(record["id"])
+                yield record
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse interview to the unified columns."""
