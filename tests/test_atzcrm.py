@@ -341,6 +341,13 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     config = sandbox.config("atzcrm")
     warehouse.run(config)
     warehouse.assert_equals_truth(sandbox.truth("atzcrm"), STREAMS)
+    fields = fetch_fields(sandbox)
+    jobs = {(a, i): s for a, i, s in warehouse.query(
+        "select account_id, id, status_raw from tap_ats.jobs")}
+    assert jobs == {k: v["status_raw"] for k, v in fields["jobs"].items()}
+    stages = {(a, i): {"job_id": j, "name": n, "order": o} for a, i, j, n, o in warehouse.query(
+        'select account_id, id, job_id, name, "order" from tap_ats.job_stages')}
+    assert stages == fields["job_stages"]
     sandbox.advance(30, "atzcrm")
     warehouse.run(config)
     truth = sandbox.truth("atzcrm")

@@ -230,6 +230,18 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     warehouse.run(config)
     first = sandbox.truth("greenhouse")
     warehouse.assert_equals_truth(first, STREAMS)
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/greenhouse")
+    loaded = {(a, i): (title, stage, organizer, json.loads(ids) if isinstance(ids, str) else ids)
+              for a, i, title, stage, organizer, ids in warehouse.query(
+                  "select account_id, id, title, stage_id, organizer_id, interviewer_ids "
+                  "from tap_ats.interviews")}
+    assert loaded == {(a, i): (v["title"], v["stage_id"], v["organizer_id"], v["interviewer_ids"])
+                      for a, i, v in fields["interviews"]}
+    users = {(a, i): (n, e, act) for a, i, n, e, act in warehouse.query(
+        "select account_id, id, name, email, active from tap_ats.users")}
+    assert users == {(a, i): (v["name"], v["email"], v["active"]) for a, i, v in fields["users"]}
+    assert not warehouse.query("select id from tap_ats.interviews i where organizer_id not in "
+                               "(select id from tap_ats.users)")
     sandbox.advance(30, "greenhouse")
     warehouse.run(config)
     truth = sandbox.truth("greenhouse")
