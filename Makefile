@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= 100000
 
-.PHONY: install demo test lint bench clean lock
+.PHONY: install demo test lint bench fill clean lock
 
 # requirements.lock pins every package to the versions the tests passed with (the tap's plugin
 # venv uses it too, through its pip_url in meltano.yml); `make lock` refreshes it from .venv.
@@ -31,6 +31,9 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
+
+fill: install
+	$(BIN)/python -m bench.fill
 
 lock: $(BIN)/tap-ats
 	$(BIN)/pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'

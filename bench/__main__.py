@@ -36,9 +36,9 @@ PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100}
 LIMITS = {"greenhouse": (50, 30), "merge": (100, 60), "atzcrm": (60, 60)}
 ENDPOINTS = {  # stream -> endpoint it is read from (streams derived without requests omitted)
     "greenhouse": ["applications", "application_stages", "jobs", "job_stages", "interviews",
-                   "candidates"],
+                   "candidates", "users"],
     "kombo": ["applications", "jobs", "interviews", "candidates"],
-    "merge": ["applications", "jobs", "job_stages", "interviews", "candidates"],
+    "merge": ["applications", "jobs", "job_stages", "interviews", "candidates", "users"],
     "atzcrm": ["candidates"],
 }
 

@@ -13,7 +13,7 @@ from singer_sdk import typing as th
 PRIMARY_KEYS = ["provider", "account_id", "id"]
 
 STREAM_NAMES = ["applications", "application_stages", "jobs", "job_stages", "interviews",
-                "candidates", "candidate_history"]
+                "candidates", "candidate_history", "users"]
 
 _S = th.StringType
 _T = th.DateTimeType
@@ -118,5 +118,10 @@ SCHEMAS: dict[str, dict] = {
         th.Property("updated_by_id", _S),
         th.Property("updated_by_name", _S),
         th.Property("updated_by_email", _S),
+    ),
+    "users": _common(
+        th.Property("name", _S, description="full name"),
+        th.Property("email", _S),
+        th.Property("active", _B, description="false once deactivated or disabled in the ATS"),
     ),
 }

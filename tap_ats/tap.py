@@ -155,6 +155,10 @@ class TapATS(Tap):
                     description="Merge: linked-account tokens, one account each."),
         th.Property("api_token", th.StringType, secret=True,
                     description="ATZ CRM: the API token (Bearer)."),
+        th.Property("atzcrm_full_refresh_days", th.NumberType, default=7,
+                    description="ATZ CRM: re-read every candidate's history at least this "
+                                "often (days), a rotating slice per run; changed candidates "
+                                "are read at once. 0 re-reads every history on every run."),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

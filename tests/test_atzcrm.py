@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import threading
 
 import pytest
@@ -17,6 +18,7 @@ from conftest import (
     run_tap,
 )
 
+from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.server import Sandbox
 
 STREAMS = ["candidates", "candidate_history", "applications", "application_stages", "job_stages",
@@ -56,6 +58,12 @@ def limited() -> SandboxClient:
     client = SandboxClient(Sandbox(seed=3, applications=60, rate_limits=True, time_scale=0.02))
     yield client
     client.server.shutdown()
+
+
+def fetch_fields(sandbox: SandboxClient) -> dict[str, dict]:
+    """The sandbox's per-row field truth, by stream and key."""
+    return {stream: {(a, i): v for a, i, v in rows}
+            for stream, rows in fetch(f"{sandbox.url}/_sandbox/fields/atzcrm").items()}
 
 
 def test_discover_lists_only_what_atzcrm_serves(sandbox, tmp_path):
@@ -137,40 +145,186 @@ def test_history_calls_overlap(sandbox, tmp_path):
     assert flight["max"] == 3
 
 
-def test_incremental_emits_only_changed_candidates_again(sandbox, tmp_path):
-    config = sandbox.config("atzcrm")
+def daily(state: dict) -> dict:
+    """The state as a run one day later would find it: the slice planned one day earlier.
+
+    Changes are stamped by the wall clock and the bookmark stays real, so what the list shows
+    as changed is exactly what changed since the previous run.
+    """
+    part = state["bookmarks"]["candidates"]["partitions"][0]
+    at = dt.datetime.fromisoformat(part["history_slice_at"])
+    part["history_slice_at"] = (at - dt.timedelta(days=1)).isoformat()
+    return state
+
+
+def slice_of(state: dict) -> int:
+    return state["bookmarks"]["candidates"]["partitions"][0]["history_slice"]
+
+
+def read_slugs(entries: list[dict]) -> list[str]:
+    """Candidate slugs whose history a run read, in order."""
+    return [e["path"].split("/")[-2] for e in entries if e["path"].endswith("/history")]
+
+
+def test_incremental_reads_changed_candidates_and_a_slice(sandbox, tmp_path):
+    config = sandbox.config("atzcrm", atzcrm_full_refresh_days=7)
     rc, first, err = run_tap(config, tmp_path)
     assert rc == 0, err
     state = last_state(first)
+    assert slice_of(state) == 0
+    listed = [c["id"] for c in records(first, "candidates")]
     before = {tuple(k) for k in sandbox.truth("atzcrm")["candidate_history"]["ids"]}
-    mark = dt.datetime.fromisoformat(
-        state["bookmarks"]["candidates"]["partitions"][0]["replication_key_value"])
     sandbox.advance(20, "atzcrm")
     truth = sandbox.truth("atzcrm")
-    new = {tuple(k) for k in truth["candidate_history"]["ids"]} - before
-    changed = {i.split(":")[0] for _, i in new}
-    assert new and changed
+    total = truth["candidates"]["count"]
     n = len(sandbox.log("atzcrm"))
-    rc, second, err = run_tap(config, tmp_path, state)
+    rc, second, err = run_tap(config, tmp_path, daily(state))
     assert rc == 0, err
     pages, history, jobs = split(sandbox.log("atzcrm")[n:])
-    assert len(pages) == math.ceil(truth["candidates"]["count"] / 100)
+    share = math.ceil(total / 7)
+    assert len(pages) == math.ceil(total / 100)
+    read = read_slugs(history)
+    assert len(read) == len(set(read))
+    changed = set(read) - set(listed[:share])
+    assert set(listed[:share]) <= set(read)
+    assert len(read) <= share + len(changed) and len(changed) < 20
+    assert slice_of(last_state(second)) == share
+    new = {tuple(k) for k in truth["candidate_history"]["ids"]} - before
+    got = {(r["account_id"], r["id"]) for r in records(second, "candidate_history")}
+    visible = {k for k in new if k[1].split(":")[0] in set(read)}
+    assert visible and visible <= got
+    assert {r["id"] for r in records(second, "candidates")} == set(read)
+    assert len(jobs) <= truth["jobs"]["count"]
+
+
+def test_full_refresh_days_zero_reads_every_history(sandbox, tmp_path):
+    config = sandbox.config("atzcrm")
+    assert config["atzcrm_full_refresh_days"] == 0
+    rc, first, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    sandbox.advance(10, "atzcrm")
+    n = len(sandbox.log("atzcrm"))
+    rc, second, err = run_tap(config, tmp_path, last_state(first))
+    assert rc == 0, err
+    _, history, _ = split(sandbox.log("atzcrm")[n:])
+    truth = sandbox.truth("atzcrm")
     assert len(history) == truth["candidates"]["count"]
-    assert len(jobs) == len({i.split(":")[1] for _, i in new})
-    assert {(r["account_id"], r["id"]) for r in records(second, "candidate_history")} == new
-    since = mark - dt.timedelta(minutes=config.get("lookback_window", 5))
-    assert all(_utc(r["updated_at"]) >= _utc(since.isoformat())
-               for r in records(second, "candidate_history"))
-    assert {r["candidate_id"] for r in records(second, "applications")} == changed
-    assert {r["candidate_id"] for r in records(second, "application_stages")} == changed
-    assert {r["id"] for r in records(second, "candidates")} == changed
     for stream in STREAMS:
-        merged = latest(second, stream, latest(first, stream))
-        assert set(merged) == {tuple(k) for k in truth[stream]["ids"]}, stream
-    merged = latest(second, "application_stages", latest(first, "application_stages"))
-    assert visits(merged) == truth_visits(truth)
-    mark2 = last_state(second)["bookmarks"]["candidates"]["partitions"][0]
-    assert dt.datetime.fromisoformat(mark2["replication_key_value"]) > mark
+        got = {(r["account_id"], r["id"]) for r in records(second, stream)}
+        assert got == {tuple(k) for k in truth[stream]["ids"]}, stream
+
+
+def test_seven_daily_runs_catch_every_hidden_change(tmp_path):
+    """1% changed a day: each run reads at most changed + ceil(N/7) histories, and a week after
+    the last change the loaded rows equal the truth, changes the list never showed included."""
+    client = SandboxClient(Sandbox(seed=5, applications=700))
+    try:
+        # Simulated days are seconds apart: a lookback would re-read the previous day's changes.
+        config = client.config("atzcrm", atzcrm_full_refresh_days=7, lookback_window=0)
+        rc, messages, err = run_tap(config, tmp_path)
+        assert rc == 0, err
+        loaded = {s: latest(messages, s) for s in STREAMS}
+        state, n, slices = last_state(messages), len(client.log("atzcrm")), []
+        for day in range(14):
+            changes = 7 if day < 7 else 0
+            if changes:
+                client.advance(changes, "atzcrm")
+            total = client.truth("atzcrm")["candidates"]["count"]
+            rc, messages, err = run_tap(config, tmp_path, daily(state))
+            assert rc == 0, err
+            log = client.log("atzcrm")[n:]
+            n += len(log)
+            pages, history, _ = split(log)
+            assert len(pages) == math.ceil(total / 100)
+            assert len(history) <= changes + math.ceil(total / 7), (day, len(history))
+            for stream in STREAMS:
+                loaded[stream] = latest(messages, stream, loaded[stream])
+            state = last_state(messages)
+            slices.append(slice_of(state))
+            if day == 6:  # changes the list never showed are still missing on the last day
+                truth = client.truth("atzcrm")
+                late = {tuple(k) for k in truth["candidate_history"]["ids"]}
+                assert late - set(loaded["candidate_history"])
+        assert len(set(slices)) > 7  # the slice went round
+        truth = client.truth("atzcrm")
+        for stream in STREAMS:
+            assert set(loaded[stream]) == {tuple(k) for k in truth[stream]["ids"]}, stream
+        assert visits(loaded["application_stages"]) == truth_visits(truth)
+    finally:
+        client.server.shutdown()
+
+
+def test_job_stages_and_job_status_hold_still_over_runs(sandbox, tmp_path):
+    config = sandbox.config("atzcrm", atzcrm_full_refresh_days=7)
+    fields = fetch_fields(sandbox)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    state, seen = last_state(messages), []
+    for _ in range(3):
+        stages = {(r["account_id"], r["id"]): {k: r[k] for k in ("job_id", "name", "order")}
+                  for r in records(messages, "job_stages")}
+        assert stages == fields["job_stages"]
+        seen.append(stages)
+        jobs = {(r["account_id"], r["id"]): r for r in records(messages, "jobs")}
+        assert jobs and all(fields["jobs"][k]["status_raw"] == r["status_raw"]
+                            for k, r in jobs.items())
+        assert {r["status"] for r in jobs.values()} >= {"open", "closed"}
+        sandbox.advance(15, "atzcrm")
+        rc, messages, err = run_tap(config, tmp_path, daily(state))
+        assert rc == 0, err
+        state = last_state(messages)
+    rows = records(messages, "application_stages")
+    assert {r["stage_id"] for r in rows} <= {k[1] for k in seen[0]}
+
+
+def test_sigkill_during_slice_runs_loses_nothing(sandbox, tmp_path):
+    """Killed mid-run, the bookmark and the slice position stay; later runs catch up in full."""
+    import json
+    import os
+    import signal
+    import subprocess
+
+    from conftest import TAP
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(sandbox.config("atzcrm", atzcrm_full_refresh_days=2,
+                                             page_size=20)))
+    rc, messages, err = run_tap(json.loads(cfg.read_text()), tmp_path)
+    assert rc == 0, err
+    loaded = {s: latest(messages, s) for s in STREAMS}
+    state = last_state(messages)
+    sandbox.advance(20, "atzcrm")
+    rng = random.Random(13)
+    for attempt in range(8):
+        path = tmp_path / "state.json"
+        path.write_text(json.dumps(daily(json.loads(json.dumps(state)))))
+        proc = subprocess.Popen([TAP, "--config", str(cfg), "--state", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        out, kill_at = [], rng.randint(5, 120) if attempt % 2 == 0 else None
+        for line in proc.stdout:
+            out.append(json.loads(line))
+            if kill_at is not None and len(out) >= kill_at:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        proc.wait()
+        for stream in STREAMS:
+            loaded[stream] = latest(out, stream, loaded[stream])
+        states = [m["value"] for m in out if m["type"] == "STATE"]
+        if states:
+            new = states[-1]
+            if proc.returncode != 0:  # killed: nothing of this run may have moved on
+                assert slice_of(new) == slice_of(state)
+            state = new
+    truth = sandbox.truth("atzcrm")
+    for stream in STREAMS:
+        assert set(loaded[stream]) == {tuple(k) for k in truth[stream]["ids"]}, stream
+
+
+def test_bad_full_refresh_days_is_one_line(sandbox, tmp_path):
+    rc, _, err = run_tap(sandbox.config("atzcrm", atzcrm_full_refresh_days=-1), tmp_path)
+    assert rc != 0 and "Traceback" not in err
+    lines = [x for x in err.splitlines() if x.startswith("tap-ats: error:")]
+    assert len(lines) == 1 and "'atzcrm_full_refresh_days'" in lines[0]
 
 
 def test_bad_token_fails_fast_naming_the_setting(sandbox, tmp_path):
@@ -187,6 +341,13 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     config = sandbox.config("atzcrm")
     warehouse.run(config)
     warehouse.assert_equals_truth(sandbox.truth("atzcrm"), STREAMS)
+    fields = fetch_fields(sandbox)
+    jobs = {(a, i): s for a, i, s in warehouse.query(
+        "select account_id, id, status_raw from tap_ats.jobs")}
+    assert jobs == {k: v["status_raw"] for k, v in fields["jobs"].items()}
+    stages = {(a, i): {"job_id": j, "name": n, "order": o} for a, i, j, n, o in warehouse.query(
+        'select account_id, id, job_id, name, "order" from tap_ats.job_stages')}
+    assert stages == fields["job_stages"]
     sandbox.advance(30, "atzcrm")
     warehouse.run(config)
     truth = sandbox.truth("atzcrm")
@@ -198,3 +359,12 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     assert assert_visits_match_truth(warehouse, truth) == len(truth["stage_visits"])
     current = warehouse.query("select count(*) from tap_ats.application_stages where is_current")
     assert current[0][0] == truth["applications"]["count"]
+
+
+def test_retry_warning_names_the_history_path_retried(sandbox, tmp_path):
+    sandbox.faults(**{"5xx": 0.3, "retry_after": 0})
+    rc, _, err = run_tap(sandbox.config("atzcrm", max_concurrency=1), tmp_path)
+    assert rc == 0, err[-2000:]
+    retries = [line for line in err.splitlines() if "Retrying " in line]
+    assert any("/candidate/candidate_" in line and "/history after" in line for line in retries)
+    assert all("api_token" not in line and "?" not in line for line in retries)

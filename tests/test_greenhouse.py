@@ -21,12 +21,17 @@ from conftest import (
     run_tap,
 )
 
+from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.server import Sandbox
+from tap_ats.sandbox.world import Panelist, now
 
-STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates"]
+STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
+           "users"]
 PATHS = {f"/greenhouse/v3/{p}" for p in ("applications", "application_stages", "jobs",
-                                          "job_interview_stages", "interviews", "candidates")}
+                                          "job_interview_stages", "interviews", "candidates",
+                                          "users")}
+LOOKUPS = {f"/greenhouse/v3/{p}" for p in ("interviewers", "job_interviews")}
 TOKEN_PATH = "/greenhouse/auth/token"
 
 
@@ -135,8 +140,11 @@ def test_incremental_asks_from_bookmark_minus_lookback(sandbox, tmp_path):
     assert gte == wanted.replace(microsecond=wanted.microsecond // 1000 * 1000)
     assert before - dt.timedelta(seconds=1) <= lte <= dt.datetime.now(dt.UTC)
     assert 0 < len(records(messages, "applications")) <= 4
-    # One token, one page per stream, and at most one stage lookup.
-    assert len(second) <= 1 + len(STREAMS) + 1
+    # One token, one page per stream, at most one stage lookup, the panel changes of the window
+    # and, if interviews changed, one pass over the panels and one over the job interviews.
+    assert len(second) <= 1 + len(STREAMS) + 1 + 1 + 2
+    changed = records(messages, "interviews")
+    assert sum(e["path"] in LOOKUPS for e in second) == (3 if changed else 1)
 
 
 def test_full_table_emits_activate_version_and_sends_no_window(sandbox, tmp_path):
@@ -222,6 +230,18 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     warehouse.run(config)
     first = sandbox.truth("greenhouse")
     warehouse.assert_equals_truth(first, STREAMS)
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/greenhouse")
+    loaded = {(a, i): (title, stage, organizer, json.loads(ids) if isinstance(ids, str) else ids)
+              for a, i, title, stage, organizer, ids in warehouse.query(
+                  "select account_id, id, title, stage_id, organizer_id, interviewer_ids "
+                  "from tap_ats.interviews")}
+    assert loaded == {(a, i): (v["title"], v["stage_id"], v["organizer_id"], v["interviewer_ids"])
+                      for a, i, v in fields["interviews"]}
+    users = {(a, i): (n, e, act) for a, i, n, e, act in warehouse.query(
+        "select account_id, id, name, email, active from tap_ats.users")}
+    assert users == {(a, i): (v["name"], v["email"], v["active"]) for a, i, v in fields["users"]}
+    assert not warehouse.query("select id from tap_ats.interviews i where organizer_id not in "
+                               "(select id from tap_ats.users)")
     sandbox.advance(30, "greenhouse")
     warehouse.run(config)
     truth = sandbox.truth("greenhouse")
@@ -238,3 +258,51 @@ def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):
     kept = [v for v in first["stage_visits"] if v["application_id"] in deleted]
     visits = assert_visits_match_truth(warehouse, {"stage_visits": truth["stage_visits"] + kept})
     assert visits > 600 and any(v["exited_at"] for v in truth["stage_visits"])
+
+
+def test_interviews_complete_and_joined_to_users(sandbox, tmp_path):
+    """Title, stage and panel from the lookups, at one pass over each per run; ids join users."""
+    rc, messages, err = run_tap(sandbox.config("greenhouse", page_size=20), tmp_path)
+    assert rc == 0, err
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/greenhouse")
+    for stream, rows in fields.items():
+        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
+        assert len(got) == len(rows), stream
+        for account, key, expected in rows:
+            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    users = keys(messages, "users")
+    interviews = records(messages, "interviews")
+    assert all(("greenhouse", r["organizer_id"]) in users for r in interviews)
+    assert all({("greenhouse", u) for u in r["interviewer_ids"]} <= users for r in interviews)
+    assert any(len(r["interviewer_ids"]) > 1 for r in interviews)
+    log = sandbox.log("greenhouse")
+    panel_pages = [e for e in log if e["path"].endswith("/interviewers")]
+    truth_panel = sum(len(v["interviewer_ids"]) for _, _, v in fields["interviews"])
+    full = [e for e in panel_pages if "updated_at" not in e["query"]]
+    assert len([e for e in full if "cursor=" not in e["query"]]) == 1
+    assert len(full) == -(-truth_panel // 500)
+    assert len(panel_pages) - len(full) == 1  # the window's panel changes
+    assert sum(e["path"].endswith("/job_interviews") for e in log) == 1
+    inactive = [r for r in records(messages, "users") if r["active"] is False]
+    assert inactive and all(r["raw"]["deactivated"] for r in inactive)
+
+
+def test_a_panel_change_alone_brings_its_interview_back(sandbox, tmp_path):
+    """Greenhouse keeps panels apart: a new interviewer need not touch the interview."""
+    config = sandbox.config("greenhouse")
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    world = sandbox.sandbox.apis["greenhouse"].world("greenhouse")
+    interview = world.interviews[3]
+    newcomer = next(u for u in world.users if u not in interview.interviewer_ids)
+    at = now()
+    world.panel.append(Panelist(world.panel[-1].id + 1, interview.id, newcomer, at, at))
+    n = len(sandbox.log("greenhouse"))
+    rc, messages, err = run_tap(config, tmp_path, last_state(messages))
+    assert rc == 0, err
+    got = records(messages, "interviews")
+    assert [r["id"] for r in got] == [str(40_000_000 + interview.id)]
+    assert got[0]["interviewer_ids"][-1] == str(1_000 + newcomer)
+    by_id = [e for e in sandbox.log("greenhouse")[n:] if e["path"].endswith("/v3/interviews")
+             and "ids=" in e["query"]]
+    assert len(by_id) == 1

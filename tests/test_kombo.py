@@ -13,6 +13,8 @@ from conftest import (
     run_tap,
 )
 
+from tap_ats.sandbox.demo import fetch
+
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates"]
 
 
@@ -72,6 +74,26 @@ def test_incremental_asks_from_bookmark_minus_lookback(sandbox, tmp_path):
     assert {s.replace(microsecond=s.microsecond // 1000 * 1000) for s in sent} == {
         w.replace(microsecond=w.microsecond // 1000 * 1000) for w in wanted}
     assert 0 < len(records(messages, "applications")) <= 4
+
+
+def test_names_and_stage_ids_come_from_nested_objects(sandbox, tmp_path):
+    """Stage names, job ids, panels and the stages' remote ids equal the sandbox's truth."""
+    rc, messages, err = run_tap(sandbox.config("kombo", page_size=3), tmp_path)
+    assert rc == 0, err
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/kombo")
+    for stream, rows in fields.items():
+        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
+        assert len(got) == len(rows), stream
+        for account, key, expected in rows:
+            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    stages = records(messages, "job_stages")
+    jobs = {(r["account_id"], r["id"]): r["raw"] for r in records(messages, "jobs")}
+    for stage in stages:
+        source = [s for s in jobs[stage["account_id"], stage["job_id"]]["stages"]
+                  if s["id"] == stage["id"]]
+        assert stage["raw"] == source[0]
+    assert all(r["stage_name"] for r in records(messages, "application_stages"))
+    assert "users" not in {m["stream"] for m in messages if m["type"] == "SCHEMA"}
 
 
 def test_deleted_rows_carry_deleted_at(sandbox, tmp_path):

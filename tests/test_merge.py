@@ -16,10 +16,11 @@ from conftest import (
     run_tap,
 )
 
-from tap_ats.sandbox.demo import meltano_env, meltano_run
+from tap_ats.sandbox.demo import fetch, meltano_env, meltano_run
 from tap_ats.sandbox.merge import API_KEY, REVOKED_TOKEN, TOKENS
 
-STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates"]
+STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
+           "users"]
 ACCOUNTS = {account for account, _ in TOKENS.values()}
 
 
@@ -87,7 +88,7 @@ def test_incremental_uses_modified_after_from_each_bookmark(sandbox, tmp_path):
     rc, messages, err = run_tap(config, tmp_path, state)
     assert rc == 0, err
     second = sandbox.log("merge")[n:]
-    assert len(second) == 2 + 5 * 2  # account-details per token, then one page per endpoint
+    assert len(second) == 2 + 6 * 2  # account-details per token, then one page per endpoint
     sent = {dt.datetime.fromisoformat(parse_qs(e["query"])["modified_after"][0].replace(
         "Z", "+00:00")) for e in second if e["path"].endswith("/applications")}
     assert sent == {m - dt.timedelta(minutes=10) for m in marks}
@@ -108,7 +109,8 @@ def test_interviews_follow_the_scheduled_interview_object(sandbox, tmp_path):
     assert rc == 0
     interview = records(messages, "interviews")[0]
     raw = interview["raw"]
-    assert interview["application_id"] == raw["application"]
+    assert interview["application_id"] == raw["application"]["id"]
+    assert interview["job_id"] == raw["application"]["job"]
     assert interview["stage_id"] == raw["job_interview_stage"]
     assert interview["organizer_id"] == raw["organizer"]
     assert interview["interviewer_ids"] == raw["interviewers"] and raw["interviewers"]
@@ -116,7 +118,38 @@ def test_interviews_follow_the_scheduled_interview_object(sandbox, tmp_path):
     assert statuses == {("scheduled", "SCHEDULED"), ("complete", "COMPLETE"),
                         ("awaiting_feedback", "AWAITING_FEEDBACK")}
     rejected = [r for r in records(messages, "applications") if r["status"] == "rejected"]
-    assert rejected and all(uuid.UUID(r["rejection_reason"]) for r in rejected)
+    assert rejected and all(r["rejection_reason"] == r["raw"]["reject_reason"]["name"]
+                            for r in rejected)
+
+
+def test_names_come_through_expand_in_the_same_request(sandbox, tmp_path):
+    """Stage and reject-reason names, interview jobs and users equal the sandbox's truth."""
+    rc, messages, err = run_tap(sandbox.config("merge"), tmp_path)
+    assert rc == 0, err
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/merge")
+    for stream, rows in fields.items():
+        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
+        assert len(got) == len(rows), stream
+        for account, key, expected in rows:
+            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    observed = records(messages, "application_stages")
+    assert observed and all(r["stage_name"] for r in observed)
+    log = [e for e in sandbox.log("merge") if not e["path"].endswith("/account-details")]
+    assert len(log) == 2 * len(STREAMS[:1] + STREAMS[2:])  # one page per endpoint and account
+    apps = [e for e in log if e["path"].endswith("/applications")]
+    assert all("expand=current_stage%2Creject_reason" in e["query"] for e in apps)
+    users = {(r["account_id"], r["id"]) for r in records(messages, "users")}
+    for interview in records(messages, "interviews"):
+        account = interview["account_id"]
+        assert (account, interview["organizer_id"]) in users
+        assert {(account, u) for u in interview["interviewer_ids"]} <= users
+
+
+def test_unknown_expand_is_refused_by_the_sandbox(sandbox):
+    url = f"{sandbox.url}/merge/api/ats/v1/jobs"
+    headers = {"Authorization": f"Bearer {API_KEY}", "X-Account-Token": next(iter(TOKENS))}
+    response = requests.get(url, params={"expand": "recruiters"}, headers=headers, timeout=10)
+    assert response.status_code == 400
 
 
 def test_revoked_token_fails_alone_and_run_exits_nonzero(sandbox, tmp_path):

@@ -22,7 +22,7 @@ def test_progress_lines_at_info(sandbox, tmp_path, provider):
     assert int(first.group(3)) >= 1
     if provider == "atzcrm":
         eta = [x for x in lines if "history pass:" in x]
-        assert eta and re.search(r"\d+ of \d+ candidates read, \d+ left, ETA \d+:\d\d:\d\d",
+        assert eta and re.search(r"\d+ of \d+ candidates listed, \d+ left, ETA \d+:\d\d:\d\d",
                                  eta[0]), eta[:1]
         assert " 0 left" in eta[-1]
 

@@ -14,46 +14,74 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   ``requests.Session`` each) through the same pacer and retry path as every other request;
   only the main thread writes Singer messages. A 404 (candidate removed meanwhile) is read as
   an empty history.
-- ``GET /job/:slug``: each job met in new history rows is read once per run, concurrently too.
-  A job is re-read only when a candidate on it has new rows (ATZ lists no jobs by change time).
+- ``GET /job/:slug``: each job with a new row in the histories read is read once per run,
+  concurrently too (for a slice candidate: a row of the last two refresh periods; older jobs
+  were read when their rows were new). ATZ's job read does not carry a status:
+  ``jobs.status``/``status_raw`` come from the ``job_status`` of the job's latest history row
+  read in the run, when the job read lacks one.
 - Ids are slugs. A history row has no id in ATZ, so the tap builds a stable one from its content:
   ``<candidate slug>:<job slug>:<talent_stage id>:<updated_at>``; a derived application is
   ``<candidate slug>:<job slug>``; its ``application_stages`` rows (``origin=derived``) reuse the
-  history row ids; ``job_stages`` are the talent stages met (id = talent stage id, ``job_id`` =
-  the job it was met on; order and active are unknown, so null), ``jobs.stages`` is null.
+  history row ids; ``jobs.stages`` is null.
+- Job stages: ATZ's talent stages belong to the account's talent funnel, shared by every job,
+  so ``job_stages`` has one row per talent stage (id = talent stage id) with ``job_id`` null:
+  a row's key and ``job_id`` never depend on which job a run meets first. ``order`` is the
+  median (low) 0-based position of the stage in the applications' histories read so far in the
+  run (how candidates actually move; ATZ lists no funnel order we could read); ``active`` is
+  unknown (null). The rows of stages met on a page are emitted with that page.
 - Stage visits: rows of one application are ordered by ``(stage_date, updated_at)``;
   ``entered_at`` is the row's ``stage_date`` (the date the recruiter gave the move, which ATZ
   lets them set) at 00:00 UTC, ``exited_at`` the next row's, ``is_current`` the last row. The
   application's ``applied_at`` is the first row's date, ``updated_at`` the latest row's
   ``updated_at``, its current stage the last row's, and ``status`` comes from the stage name
   (placed/hired, rejected/declined/withdrawn), else ``active``; ``status_raw`` is that name.
-- Incremental: history rows whose ``updated_at`` is older than the bookmark less
-  ``lookback_window`` are not emitted again, nor are unchanged candidates. When a candidate has
-  a new row, everything derived from it is emitted again (applications, all their stage rows so
-  that ``exited_at`` and ``is_current`` move on, and the job stages and jobs of those jobs, once
-  per run). The bookmark is the partition's start time, written after all of these rows.
+- Incremental: ATZ has no change filter, so every run lists every candidate (cheap: 100 a
+  page), but reads the history only of
+  (a) candidates whose list row changed (``updated_at`` at or after the bookmark less
+  ``lookback_window``): their history rows from that time on are emitted, with everything
+  derived from their changed applications; and
+  (b) a rotating slice of the list, so that every candidate's history is re-read within
+  ``atzcrm_full_refresh_days`` (default 7) even if a history change never touched the
+  candidate's ``updated_at`` (ATZ's docs do not promise it does). The slice is the next
+  ``ceil(total * elapsed / period)`` list positions after the previous slice (elapsed = time
+  since the previous sync started; daily runs read ``ceil(total / 7)``); everything of a
+  slice candidate is emitted again (upserts make that harmless).
+  The first sync (no bookmark) reads every history, and so does any run with
+  ``atzcrm_full_refresh_days: 0``. State per account: the bookmark, ``history_slice`` (the
+  list position the next slice starts at) and ``history_slice_at`` (when this slice was
+  planned), all written only after every row of the run is out, so a run killed at any point
+  repeats its slice and loses nothing. Trade-off: a history
+  change that leaves the candidate's ``updated_at`` alone reaches the warehouse within the
+  period, not at the next run; to force a full re-read, run once with
+  ``atzcrm_full_refresh_days: 0`` (or clear the state). A candidate deleted in ATZ shifts the
+  list positions after it, so a candidate can miss one period's slice (it is read in the next).
 - Deletes: ATZ shows none (webhooks are its only delete signal), so ``deleted_at`` stays null.
 - Rate limit: 60 requests per 60 s per token; the default budget is 60 requests/minute, paced
-  with a 2% margin. A full sync costs ``ceil(N / 100)`` list pages + ``N`` history calls + one
-  call per distinct job, so about 58 candidates a minute: 10,000 candidates take about three
-  hours, and so does every incremental run (histories must all be re-read).
+  with a 2% margin. The first sync costs ``ceil(N / 100)`` list pages + ``N`` history calls +
+  one call per distinct job (about three hours for 10,000 candidates). A daily run then costs
+  ``ceil(N / 100)`` pages + changed candidates + ``ceil(N / 7)`` history calls + one call per
+  job met: at 10,000 candidates and 1% changed, at most 100 + 100 + 1,429 history-side calls
+  instead of 10,100.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import PageNumberPaginator
 
-from tap_ats.client import ATSStream, DerivedStream, day, ts
+from tap_ats.client import ATSStream, DerivedStream, day, ts, utc_now
 from tap_ats.http import body
-from tap_ats.providers import Provider
+from tap_ats.providers import Provider, SettingError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -62,6 +90,7 @@ if t.TYPE_CHECKING:
 
 HIRED = ("placed", "hired", "joined")
 REJECTED = ("rejected", "declined", "withdrawn", "not interested")
+DEFAULT_REFRESH_DAYS = 7
 JOB_STATUS = {"in progress": "open", "open": "open", "won": "closed", "lost": "closed",
               "closed": "closed", "draft": "draft"}
 
@@ -74,6 +103,15 @@ class AtzCrm(Provider):
     max_page_size = 100
     required = ("api_token",)
     default_requests_per_minute = 60
+
+    def validate(self) -> None:
+        """The base checks, plus a non-negative ``atzcrm_full_refresh_days``."""
+        super().validate()
+        days = self.config.get("atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS)
+        if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+            msg = ("setting 'atzcrm_full_refresh_days' must be a number of days, 0 or more "
+                   f"(0 re-reads every history on every run), got {days!r}")
+            raise SettingError(msg)
 
     def stream_classes(self) -> list[type]:
         """Candidates, their history, and the streams derived from it (no interviews)."""
@@ -123,13 +161,23 @@ class History:
         """The rows of one application, in visit order."""
         return [r for r in self.rows if r["job_slug"] == job]
 
+    def jobs_since(self, when: dt.datetime | None) -> set[str]:
+        """Jobs with a row changed at or after ``when`` (all jobs if None)."""
+        return {r["job_slug"] for r in self.rows
+                if when is None or _changed_since(r["updated_at"], when)}
+
+
+def _time(value: str) -> dt.datetime:
+    """A bookmark or setting (checked at start) as a datetime."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
 
 def _changed_since(value: t.Any, since: dt.datetime) -> bool:
     """Whether a change time is at or after ``since``; an unreadable one counts as changed."""
     stamp = ts(value)
     if stamp is None or stamp.__class__ is not str:
         return True
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) >= since
+    return _time(stamp) >= since
 
 
 def history_rows(candidate: str, rows: t.Any) -> list[dict]:
@@ -161,11 +209,36 @@ def midnight(date: str | None) -> str | None:
     return ts(date)
 
 
+@dataclass
+class Slice:
+    """The list positions whose histories this run re-reads: ``count`` from ``start``, wrapping.
+
+    ``count`` equal to ``total`` reads every history (first sync, or a full refresh). ``at`` is
+    when the run planned it: the next run's slice covers the time since.
+    """
+
+    start: int
+    count: int
+    total: int
+    at: dt.datetime
+    #: A slice candidate's jobs are read only if they have a row changed since then (None: all).
+    jobs_since: dt.datetime | None = None
+
+    def __contains__(self, position: int) -> bool:
+        return self.count >= self.total or (position - self.start) % self.total < self.count
+
+    @property
+    def next_start(self) -> int:
+        """Where the next run's slice begins."""
+        return (self.start + self.count) % self.total if self.total else 0
+
+
 class Candidates(ATSStream):
-    """``GET /candidate``, read in full; fetches each page's histories and jobs for the children.
+    """``GET /candidate``, read in full; fetches the histories it must and the jobs they name.
 
     Children are :class:`DerivedStream` s fed from :attr:`histories`; they are written before the
-    partition completes, so the bookmark never passes rows that are not out.
+    partition completes, so neither the bookmark nor the slice position ever passes rows that
+    are not out.
     """
 
     name = "candidates"
@@ -175,13 +248,20 @@ class Candidates(ATSStream):
         super().__init__(tap)
         self._context: Context | None = None
         self._pool: ThreadPoolExecutor | None = None
-        #: The histories of the page being emitted, by candidate slug.
+        self._slice: Slice | None = None
+        #: The histories read on the page being emitted, by candidate slug.
         self.histories: dict[str, History] = {}
         #: Jobs read this run, by slug (None: gone), and ids already emitted by a child this run.
         self.jobs: dict[str, dict | None] = {}
         self.emitted: set[tuple[str, str]] = set()
-        #: Candidates read in this account's pass so far (for the progress line's ETA).
-        self.read = 0
+        #: Per job, the ``job_status`` of its latest history row read this run.
+        self.job_status: dict[str, tuple[str, dict]] = {}
+        #: Per talent stage, its 0-based positions in the application histories read this run,
+        #: and the order its row was last emitted with in this run.
+        self.positions: dict[str, list[int]] = {}
+        self.orders: dict[str, int | None] = {}
+        #: Candidates listed in this account's pass so far (for the progress line's ETA).
+        self.listed = 0
 
     @property
     def authenticator(self) -> BearerTokenAuthenticator:
@@ -203,47 +283,101 @@ class Candidates(ATSStream):
         super().validate_response(response)
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
-        """Read one account with a worker pool for its history and job calls.
+        """Read one account with a worker pool; then move the slice on, beside the bookmark.
 
         The pool is not waited for when the read ends early (a failure, a signal): its
         in-flight calls finish or time out on their own, and nothing they return is used.
         """
-        self._context = context
-        self.jobs, self.emitted, self.read = {}, set(), 0
+        self._context, self._slice = context, None
+        self.jobs, self.emitted, self.job_status = {}, set(), {}
+        self.positions, self.orders, self.listed = {}, {}, 0
         self._pool = ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
         try:
             yield from super().get_records(context)
         finally:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        state = self.get_context_state(context)
+        if self._slice is not None and state.get("progress_markers", {}).get(
+                "replication_key_value"):  # the account is out in full: its bookmark moves
+            state["history_slice"] = self._slice.next_start
+            state["history_slice_at"] = self._slice.at.isoformat()
+
+    def plan(self, total: int) -> Slice:
+        """The slice of ``total`` listed candidates to re-read in this run, from the state.
+
+        Its size is the share of the refresh period elapsed since the previous slice was
+        planned (``history_slice_at``, not the bookmark: moving a bookmark back to re-read
+        changes must not make the slice sweep everyone). A slice candidate's jobs were read
+        when their rows were new (the slice comes round within the period), so only jobs
+        with a row from the last two periods are read again.
+        """
+        state, now = self.get_context_state(self._context), utc_now()
+        start = int(state.get("history_slice") or 0) % max(total, 1)
+        days = float(self.config.get("atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS))
+        previous = state.get("history_slice_at") or state.get("replication_key_value")
+        if not state.get("replication_key_value") or not previous or days <= 0:
+            return Slice(start, total, total, now)
+        share = max((now - _time(str(previous))).total_seconds(), 0.0) / (days * 86400)
+        since = self.start_time(self._context)
+        recent = None if since is None else since - dt.timedelta(days=2 * days)
+        return Slice(start, min(total, math.ceil(total * share)), total, now, recent)
 
     def parse_response(self, response: requests.Response) -> Iterator[dict]:
-        """Map a page, fetch its histories (and new jobs), keep only what changed."""
+        """Map a page, read the histories it must (and new jobs), emit what was read."""
+        payload = body(response)
         page = [self.unified(raw) for raw in self.page(response)]
         self.repaired += response.__dict__.get("repaired", 0)
-        since = self.start_time(self._context)
-        rows = self._fetch_all([("candidate", c["id"], "history") for c in page])
-        self.histories = {c["id"]: History(history_rows(c["id"], r), since)
-                          for c, r in zip(page, rows, strict=True)}
-        wanted = sorted({j for h in self.histories.values() for j in h.jobs} - set(self.jobs))
+        if self._slice is None:
+            self._slice = self.plan(int(payload.get("total") or len(page)))
+        since, floor = self.start_time(self._context), self._floor()
+        first = (int(payload["current_page"]) - 1) * int(payload.get("per_page") or len(page))
+        swept = {c["id"] for i, c in enumerate(page) if first + i in self._slice}
+        read = [c for c in page if c["id"] in swept or since is None or (
+            c["updated_at"] is not None and _changed_since(c["updated_at"], since))]
+        rows = self._fetch_all([("candidate", c["id"], "history") for c in read])
+        self.histories = {c["id"]: History(history_rows(c["id"], r),
+                                           floor if c["id"] in swept else since)
+                          for c, r in zip(read, rows, strict=True)}
+        for history in self.histories.values():
+            self._learn(history)
+        wanted = sorted(set().union(*(
+            h.jobs_since(self._slice.jobs_since if c in swept else since)
+            for c, h in self.histories.items())) - set(self.jobs))
         self.jobs.update(zip(wanted, self._fetch_all([("job", j) for j in wanted]), strict=True))
-        out = [c for c in page if since is None or self.histories[c["id"]].new
-               or (c["updated_at"] is not None and _changed_since(c["updated_at"], since))]
-        self.read += len(page)
-        self.progress.page(len(out), self._eta(body(response).get("total")))
-        self._page_last = out[-1] if out else None
-        yield from out
+        self.listed += len(page)
+        self.progress.page(len(read), self._eta(payload.get("total")))
+        self._page_last = read[-1] if read else None
+        yield from read
+
+    def _floor(self) -> dt.datetime | None:
+        """The oldest change a full read emits: ``start_date`` less the lookback, if set."""
+        start = self.config.get("start_date")
+        if not start:
+            return None
+        return _time(str(start)) - dt.timedelta(minutes=self.tap.lookback_minutes)
+
+    def _learn(self, history: History) -> None:
+        """Note the stage positions and the latest job status that one history shows."""
+        for job in {r["job_slug"] for r in history.rows}:
+            for position, row in enumerate(history.of_job(job)):
+                stage = str((row.get("talent_stage") or {}).get("id"))
+                self.positions.setdefault(stage, []).append(position)
+                status = row.get("job_status")
+                seen = self.job_status.get(job)
+                if status and (seen is None or (row["updated_at"] or "") >= seen[0]):
+                    self.job_status[job] = (row["updated_at"] or "", status)
 
     def records_from(self, payload: dict) -> list[dict]:
         """Candidates in ``data``."""
         return payload["data"]
 
     def _eta(self, total: t.Any) -> str:
-        """The history pass's candidates left and, at the pace so far, when it ends."""
-        if not isinstance(total, int) or not self.read:
+        """The pass's candidates left and, at the pace so far, when it ends."""
+        if not isinstance(total, int) or not self.listed:
             return ""
-        left = max(total - self.read, 0)
-        seconds = left * (time.monotonic() - self.progress.started) / self.read
-        return (f"; history pass: {self.read} of {total} candidates read, {left} left, "
+        left = max(total - self.listed, 0)
+        seconds = left * (time.monotonic() - self.progress.started) / self.listed
+        return (f"; history pass: {self.listed} of {total} candidates listed, {left} left, "
                 f"ETA {dt.timedelta(seconds=round(seconds))}")
 
     def _fetch_all(self, paths: list[tuple[str, ...]]) -> list[t.Any]:
@@ -398,38 +532,50 @@ class ApplicationStages(AtzDerived):
 
 
 class JobStages(AtzDerived):
-    """``job_stages``: the talent stages met on changed applications, once per run."""
+    """``job_stages``: the account's talent stages met on a page, one row each, ``job_id`` null."""
 
     name = "job_stages"
 
     def derive(self, parent_record: dict) -> list[dict]:
-        """Each talent stage of the candidate's changed jobs not yet emitted in this run."""
+        """Each talent stage of the candidate's changed applications, unless already out.
+
+        ``order`` is the median position of the stage over every history read so far in the
+        run; a row goes out again only when a later page's larger sample moves it (an upsert).
+        """
         cand, history = parent_record, self.parent.histories[parent_record["id"]]
-        out = []
+        orders, out = self.parent.orders, []
         for job in history.jobs:
             for row in history.of_job(job):
                 stage = row["talent_stage"]
-                if self.first_time(str(stage["id"])):
-                    out.append({**self.base(cand, str(stage["id"]), None), "job_id": job,
-                                "name": stage.get("name"), "order": None, "active": None,
+                key = str(stage["id"])
+                positions = self.parent.positions.get(key)
+                order = statistics.median_low(positions) if positions else None
+                if key not in orders or orders[key] != order:
+                    orders[key] = order
+                    out.append({**self.base(cand, key, None), "job_id": None,
+                                "name": stage.get("name"), "order": order, "active": None,
                                 "raw": self.raw(stage)})
         return out
 
 
 class Jobs(AtzDerived):
-    """``jobs``: each job met on changed applications, as ``GET /job/:slug`` read it this run."""
+    """``jobs``: each job met in the histories read, as ``GET /job/:slug`` read it this run."""
 
     name = "jobs"
 
     def derive(self, parent_record: dict) -> list[dict]:
-        """Each of the candidate's changed jobs not yet emitted in this run."""
+        """Each of the candidate's changed jobs not yet emitted in this run.
+
+        ATZ's job read has no status; the job's latest history row's ``job_status`` stands in.
+        """
         cand = parent_record
         out = []
         for job in self.parent.histories[cand["id"]].jobs:
             raw = self.parent.jobs.get(job)
             if raw is None or not self.first_time(job):
                 continue
-            status = (raw.get("job_status") or {}).get("name")
+            status = (raw.get("job_status") or self.parent.job_status.get(job, ("", {}))[1]
+                      or {}).get("name")
             out.append({
                 **self.base(cand, raw["slug"], ts(raw.get("created_at"))),
                 "updated_at": ts(raw.get("updated_at")), "name": raw.get("position_name"),

@@ -21,9 +21,18 @@
   ``/v3/job_interview_stages`` per run, made only when a page of those streams has records
   (inactive stages are included, so old rows still resolve). ``application_stages.candidate_id``
   stays null (the row does not carry it).
-- Interviews: v3 has no interviewer array and no title or stage on an interview;
-  ``interviewer_ids``, ``title`` and ``stage_id`` stay null. (The panel lives in
-  ``/v3/interviewers``, whose changes need not touch ``interviews.updated_at``.)
+- Interviews: v3 puts no panel, title or stage on an interview, only ``job_interview_id``. On
+  the first page of interviews that has records, the account's panels (``/v3/interviewers``)
+  and job interviews (``/v3/job_interviews``: ``name`` is the title, ``job_interview_stage_id``
+  the stage) are read in full, once per run: ``ceil(interviewers / 500) + ceil(job interviews /
+  500)`` requests, paced like every other. Read in full, not by window: a changed interview's
+  panel rows need not have changed with it. A panel change need not touch the interview's
+  ``updated_at`` either, so every incremental run also reads ``/v3/interviewers`` in the
+  interviews' window (one request when little changed) and reads the interviews it names that
+  were not out yet by ``ids`` (``ceil(n / 50)`` requests). The ``/v3/job_interviews`` path
+  mirrors v1's job interviews and is UNCONFIRMED in the v3 reference.
+- Users: ``/v3/users``, incremental like every stream; ``active`` is ``not deactivated``; ids
+  are the ``organizer_id`` and ``interviewer_ids`` of interviews.
 - Applications: ``status`` ``in_process`` is ``active``; ``rejection_reason`` and ``source`` are
   only ids in v3, so they stay null.
 - Rate limit: header-driven. After each response the remaining requests of the window
@@ -59,6 +68,8 @@ REFRESH_MARGIN = 60.0
 DEFAULT_TOKEN_TTL = 3600.0
 #: Wait this much past ``X-RateLimit-Reset`` when a window is used up (clock disagreement).
 RESET_MARGIN = 0.01
+#: Most values an ``ids`` filter takes.
+MAX_IDS = 50
 APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired",
                       "converted": "converted"}
 JOB_STATUS = {"open": "open", "closed": "closed", "draft": "draft"}
@@ -98,6 +109,14 @@ class StageIndex:
     by_job: dict[str, list[dict]] = field(default_factory=dict)
 
 
+@dataclass
+class InterviewIndex:
+    """The account's interview panels (user ids by interview id) and job interviews by id."""
+
+    panels: dict[str, list[str]] = field(default_factory=dict)
+    job_interviews: dict[str, dict] = field(default_factory=dict)
+
+
 class HeaderPacer(Pacer):
     """Spaces requests by the ``X-RateLimit-*`` headers of the latest response.
 
@@ -135,6 +154,7 @@ class Greenhouse(Provider):
         self._token_lock = threading.Lock()
         self._token_pacer = Pacer(None)
         self._stages: dict[str, StageIndex] = {}
+        self._interviews: dict[str, InterviewIndex] = {}
         self._stages_lock = threading.Lock()
 
     @property
@@ -144,7 +164,7 @@ class Greenhouse(Provider):
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history (Greenhouse's history is application_stages)."""
-        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates]
+        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates, Users]
 
     def validate(self) -> None:
         """The base checks, plus an https ``token_url``."""
@@ -248,6 +268,22 @@ class Greenhouse(Provider):
                 self._stages[account] = index
             return self._stages[account]
 
+    def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
+        """The account's panels and job interviews, read once per run on first need."""
+        account = (context or {}).get("account_id", "")
+        with self._stages_lock:
+            if account not in self._interviews:
+                index = InterviewIndex()
+                rows = sorted(stream.fetch_all("/v3/interviewers", context),
+                              key=lambda row: row["id"])  # the order people joined the panel
+                for row in rows:
+                    index.panels.setdefault(str(row["interview_id"]), []).append(
+                        str(row["user_id"]))
+                for job_interview in stream.fetch_all("/v3/job_interviews", context):
+                    index.job_interviews[str(job_interview["id"])] = job_interview
+                self._interviews[account] = index
+            return self._interviews[account]
+
     # Errors ------------------------------------------------------------------------------------
 
     def error_detail(self, response: requests.Response) -> str:
@@ -308,10 +344,11 @@ class GreenhouseStream(ATSStream):
         """v3 answers a bare array."""
         return payload
 
-    def fetch_all(self, path: str, context: Context | None) -> list[dict]:
-        """Every record of the fixed ``path``, unfiltered (lookups), following ``Link`` pages."""
+    def fetch_all(self, path: str, context: Context | None,
+                  params: dict[str, t.Any] | None = None) -> list[dict]:
+        """Every record of the fixed ``path`` (``params`` filter it), following ``Link`` pages."""
         response = self.get(path.strip("/").split("/"), context,
-                            per_page=self.provider.max_page_size)
+                            per_page=self.provider.max_page_size, **(params or {}))
         rows: list[dict] = list(self.page(response))
         self.repaired += response.__dict__.get("repaired", 0)
         while url := response.links.get("next", {}).get("url"):
@@ -426,24 +463,78 @@ class JobStages(GreenhouseStream):
         }
 
 
+class LastPageToo(HeaderLinkPaginator):
+    """Link-header pages, an empty last page included (the panel catch-up runs after it)."""
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """Let an empty page through: it is the last, and its parse ends the read."""
+        return True
+
+
 class Interviews(GreenhouseStream):
-    """``GET /v3/interviews``; no interviewer panel, title or stage in v3."""
+    """``GET /v3/interviews``, completed from the panels and job interviews of the account.
+
+    A panel change need not touch the interview's ``updated_at``: after the last page, one
+    pass over ``/v3/interviewers`` in the same window finds interviews whose panel changed,
+    and those not already out are read by id (``ids``, 50 at a time) and emitted too.
+    """
 
     name = "interviews"
     path = "/v3/interviews"
+    _index = InterviewIndex()
+    #: The account being read, and the ids of its interviews already out.
+    _account: Context | None = None
+    _out: t.ClassVar[set[str]] = set()
+
+    def get_new_paginator(self) -> LastPageToo:
+        """Next page from ``Link``, the last one even when empty."""
+        return LastPageToo()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account, remembering which interviews went out."""
+        self._out, self._account = set(), context
+        yield from super().get_records(context)
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+        """Map a page (index loaded first); after the last, the interviews whose panel changed."""
+        if body(response):
+            self._index = self.provider.interview_index(self, self._account)
+        for record in super().parse_response(response):
+            self._out.add(record["id"])
+            yield record
+        if "next" not in response.links and self.replication_method == "INCREMENTAL":
+            yield from self._panel_changes(self._account)
+
+    def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
+        """Interviews whose panel changed in this window but that did not change themselves."""
+        window = self.get_url_params(context, None)["updated_at"]
+        changed = sorted({str(row["interview_id"]) for row in self.fetch_all(
+            "/v3/interviewers", context, {"updated_at": window})} - self._out)
+        if not changed:
+            return
+        self._index = self.provider.interview_index(self, context)
+        for start in range(0, len(changed), MAX_IDS):
+            ids = ",".join(changed[start:start + MAX_IDS])
+            for raw in self.fetch_all(self.path, context, {"ids": ids}):
+                record = self.unified(raw)
+                self._out.add(record["id"])
+                yield record
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse interview to the unified columns."""
         status = raw.get("status")
+        job_interview = self._index.job_interviews.get(str(raw.get("job_interview_id")), {})
         return {
             "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "application_id": sid(raw.get("application_id")), "job_id": sid(raw.get("job_id")),
-            "stage_id": None, "title": None,
+            "stage_id": sid(job_interview.get("job_interview_stage_id")),
+            "title": job_interview.get("name"),
             "status": INTERVIEW_STATUS.get(status, "other") if status else None,
             "status_raw": status, "start_at": ts(raw.get("starts_at")),
             "end_at": ts(raw.get("ends_at")), "location": raw.get("location"),
-            "organizer_id": sid(raw.get("organizer_id")), "interviewer_ids": None,
+            "organizer_id": sid(raw.get("organizer_id")),
+            "interviewer_ids": self._index.panels.get(str(raw["id"]), []),
         }
 
 
@@ -463,4 +554,22 @@ class Candidates(GreenhouseStream):
             "phones": [p["value"] for p in raw.get("phone_numbers") or [] if p.get("value")],
             "company": raw.get("company"), "title": raw.get("title"),
             "tags": [str(tag) for tag in raw.get("tags") or []],
+        }
+
+
+class Users(GreenhouseStream):
+    """``GET /v3/users``: the people behind organizer and interviewer ids."""
+
+    name = "users"
+    path = "/v3/users"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse user to the unified columns."""
+        name = raw.get("name") or " ".join(
+            part for part in (raw.get("first_name"), raw.get("last_name")) if part) or None
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None, "name": name,
+            "email": raw.get("primary_email_address"),
+            "active": None if raw.get("deactivated") is None else not raw["deactivated"],
         }

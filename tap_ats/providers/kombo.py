@@ -10,7 +10,12 @@
 - Deletes: ``include_deleted=true`` always; ``remote_deleted_at`` becomes ``deleted_at``.
 - Stage history: Kombo exposes only the current stage, so ``application_stages`` rows are
   observed from each application read (``origin=observed``); ``job_stages`` are flattened from
-  ``jobs[].stages``. Neither costs a request.
+  ``jobs[].stages`` (``remote_id`` and ``raw`` from that stage object itself). Neither costs a
+  request. Names come from the nested objects of the same record: ``current_stage.name``,
+  ``rejection_reason_name``, the interview's ``application.job_id`` and ``users[].id``.
+- Not filled, because Kombo's objects do not carry them: ``applications.source`` (only the
+  candidate has one), ``interviews.organizer_id`` and a status beyond ``canceled``. No
+  ``users`` stream: our API reference documents no Kombo users endpoint.
 - Rate limit: none is published for reads; ``max_requests_per_minute`` paces each integration
   if set, and 429s are retried after ``Retry-After``.
 - Kombo by default only syncs applications created through Kombo: turn off "Only Sync Created
@@ -137,9 +142,20 @@ class Jobs(KomboStream):
     name = "jobs"
     path = "/ats/jobs"
 
+    def __init__(self, tap: t.Any) -> None:
+        super().__init__(tap)
+        #: The source stage objects of the jobs of the page being read, by job id.
+        self.source_stages: dict[str, list[dict]] = {}
+
+    def parse_response(self, response: t.Any) -> t.Iterator[dict]:
+        """Map a page, keeping only this page's source stages (the previous page's are out)."""
+        self.source_stages.clear()
+        yield from super().parse_response(response)
+
     def map_record(self, raw: dict) -> dict:
         """Kombo job to the unified columns."""
         status = raw.get("status")
+        self.source_stages[raw["id"]] = raw.get("stages") or []
         return {
             "id": raw["id"], "remote_id": raw.get("remote_id"),
             "created_at": ts(raw.get("remote_created_at")), "updated_at": ts(raw.get("changed_at")),
@@ -159,14 +175,17 @@ class JobStages(DerivedStream):
     parent_stream_type = Jobs
 
     def derive(self, parent_record: dict) -> list[dict]:
-        """One row per stage of the job."""
+        """One row per stage of the job, its source object kept as ``raw``."""
         job = parent_record
+        jobs = t.cast("Jobs", self._tap.streams[Jobs.name])
+        sources = {s.get("id"): s for s in jobs.source_stages.pop(job["id"], [])}
         return [{
             "provider": job["provider"], "account_id": job["account_id"], "id": s["id"],
-            "remote_id": None, "created_at": job["created_at"], "updated_at": job["updated_at"],
+            "remote_id": sources.get(s["id"], {}).get("remote_id"),
+            "created_at": job["created_at"], "updated_at": job["updated_at"],
             "deleted_at": job["deleted_at"], "_sdc_deleted_at": job["deleted_at"],
             "job_id": job["id"], "name": s["name"], "order": s["order"], "active": s["active"],
-            "raw": s if job["raw"] is not None else None,
+            "raw": sources.get(s["id"]) if self._tap.include_raw else None,
         } for s in job["stages"] or []]
 
 

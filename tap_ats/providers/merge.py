@@ -9,11 +9,14 @@
   at the end. A refused ``api_key`` fails every token and ends the run on one line. A host that
   cannot be reached at all ends the run at once: every token would meet the same host.
 - Pages: ``page_size=100`` (Merge's maximum; its default is 30) and ``cursor`` from ``next``;
-  Merge wants the same filters on every page, so every request repeats them. No ``expand``: the
-  ids Merge returns are what the unified id columns hold, and expanded objects would multiply
-  the payload. So ``current_stage_name`` (and the observed rows' ``stage_name``) stay null (the
-  name is on the ``job_stages`` row of that id), and ``rejection_reason`` holds Merge's
-  RejectReason id, not its name.
+  Merge wants the same filters on every page, so every request repeats them.
+- Names in the same request: applications ask ``expand=current_stage,reject_reason``, so
+  ``current_stage_name`` (and the observed rows' ``stage_name``) and ``rejection_reason`` (the
+  RejectReason's name) come with the page; interviews ask ``expand=application`` for their
+  ``job_id``. No extra request; the id columns still hold the related objects' ids. Merge's
+  ScheduledInterview has no title, and its Job no open/close dates: those stay null.
+- Users: ``/users`` (RemoteUser), incremental like every stream; ``active`` is ``not disabled``;
+  its ids are the ``organizer_id`` and ``interviewer_ids`` of interviews.
 - Columns: ``created_at`` is the ATS's ``remote_created_at`` where the model has one, else
   Merge's ``created_at`` (when Merge first saw the record); ``updated_at`` is ``modified_at``.
   Applications are ``rejected`` when ``rejected_at`` is set, else ``active``: Merge gives no
@@ -111,7 +114,8 @@ class Merge(Provider):
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history, which Merge does not offer."""
-        return [Applications, MergeApplicationStages, Jobs, JobStages, Interviews, Candidates]
+        return [Applications, MergeApplicationStages, Jobs, JobStages, Interviews, Candidates,
+                Users]
 
     def error_detail(self, response: requests.Response) -> str:
         """Merge's ``detail``."""
@@ -126,8 +130,18 @@ class Merge(Provider):
                 "token is for a linked account that is still connected")
 
 
+def related(value: t.Any) -> dict:
+    """A related object as Merge gives it: expanded (a dict), an id only, or null."""
+    if isinstance(value, dict):
+        return value
+    return {} if value is None else {"id": value}
+
+
 class MergeStream(ATSStream):
     """Base client: bearer key, account token, body cursor, repeated filters."""
+
+    #: Related objects to receive whole in the same request (Merge's ``expand``), if any.
+    expand: t.ClassVar[str | None] = None
 
     @property
     def provider(self) -> Merge:
@@ -160,6 +174,8 @@ class MergeStream(ATSStream):
         params: dict[str, t.Any] = {"page_size": self.page_size, "include_deleted_data": "true"}
         if (start := self.start_time(context)) is not None:
             params["modified_after"] = start.isoformat().replace("+00:00", "Z")
+        if self.expand:
+            params["expand"] = self.expand
         if next_page_token:
             params["cursor"] = next_page_token
         return params
@@ -182,15 +198,19 @@ class Applications(MergeStream):
 
     name = "applications"
     path = "/ats/v1/applications"
+    expand = "current_stage,reject_reason"
 
     def map_record(self, raw: dict) -> dict:
         """Merge application to the unified columns (status: rejected_at is all Merge gives)."""
         rejected = raw.get("rejected_at")
+        stage = related(raw.get("current_stage"))
         return {**self.common(raw), "candidate_id": raw.get("candidate"),
-                "job_id": raw.get("job"), "current_stage_id": raw.get("current_stage"),
-                "current_stage_name": None, "status": "rejected" if rejected else "active",
+                "job_id": raw.get("job"), "current_stage_id": stage.get("id"),
+                "current_stage_name": stage.get("name"),
+                "status": "rejected" if rejected else "active",
                 "status_raw": None, "applied_at": ts(raw.get("applied_at")),
-                "rejected_at": ts(rejected), "rejection_reason": raw.get("reject_reason"),
+                "rejected_at": ts(rejected),
+                "rejection_reason": related(raw.get("reject_reason")).get("name"),
                 "source": raw.get("source")}
 
 
@@ -231,11 +251,14 @@ class Interviews(MergeStream):
 
     name = "interviews"
     path = "/ats/v1/interviews"
+    expand = "application"
 
     def map_record(self, raw: dict) -> dict:
         """Merge scheduled interview to the unified columns."""
         status = raw.get("status")
-        return {**self.common(raw), "application_id": raw.get("application"), "job_id": None,
+        application = related(raw.get("application"))
+        return {**self.common(raw), "application_id": application.get("id"),
+                "job_id": application.get("job"),
                 "stage_id": raw.get("job_interview_stage"), "title": None,
                 "status": INTERVIEW_STATUS.get(status.upper(), "other") if status else None,
                 "status_raw": status, "start_at": ts(raw.get("start_at")),
@@ -258,3 +281,17 @@ class Candidates(MergeStream):
                 "phones": [p["value"] for p in raw.get("phone_numbers") or []],
                 "company": raw.get("company"), "title": raw.get("title"),
                 "tags": [str(tag) for tag in raw.get("tags") or []]}
+
+
+class Users(MergeStream):
+    """``GET /ats/v1/users`` (RemoteUser): organizers and interviewers by id."""
+
+    name = "users"
+    path = "/ats/v1/users"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge remote user to the unified columns."""
+        name = " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p) or None
+        disabled = raw.get("disabled")
+        return {**self.common(raw), "name": name, "email": raw.get("email"),
+                "active": None if disabled is None else not disabled}

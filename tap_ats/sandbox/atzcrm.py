@@ -7,15 +7,19 @@
   "last_page", "per_page", "total"}`` (ATZ's slugs and page/limit read like Laravel; the envelope
   itself is undocumented). ``limit`` is 1 to 100 (default 20); a page past the last is empty.
   Order is by candidate id, oldest first, so new candidates land on the last page. No
-  modified-since filter and no sorting by update time are offered (none is documented).
+  modified-since filter and no sorting by update time are offered (none is documented). A
+  candidate's ``updated_at`` moves with a change to one of its applications for three
+  candidates in four, and never for the fourth (every candidate id divisible by 4): ATZ does
+  not promise that a stage move touches the candidate, and the tap must cope with both.
 - ``GET /candidate/:slug/history[?job_slug=]``: a bare array, newest first, one row per stage
   event of the candidate on any job, with exactly the documented fields. Each stage visit of an
   application in the world is one row: ``talent_stage.id`` is the job stage id, ``stage_date``
   the UTC date the visit began and ``updated_at`` its exact time (so rows never change once
-  written). ``job_status`` is the job's status (open "In Progress", closed "Won", draft
-  "On Hold").
-- ``GET /job/:slug``: one job (``position_name``, ``open_date``, ``close_date``, ``job_status``,
-  ...).
+  written). ``talent_stage`` is a stage of the account's talent funnel, shared by every job:
+  its id is the stage's place in the funnel (1 for "Application Review" ...), the same on every
+  job. ``job_status`` is the job's status (open "In Progress", closed "Won", draft "On Hold").
+- ``GET /job/:slug``: one job with the documented fields (``position_name``, ``open_date``,
+  ``close_date``, ...); like ATZ's documented job, it has no status.
 - Deletes: ATZ shows none. A deleted application's history stays; hires and rejections that the
   world records without a stage move leave no row (ATZ models them as talent stages).
 - Rate limit: 60 requests per 60 s per token, a fixed window (``60 * time_scale`` seconds), only
@@ -57,7 +61,7 @@ from tap_ats.sandbox.server import (
     iso,
     truth_entry,
 )
-from tap_ats.sandbox.world import Application, Candidate, Job, Visit, World
+from tap_ats.sandbox.world import Application, Candidate, Job, Stage, Visit, World
 
 API_TOKEN = "atz_sandbox_token_0123456789abcdef"  # noqa: S105 - the sandbox's own dummy token
 MAX_LIMIT = 100
@@ -88,6 +92,11 @@ def slug(kind: str, n: int | str, odd: bool = False) -> str:
     """
     plain = f"{kind}_{hashlib.blake2b(f'{kind}:{n}'.encode(), digest_size=10).hexdigest()}"
     return f"{ODD_SLUGS[(int(n) - 1) % len(ODD_SLUGS)]}-{plain}" if odd else plain
+
+
+def talent_id(stage: Stage) -> int:
+    """The talent stage a job stage is: its place in the funnel every job shares."""
+    return stage.order + 1
 
 
 def day(t: dt.datetime) -> str:
@@ -142,10 +151,13 @@ class AtzCrmAPI(ProviderAPI):
         """Config for tap-ats; the request budget follows the sandbox's (scaled) rate limit.
 
         Without rate limits the budget is set high so that tests are not paced at 60/minute.
+        Runs against the sandbox are seconds apart, not days, so every run re-reads every
+        history (``atzcrm_full_refresh_days: 0``); tests of the rotating slice set it.
         """
         rpm = int(RATE_LIMIT / self.sandbox.time_scale) if self.sandbox.rate_limits else 100_000
         return {"provider": "atzcrm", "api_url": f"{base_url}/atzcrm/v1", "api_token": API_TOKEN,
-                "start_date": "2024-01-01T00:00:00Z", "max_requests_per_minute": rpm}
+                "start_date": "2024-01-01T00:00:00Z", "max_requests_per_minute": rpm,
+                "atzcrm_full_refresh_days": 0}
 
     def _world(self) -> tuple[World, _Index]:
         w = self.world(self.accounts[0])
@@ -159,13 +171,16 @@ class AtzCrmAPI(ProviderAPI):
 
     # Rendering ---------------------------------------------------------------------------------
 
-    def _candidate(self, c: Candidate) -> dict[str, Any]:
+    def _candidate(self, c: Candidate, apps: list[Application]) -> dict[str, Any]:
+        updated = c.updated_at
+        if c.id % 4:
+            updated = max([updated, *(a.updated_at for a in apps)])
         return {
             "id": c.id, "slug": self.slug("candidate", c.id), "first_name": c.first_name,
             "last_name": c.last_name, "full_name": f"{c.first_name} {c.last_name}",
             "email": c.email, "phone": c.phone, "current_position": c.title,
             "current_organization": c.company, "tags": list(c.tags),
-            "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
+            "created_at": iso(c.created_at), "updated_at": iso(updated),
         }
 
     @staticmethod
@@ -174,12 +189,10 @@ class AtzCrmAPI(ProviderAPI):
         return {"slug": slug("organization", name), "name": name}
 
     def _job(self, j: Job) -> dict[str, Any]:
-        status_id, status_name = JOB_STATUS[j.status]
         return {
             "id": j.id, "slug": self.slug("job", j.id), "position_name": j.name, "headcount": 1,
             "tags": [], "description": f"{j.name} ({j.code})", "talent_funnel_id": 1,
             "organization": self._organization(j),
-            "job_status": {"id": status_id, "name": status_name},
             "open_date": day(j.opened_at), "close_date": day(j.closed_at) if j.closed_at else None,
             "city": "Berlin", "state": None, "country": "Germany",
             "created_at": iso(j.created_at), "updated_at": iso(j.updated_at),
@@ -199,7 +212,7 @@ class AtzCrmAPI(ProviderAPI):
             "job_slug": self.slug("job", job.id), "job_name": job.name,
             "organization": self._organization(job),
             "job_status": {"id": status_id, "name": status_name},
-            "talent_stage": {"id": stage.id, "name": stage.name},
+            "talent_stage": {"id": talent_id(stage), "name": stage.name},
             "stage_date": day(v.entered_at), "visibility": 0 if v.id % 7 == 0 else 1,
             "comment": None if v.id % 3 else f"Moved to {stage.name}",
             "updated_by": self._user(v.updated_by), "updated_at": iso(v.entered_at),
@@ -237,11 +250,11 @@ class AtzCrmAPI(ProviderAPI):
             return error(400, "Unprocessable Entity: page and limit must be integers")
         if page < 1 or not 1 <= limit <= MAX_LIMIT:
             return error(400, f"Unprocessable Entity: page >= 1 and limit 1 to {MAX_LIMIT}")
-        w, _ = self._world()
+        w, index = self._world()
         total = len(w.candidates)
         serves, last_page = self._plan(page, limit, max(1, math.ceil(total / limit)))
         rows = [] if serves is None else w.candidates[(serves - 1) * limit: serves * limit]
-        data = [self._candidate(c) for c in rows]
+        data = [self._candidate(c, index.applications.get(c.id, [])) for c in rows]
         response = Response(200, {"current_page": page, "data": data, "last_page": last_page,
                                   "per_page": limit, "total": total},
                             faults=["empty"] if serves is None else [])
@@ -317,11 +330,12 @@ class AtzCrmAPI(ProviderAPI):
             apps.add(app_id)
             jobs.add(job)
             for i, v in enumerate(a.visits):
-                history.add(f"{app_id}:{v.stage_id}:{iso(v.entered_at)}")
-                stages.add(str(v.stage_id))
+                stage = str(talent_id(w.stage(v.stage_id)))
+                history.add(f"{app_id}:{stage}:{iso(v.entered_at)}")
+                stages.add(stage)
                 nxt = a.visits[i + 1] if i + 1 < len(a.visits) else None
                 visits.append({"account_id": account, "application_id": app_id,
-                               "stage_id": str(v.stage_id),
+                               "stage_id": stage,
                                "entered_at": midnight(day(v.entered_at)),
                                "exited_at": midnight(day(nxt.entered_at)) if nxt else None})
 
@@ -334,3 +348,16 @@ class AtzCrmAPI(ProviderAPI):
         out["stage_visits"] = visits
         out["hires"] = []  # hires leave no history row (module docstring): the tap sees none
         return out
+
+    def fields(self) -> dict[str, list[list[Any]]]:
+        """Jobs' status from the history rows, and the talent stages: global, in funnel order."""
+        account = self.accounts[0]
+        w, _ = self._world()
+        met = {a.job_id for a in w.applications}
+        jobs = [[account, self.slug("job", j.id), {"status_raw": JOB_STATUS[j.status][1]}]
+                for j in w.jobs if j.id in met]
+        stages = {talent_id(w.stage(v.stage_id)): w.stage(v.stage_id).name
+                  for a in w.applications for v in a.visits}
+        return {"jobs": jobs, "job_stages": [
+            [account, str(n), {"job_id": None, "name": name, "order": n - 1}]
+            for n, name in sorted(stages.items())]}

@@ -17,8 +17,11 @@
   test windows work). Only enforced (429 + ``Retry-After``) when the sandbox has
   ``rate_limits``; otherwise the headers report a generous limit. Token calls are not counted.
 - Deletes leave no trace: a deleted application, with its stage rows and interviews, is simply
-  absent. Interviewer panels (``/v3/interviewers``) are not served: the tap leaves
-  ``interviewer_ids`` null.
+  absent.
+- Interviews carry ``job_interview_id`` (no title, stage or panel, as in v3); the name and stage
+  are on ``/v3/job_interviews`` (one job interview per job stage here, named after the stage),
+  the panel on ``/v3/interviewers`` (one row per interview and user, ``user_id`` as in
+  ``/v3/users``). ``/v3/users`` lists the hiring-side users; ``deactivated`` marks the gone.
 """
 
 from __future__ import annotations
@@ -47,7 +50,17 @@ from tap_ats.sandbox.server import (
     keyset_page,
     truth_entry,
 )
-from tap_ats.sandbox.world import Application, Candidate, Interview, Job, Stage, Visit, World
+from tap_ats.sandbox.world import (
+    Application,
+    Candidate,
+    Interview,
+    Job,
+    Panelist,
+    Stage,
+    User,
+    Visit,
+    World,
+)
 
 CLIENT_ID = "gh_sandbox_client_7d3a"
 CLIENT_SECRET = "gh_sandbox_secret_b51e94f07c"  # noqa: S105
@@ -57,7 +70,8 @@ MAX_IDS = 50
 TOKEN_TTL = 3600
 GENEROUS_LIMIT = 100_000
 OFFSET = {"job": 4_000_000, "stage": 5_000_000, "candidate": 10_000_000,
-          "application": 20_000_000, "visit": 30_000_000, "interview": 40_000_000}
+          "application": 20_000_000, "visit": 30_000_000, "interview": 40_000_000,
+          "user": 1_000, "panelist": 50_000_000, "job_interview": 60_000_000}
 STATUS = {"active": "in_process", "rejected": "rejected", "hired": "hired"}
 OPS: dict[str, Callable[[Any, Any], bool]] = {"gte": operator.ge, "lte": operator.le,
                                               "gt": operator.gt, "lt": operator.lt}
@@ -80,6 +94,9 @@ DAMAGE = {
                          ("starts_at", "ends_at", "created_at")),
     "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
                          "title", ("created_at", "last_activity_at")),
+    "users": Damage("users", ("name", "first_name"), "name", ("created_at",)),
+    "job_interviews": Damage("interviews", ("name",), None, ()),
+    "interviewers": Damage("interviews", (), None, ()),
 }
 
 
@@ -191,13 +208,36 @@ class GreenhouseAPI(ProviderAPI):
     def _interview(_w: World, i: Interview) -> dict[str, Any]:
         return {
             "id": gid("interview", i.id), "job_id": gid("job", i.job_id),
-            "application_id": gid("application", i.application_id), "job_interview_id": None,
+            "application_id": gid("application", i.application_id),
+            "job_interview_id": gid("job_interview", i.stage_id),
             "starts_at": iso(i.start_at), "ends_at": iso(i.end_at), "all_day_start_on": None,
             "all_day_end_on": None, "location": i.location, "status": i.status,
-            "organizer_id": i.organizer_id, "scheduled_at": iso(i.created_at),
+            "organizer_id": gid("user", i.organizer_id), "scheduled_at": iso(i.created_at),
             "video_conferencing_url": None, "external_event_id": None,
             "created_at": iso(i.created_at), "updated_at": iso(i.updated_at),
         }
+
+    @staticmethod
+    def _job_interview(_w: World, s: Stage) -> dict[str, Any]:
+        return {"id": gid("job_interview", s.id), "job_id": gid("job", s.job_id),
+                "job_interview_stage_id": gid("stage", s.id), "name": f"{s.name} panel",
+                "estimated_minutes": 60, "created_at": iso(s.created_at),
+                "updated_at": iso(s.updated_at)}
+
+    @staticmethod
+    def _panelist(w: World, p: Panelist) -> dict[str, Any]:
+        return {"id": gid("panelist", p.id), "interview_id": gid("interview", p.interview_id),
+                "user_id": gid("user", p.user_id), "scorecard_id": None,
+                "email": w.user(p.user_id).email, "response_status": "accepted",
+                "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+
+    @staticmethod
+    def _user(_w: World, u: User) -> dict[str, Any]:
+        return {"id": gid("user", u.id), "name": f"{u.first_name} {u.last_name}",
+                "first_name": u.first_name, "last_name": u.last_name,
+                "primary_email_address": u.email, "emails": [u.email],
+                "deactivated": not u.active, "site_admin": u.id == 1,
+                "created_at": iso(u.created_at), "updated_at": iso(u.updated_at)}
 
     @staticmethod
     def _candidate(_w: World, c: Candidate) -> dict[str, Any]:
@@ -229,6 +269,9 @@ class GreenhouseAPI(ProviderAPI):
                            lambda r: r.deleted_at is None and live_app(r.application_id)),
             "candidates": ("candidate", w.candidates, self._candidate,
                            lambda r: r.deleted_at is None),
+            "job_interviews": ("job_interview", w.stages, self._job_interview, lambda _r: True),
+            "interviewers": ("panelist", w.panel, self._panelist, lambda _r: True),
+            "users": ("user", w.people, self._user, lambda _r: True),
         }
 
     # Requests ----------------------------------------------------------------------------------
@@ -362,7 +405,8 @@ class GreenhouseAPI(ProviderAPI):
             for stream, resource in (("applications", "applications"),
                                      ("application_stages", "application_stages"),
                                      ("jobs", "jobs"), ("job_stages", "job_interview_stages"),
-                                     ("interviews", "interviews"), ("candidates", "candidates")):
+                                     ("interviews", "interviews"), ("candidates", "candidates"),
+                                     ("users", "users")):
                 kind, table, _render, live = resources[resource]
                 rows.setdefault(stream, []).extend(
                     (account, str(gid(kind, r.id)), False) for r in table if live(r))
@@ -376,4 +420,21 @@ class GreenhouseAPI(ProviderAPI):
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
         out["hires"] = hires_entry(hires)
+        return out
+
+    def fields(self) -> dict[str, list[list[Any]]]:
+        """The values a sync must put in the columns that come from lookups, per row."""
+        out: dict[str, list[list[Any]]] = {"interviews": [], "users": []}
+        for account in self.accounts:
+            w = self.world(account)
+            live = self._resources(w)["interviews"][3]
+            out["interviews"] += [[account, str(gid("interview", i.id)), {
+                "title": f"{w.stage(i.stage_id).name} panel",
+                "stage_id": str(gid("stage", i.stage_id)),
+                "organizer_id": str(gid("user", i.organizer_id)),
+                "interviewer_ids": [str(gid("user", u)) for u in i.interviewer_ids],
+            }] for i in w.interviews if live(i)]
+            out["users"] += [[account, str(gid("user", u.id)), {
+                "name": f"{u.first_name} {u.last_name}", "email": u.email, "active": u.active,
+            }] for u in w.people]
         return out

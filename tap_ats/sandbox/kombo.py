@@ -126,6 +126,8 @@ class KomboAPI(ProviderAPI):
             "remote_created_at": iso(i.created_at), "remote_updated_at": iso(i.updated_at),
             "changed_at": iso(i.updated_at), "remote_deleted_at": iso(i.deleted_at),
             "users": [{"id": f"user{u}", "remote_id": str(u)} for u in i.interviewer_ids],
+            "application": {"id": kid("application", i.application_id),
+                            "remote_id": str(i.application_id), "job_id": kid("job", i.job_id)},
         }
 
     @staticmethod
@@ -212,6 +214,23 @@ class KomboAPI(ProviderAPI):
             msg = "updated_after must look like YYYY-MM-DDTHH:mm:ss.sssZ."
             raise ValueError(msg) from None
 
+
+    def fields(self) -> dict[str, list[list[Any]]]:
+        """Names from nested objects and the stages' own remote ids."""
+        out: dict[str, list[list[Any]]] = {"applications": [], "interviews": [],
+                                           "job_stages": []}
+        for account in self.accounts:
+            w = self.world(account)
+            out["applications"] += [[account, kid("application", a.id), {
+                "current_stage_name": w.stage(a.current.stage_id).name,
+                "rejection_reason": a.rejection_reason}] for a in w.applications]
+            out["interviews"] += [[account, kid("interview", i.id), {
+                "title": i.title, "job_id": kid("job", i.job_id),
+                "interviewer_ids": [f"user{u}" for u in i.interviewer_ids]}]
+                for i in w.interviews]
+            out["job_stages"] += [[account, kid("stage", s.id), {"remote_id": str(s.id)}]
+                                  for s in w.stages]
+        return out
 
     # Truth -------------------------------------------------------------------------------------
 

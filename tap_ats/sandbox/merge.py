@@ -6,10 +6,13 @@ same filters on every page (a cursor replayed with other filters is refused); ``
 keeps records whose ``modified_at`` is at or after it (Merge does not say whether it is
 inclusive; inclusive loses nothing); deleted records only with ``include_deleted_data=true``,
 flagged ``remote_was_deleted``; ``remote_data`` is null unless ``include_remote_data=true``;
-``expand`` is not served (ids only). Applications carry ids only (``current_stage``,
-``reject_reason``: a RejectReason id), as Merge's Application object does; past interviews are
-``COMPLETE`` or, for some, ``AWAITING_FEEDBACK``. ``GET /account-details`` names the linked
-account of a token. The rate limit is per linked account per minute (Launch plan: 100)
+``expand`` replaces the id of a related object by the object itself for the relations the tap
+asks (applications: ``current_stage``, ``reject_reason``; interviews: ``application``), other
+names are refused with 400 as Merge refuses an unknown enum value. Without it applications
+carry ids only (``current_stage``, ``reject_reason``: a RejectReason id), as Merge's
+Application object does. ``/users`` lists RemoteUsers (``disabled`` for the gone); past
+interviews are ``COMPLETE`` or, for some, ``AWAITING_FEEDBACK``. ``GET /account-details`` names
+the linked account of a token. The rate limit is per linked account per minute (Launch plan: 100)
 and enforced with ``--rate-limits``: 429 with ``Retry-After``. One token of the config is revoked
 (401), so that tests can make one account fail.
 """
@@ -40,6 +43,7 @@ from tap_ats.sandbox.world import (
     Interview,
     Job,
     Stage,
+    User,
     World,
 )
 
@@ -67,7 +71,11 @@ DAMAGE = {
     "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
                          "remote_id", ("remote_created_at", "last_interaction_at",
                                        "remote_updated_at")),
+    "users": Damage("users", ("first_name", "last_name"), "remote_id", ("remote_created_at",)),
 }
+#: The relations ``expand`` may name, per model (those the tap uses).
+EXPANDABLE = {"applications": {"current_stage", "reject_reason"},
+              "interviews": {"application"}}
 
 
 def mid(kind: str, n: int, account: str) -> str:
@@ -153,11 +161,34 @@ class MergeAPI(ProviderAPI):
                 "email_addresses": [{"value": c.email, "email_address_type": "PERSONAL"}],
                 "urls": [], "tags": list(c.tags), "applications": [], "attachments": []}
 
+    def _user(self, _w: World, u: User, acct: str) -> dict[str, Any]:
+        return {**self._common("user", u, acct), "first_name": u.first_name,
+                "last_name": u.last_name, "email": u.email, "disabled": not u.active,
+                "access_role": "ADMIN" if u.id == 1 else "TEAM_MEMBER",
+                "remote_created_at": iso(u.created_at)}
+
+    def _reject_reason(self, a: Application, acct: str) -> dict[str, Any]:
+        n = REJECTION_REASONS.index(a.rejection_reason)
+        return {"id": mid("reject_reason", n, acct), "remote_id": str(n),
+                "name": a.rejection_reason, "remote_was_deleted": False,
+                "modified_at": iso(a.created_at), "field_mappings": None, "remote_data": None}
+
+    def _expand(self, w: World, model: str, record: Any, rendered: dict[str, Any],
+                relations: set[str], acct: str) -> None:
+        """Replace related ids by the related objects, as Merge's ``expand`` does."""
+        if "current_stage" in relations:
+            rendered["current_stage"] = self._stage(w, w.stage(record.current.stage_id), acct)
+        if "reject_reason" in relations and record.rejection_reason:
+            rendered["reject_reason"] = self._reject_reason(record, acct)
+        if model == "interviews" and "application" in relations:
+            rendered["application"] = self._application(
+                w, w.applications.get(record.application_id), acct)
+
     def _tables(self, w: World) -> dict[str, tuple[Any, Any]]:
         return {"applications": (w.applications, self._application), "jobs": (w.jobs, self._job),
                 "job-interview-stages": (w.stages, self._stage),
                 "interviews": (w.interviews, self._interview),
-                "candidates": (w.candidates, self._candidate)}
+                "candidates": (w.candidates, self._candidate), "users": (w.people, self._user)}
 
     # Requests ----------------------------------------------------------------------------------
 
@@ -200,6 +231,9 @@ class MergeAPI(ProviderAPI):
             return Response(400, {"detail": f"page_size must be 1 to {MAX_PAGE}."})
         include_deleted = request.arg("include_deleted_data", "false") == "true"
         include_remote = request.arg("include_remote_data", "false") == "true"
+        relations = set(filter(None, (request.arg("expand") or "").split(",")))
+        if unknown := relations - EXPANDABLE.get(model, set()):
+            return Response(400, {"detail": f"Invalid expand: {', '.join(sorted(unknown))}."})
         filters = {k: v for k, v in request.query.items() if k != "cursor"}
         state: dict[str, Any] = {"after": None, "filters": filters}
         if cursor := request.arg("cursor"):
@@ -218,12 +252,15 @@ class MergeAPI(ProviderAPI):
         page = self.sandbox.paginate(request, state, None if next_id is None else {
             "after": next_id, "filters": filters})
         results = [] if page.empty else [render(w, r, account) for r in records]
+        if relations and results:
+            for record, rendered in zip(records, results, strict=True):
+                self._expand(w, model, record, rendered, relations, account)
         if include_remote:
             for r in results:
                 r["remote_data"] = [{"path": f"/{model}/{r['remote_id']}",
                                      "data": {"id": r["remote_id"]}}]
         if model == "applications":
-            self.served.add(account, ((r["id"], r["current_stage"], r["modified_at"],
+            self.served.add(account, ((r["id"], _id(r["current_stage"]), r["modified_at"],
                                        r["remote_was_deleted"]) for r in results))
         response = Response(200, {"next": page.foreign or page.cursor, "previous": None,
                                   "results": results}, faults=page.faults)
@@ -232,20 +269,39 @@ class MergeAPI(ProviderAPI):
                                results[0])
         return response
 
+    def fields(self) -> dict[str, list[list[Any]]]:
+        """Names the tap must take from expanded objects, and the users."""
+        out: dict[str, list[list[Any]]] = {"applications": [], "interviews": [], "users": []}
+        for account in self.accounts:
+            w = self.world(account)
+            out["applications"] += [[account, mid("application", a.id, account), {
+                "current_stage_name": w.stage(a.current.stage_id).name,
+                "rejection_reason": a.rejection_reason}] for a in w.applications]
+            out["interviews"] += [[account, mid("interview", i.id, account), {
+                "job_id": mid("job", i.job_id, account),
+                "organizer_id": mid("user", i.organizer_id, account),
+                "interviewer_ids": [mid("user", u, account) for u in i.interviewer_ids]}]
+                for i in w.interviews]
+            out["users"] += [[account, mid("user", u.id, account), {
+                "name": f"{u.first_name} {u.last_name}", "email": u.email, "active": u.active}]
+                for u in w.people]
+        return out
+
     # Truth -------------------------------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
         """Everything a full sync emits now; observed stages are the versions served so far."""
         rows: dict[str, list[tuple[str, str, bool]]] = {
             s: [] for s in ("applications", "jobs", "job_stages", "interviews", "candidates",
-                            "application_stages")}
+                            "application_stages", "users")}
         visits = []
         for account in self.accounts:
             w = self.world(account)
             for stream, kind, table in (("applications", "application", w.applications),
                                         ("jobs", "job", w.jobs), ("job_stages", "stage", w.stages),
                                         ("interviews", "interview", w.interviews),
-                                        ("candidates", "candidate", w.candidates)):
+                                        ("candidates", "candidate", w.candidates),
+                                        ("users", "user", w.people)):
                 rows[stream] += [(account, mid(kind, r.id, account),
                                   getattr(r, "deleted_at", None) is not None) for r in table]
             observed, account_visits = self.served.truth(account)
@@ -255,6 +311,11 @@ class MergeAPI(ProviderAPI):
         out["stage_visits"] = visits
         out["hires"] = []  # Merge applications carry no hire flag: the tap can report none
         return out
+
+
+def _id(value: Any) -> Any:
+    """The id of a related object, expanded or not."""
+    return value["id"] if isinstance(value, dict) else value
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:

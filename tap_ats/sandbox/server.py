@@ -223,6 +223,10 @@ class ProviderAPI:
         """Per stream: the count and primary keys a full sync must emit now."""
         raise NotImplementedError
 
+    def fields(self) -> dict[str, list[list[Any]]]:
+        """Per stream: [account, id, {column: value}] for the columns a test checks row by row."""
+        raise NotImplementedError
+
     def handle(self, request: Request) -> Response:
         """Answer one API request in this provider's wire format."""
         raise NotImplementedError
@@ -535,6 +539,8 @@ class Sandbox:
                 return Response(200, self.apis[name].config(base_url))
             case ("GET", ["truth", name]) if name in self.apis:
                 return Response(200, self.apis[name].truth())
+            case ("GET", ["fields", name]) if name in self.apis:
+                return Response(200, self.apis[name].fields())
             case ("POST", ["advance"]):
                 names = [body["provider"]] if "provider" in body else list(self.apis)
                 changes = int(body.get("changes", 10))

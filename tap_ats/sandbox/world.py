@@ -81,6 +81,31 @@ class Candidate:
 
 
 @dataclass(slots=True)
+class User:
+    """A person on the hiring side: recruiter, organizer, interviewer."""
+
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def make_user(n: int) -> User:
+    """User ``n`` of every world: fixed, so that generating a world draws no random number.
+
+    Every tenth user is deactivated, as people leave while their interviews stay.
+    """
+    first = FIRST_NAMES[(n * 7) % len(FIRST_NAMES)]
+    last = LAST_NAMES[(n * 11) % len(LAST_NAMES)]
+    at = EPOCH + dt.timedelta(days=n)
+    return User(n, first, last, f"{first.lower()}.{last.lower()}@hiring.example.com",
+                n % 10 != 0, at, at)
+
+
+@dataclass(slots=True)
 class Visit:
     """One stay of an application in one stage."""
 
@@ -136,6 +161,17 @@ class Interview:
     deleted_at: dt.datetime | None = None
 
 
+@dataclass(slots=True)
+class Panelist:
+    """One interviewer on one interview's panel (Greenhouse keeps these apart from interviews)."""
+
+    id: int
+    interview_id: int
+    user_id: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 class Table(list):
     """Records sorted by ascending id, with a keyset lookup for cursors."""
 
@@ -168,9 +204,11 @@ class World:
         self.applications = Table()
         self.visits = Table()
         self.interviews = Table()
+        self.panel = Table()
         self.users = list(range(1, 21))
+        self.people = Table(make_user(n) for n in self.users)
         self._ids = {"job": 0, "stage": 0, "candidate": 0, "application": 0, "visit": 0,
-                     "interview": 0}
+                     "interview": 0, "panelist": 0}
         self._generate(applications)
 
     def _next_id(self, kind: str) -> int:
@@ -275,6 +313,13 @@ class World:
             interviewer_ids=sorted(rng.sample(self.users, rng.randint(1, 3))),
             created_at=at, updated_at=at,
         ))
+        interview = self.interviews[-1]
+        self.panel.extend(Panelist(self._next_id("panelist"), interview.id, user, at, at)
+                          for user in interview.interviewer_ids)
+
+    def user(self, user_id: int) -> User:
+        """The user with this id."""
+        return self.people.get(user_id)
 
     def job(self, job_id: int) -> Job:
         """The job with this id."""
