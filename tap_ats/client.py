@@ -316,6 +316,8 @@ class ATSStream(LeanRecords, RESTStream):
         partial progress is dropped, so its bookmark stays where it was and the other accounts go
         on; the tap exits non-zero at the end.
         """
+        if not context:  # an account_shard that holds none of the accounts: the SDK's {} stand-in
+            return
         try:
             yield from super().get_records(context)
         except AuthError as exc:

@@ -79,6 +79,10 @@ class TapATS(Tap):
         th.Property("max_concurrency", th.IntegerType, default=4,
                     description="Accounts (and ATZ CRM history calls) read at once, each "
                                 "account within its own request budget; 1 reads sequentially."),
+        th.Property("account_shard", th.StringType,
+                    description="Read only shard k of N of the accounts (\"k/N\", 1-based), by a "
+                                "stable hash of each account id, to spread many accounts over "
+                                "parallel runs; give each shard its own state id."),
         th.Property("account_id", th.StringType,
                     description="Label stored as `account_id` for Greenhouse and ATZ CRM "
                                 "(Kombo and Merge use the integration or linked account)."),

@@ -206,10 +206,17 @@ class Sandbox:
     """All provider APIs over one seed and size, with faults and optional rate limits."""
 
     def __init__(self, seed: int = 42, applications: int = SCALES["small"], *,
-                 rate_limits: bool = False, time_scale: float = 1.0) -> None:
+                 rate_limits: bool = False, time_scale: float = 1.0,
+                 accounts: int | None = None) -> None:
         from tap_ats.sandbox import PROVIDER_APIS
 
+        if accounts is not None and accounts < 1:
+            msg = f"accounts must be at least 1, got {accounts}"
+            raise ValueError(msg)
         self.seed, self.applications = seed, applications
+        #: Kombo integrations and Merge linked accounts to serve (None: their two named ones);
+        #: ``applications`` is spread over them.
+        self.accounts = accounts
         self.rate_limits, self.time_scale = rate_limits, time_scale
         self.faults: dict[str, float] = {}
         self._rng = random.Random(seed)
@@ -219,10 +226,13 @@ class Sandbox:
         self._count_lock = threading.Lock()
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
-    def reset(self) -> None:
-        """Regenerate every world and forget served requests, faults and counts."""
+    def reset(self, accounts: int | None = None) -> None:
+        """Regenerate every world and forget served requests, faults and counts.
+
+        ``accounts`` changes how many Kombo and Merge accounts are served from now on.
+        """
         self.__init__(self.seed, self.applications, rate_limits=self.rate_limits,
-                      time_scale=self.time_scale)
+                      time_scale=self.time_scale, accounts=accounts or self.accounts)
 
     def roll(self) -> float:
         """A random number for fault injection (thread-safe, seeded)."""
@@ -302,8 +312,8 @@ class Sandbox:
             case ("GET", ["requests"]):
                 return Response(200, {"counts": self.requests, "log": list(self.log)})
             case ("POST", ["reset"]):
-                self.reset()
-                return Response(200, {"reset": True})
+                self.reset(int(body["accounts"]) if "accounts" in body else None)
+                return Response(200, {"reset": True, "accounts": self.accounts})
         return Response(404, {"error": f"unknown control path /_sandbox/{'/'.join(parts)}"})
 
 
