@@ -9,7 +9,7 @@ SIZE ?= 100000
 $(BIN)/tap-ats: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,dagster]'
 	touch $@
 
 .meltano/.installed: meltano.yml $(BIN)/tap-ats
