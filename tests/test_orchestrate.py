@@ -188,7 +188,7 @@ class Cluster:
             got = subprocess.run([str(BIN / "meltano"), "state", "get", state_id], cwd=ROOT,
                                  env=self.env(provider), capture_output=True, text=True,
                                  check=True).stdout
-            state = json.loads(got[got.index("{"):])
+            state = json.loads(got[got.index("{"):])["singer_state"]
             out[k] = {p["context"]["account_id"]: p["replication_key_value"]
                       for p in state["bookmarks"]["applications"].get("partitions", [])}
         return out
