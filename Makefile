@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= 100000
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-scale clean
 
 $(BIN)/tap-ats: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
+	$(MAKE) bench-scale
+
+# The scale row alone: Kombo and Merge, 200 accounts, 1/2/4 account shards, 50 ms per request.
+bench-scale: install
+	$(BIN)/python -m bench --scale --accounts 200 --applications 20000 --latency-ms 50
 
 clean:
 	rm -rf $(VENV) .meltano output .pytest_cache

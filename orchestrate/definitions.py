@@ -50,6 +50,10 @@ class ShardsConfig(dg.Config):
     #: Prefixed to each shard's state-id suffix, to tell apart runs of the same extractor and
     #: loader with different settings (another provider, say).
     name: str = ""
+    #: Start a shard even though Meltano still counts an earlier run of it as running. Meltano
+    #: refuses a state id whose last run sent a heartbeat in the past 5 minutes, which is what
+    #: a killed shard leaves behind; set this to re-run it at once, knowing it is dead.
+    force: bool = False
 
 
 class TransformConfig(dg.Config):
@@ -128,7 +132,7 @@ def plan(context: dg.OpExecutionContext,
         suffix = f"shard-{k}-of-{config.shards}"
         yield dg.DynamicOutput(
             {"shard": f"{k}/{config.shards}", "extractor": config.extractor,
-             "loader": config.loader,
+             "loader": config.loader, "force": config.force,
              "suffix": f"{config.name}-{suffix}" if config.name else suffix},
             mapping_key=suffix.replace("-", "_"))
 
@@ -136,8 +140,9 @@ def plan(context: dg.OpExecutionContext,
 @dg.op
 def sync_shard(context: dg.OpExecutionContext, shard: dict) -> str:
     """``meltano run`` for one shard of the accounts, under the shard's own state id."""
-    run_meltano(context, ["run", "--state-id-suffix", shard["suffix"], shard["extractor"],
-                          shard["loader"]],
+    force = ["--force"] if shard["force"] else []
+    run_meltano(context, ["run", *force, "--state-id-suffix", shard["suffix"],
+                          shard["extractor"], shard["loader"]],
                 shard_env(shard["extractor"], shard["shard"], shard["suffix"]))
     return shard["shard"]
 

@@ -151,11 +151,11 @@ class Cluster:
             "DAGSTER_HOME": str(self.home)})
         return env
 
-    def start(self, provider: str) -> subprocess.Popen:
+    def start(self, provider: str, *, force: bool = False) -> subprocess.Popen:
         """``dagster job execute`` of the shard job for one provider, as a user runs it."""
         config = self.tmp / f"run-{provider}.yaml"
         config.write_text(json.dumps({  # JSON is YAML
-            "ops": {"plan": {"config": {"shards": SHARDS, "name": provider}},
+            "ops": {"plan": {"config": {"shards": SHARDS, "name": provider, "force": force}},
                     # The dbt package is tested on its own; here the step must only not block.
                     "transform": {"config": {"command": ""}}},
             "execution": {"config": {"max_concurrent": SHARDS}}}))
@@ -164,10 +164,10 @@ class Cluster:
              "-j", "tap_ats_shards", "-c", str(config)], cwd=ROOT, env=self.env(provider),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
-    def run(self, provider: str) -> int:
+    def run(self, provider: str, *, force: bool = False) -> int:
         """One whole run of the job; returns the first sandbox log entry it made."""
         since = len(self.sandbox.sandbox.log)
-        proc = self.start(provider)
+        proc = self.start(provider, force=force)
         out, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0, out[-6000:]
         return since
@@ -318,7 +318,12 @@ def test_a_shard_killed_mid_run_loses_nothing_and_leaves_the_others_alone(cluste
     # The killed shard was caught in the middle: some of its accounts kept their bookmark.
     assert any(after[victim][a] == before[victim][a] for a in after[victim])
     cluster.sandbox.faults()
-    cluster.run(provider)
+    # Meltano still counts the killed run as running (its last heartbeat is recent): without
+    # force it refuses the shard, and says so.
+    refused = cluster.start(provider)
+    out, _ = refused.communicate(timeout=900)
+    assert refused.returncode != 0 and "is already running" in out
+    cluster.run(provider, force=True)
     cluster.assert_equals_truth(provider)
     final = cluster.bookmarks(provider)
     assert all(final[victim][a] > before[victim][a] for a in final[victim])
