@@ -33,7 +33,7 @@ bench: install
 
 # The scale row alone: Kombo and Merge, 200 accounts, 1/2/4 account shards, 50 ms per request.
 bench-scale: install
-	$(BIN)/python -m bench --scale --accounts 200 --applications 20000 --latency-ms 50
+	$(BIN)/python -m bench --scale --accounts 200 --applications 4000 --latency-ms 50
 
 clean:
 	rm -rf $(VENV) .meltano output .pytest_cache

@@ -286,6 +286,7 @@ def main() -> None:
               "page_size": args.page_size, "providers": rows}
     if args.scale:
         report["accounts"] = args.accounts
+        report["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     keys = [k for k in rows[0] if k != "provider"] if rows else []
