@@ -21,6 +21,7 @@ orchestrate/run.yaml`` to change the defaults), or ``dagster dev -f orchestrate/
 """
 
 # No ``from __future__ import annotations``: Dagster reads the op signatures' types at import.
+import contextlib
 import os
 import re
 import shutil
@@ -82,12 +83,7 @@ def run_meltano(context: dg.OpExecutionContext, args: list[str], env: dict[str, 
         try:
             code = proc.wait()
         except BaseException:  # Dagster interrupts the step when the run is terminated
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop(proc)
             raise
         log.seek(0)
         tail = "".join(deque(log, maxlen=30))
@@ -96,6 +92,18 @@ def run_meltano(context: dg.OpExecutionContext, args: list[str], env: dict[str, 
         raise dg.Failure(description=f"meltano {' '.join(args)} exited with {code}",
                          metadata={"log tail": dg.MetadataValue.text(tail)})
     context.log.info(f"meltano {' '.join(args)}: done")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group (Meltano, the tap, the target), SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:

@@ -72,21 +72,26 @@ def test_each_shard_gets_its_setting_and_its_own_run_files():
     assert definitions.shard_env("tap-ats--eu", "1/1", "t-eu")["TAP_ATS__EU_ACCOUNT_SHARD"] == "1/1"
 
 
-def test_plan_fans_out_one_shard_per_k_with_its_state_suffix(monkeypatch):
+@pytest.fixture
+def context() -> dg.OpExecutionContext:
+    with dg.build_op_context() as ctx:
+        yield ctx
+
+
+def test_plan_fans_out_one_shard_per_k_with_its_state_suffix(monkeypatch, context):
     monkeypatch.setattr(definitions, "run_meltano", lambda *args: None)
-    outputs = list(definitions.plan(dg.build_op_context(), definitions.ShardsConfig(
+    outputs = list(definitions.plan(context, definitions.ShardsConfig(
         shards=3, name="kombo")))
     assert [o.value["shard"] for o in outputs] == ["1/3", "2/3", "3/3"]
     assert [o.value["suffix"] for o in outputs] == [
         "kombo-shard-1-of-3", "kombo-shard-2-of-3", "kombo-shard-3-of-3"]
     with pytest.raises(dg.Failure, match="at least 1"):
-        list(definitions.plan(dg.build_op_context(), definitions.ShardsConfig(shards=0)))
+        list(definitions.plan(context, definitions.ShardsConfig(shards=0)))
 
 
-def test_transform_is_skipped_without_the_dbt_utility(monkeypatch):
+def test_transform_is_skipped_without_the_dbt_utility(monkeypatch, context):
     ran = []
     monkeypatch.setattr(definitions, "run_meltano", lambda _ctx, args, _env: ran.append(args))
-    context = dg.build_op_context()
     config = definitions.TransformConfig
     assert definitions.transform(context, ["1/1"], config(command="dbt-absent:build")) is False
     assert definitions.transform(context, ["1/1"], config(command="")) is False
@@ -96,14 +101,46 @@ def test_transform_is_skipped_without_the_dbt_utility(monkeypatch):
     assert ran == [["invoke", "tap-ats:about"]]
 
 
-def test_a_failing_meltano_fails_the_step_with_its_log(monkeypatch, tmp_path):
+def test_a_failing_meltano_fails_the_step_with_its_log(monkeypatch, tmp_path, context):
     fake = tmp_path / "meltano"
     fake.write_text("#!/bin/sh\necho 'tap-ats: error: setting api_key is required' >&2\nexit 3\n")
     fake.chmod(0o755)
     monkeypatch.setattr(definitions, "meltano", lambda: str(fake))
     with pytest.raises(dg.Failure, match="exited with 3") as failure:
-        definitions.run_meltano(dg.build_op_context(), ["run", "x", "y"], dict(os.environ))
+        definitions.run_meltano(context, ["run", "x", "y"], dict(os.environ))
     assert "setting api_key is required" in failure.value.metadata["log tail"].text
+
+
+class Terminated(Exception):
+    """What Dagster raises in a step when its run is terminated (here from a timer)."""
+
+
+def test_a_terminated_step_takes_meltano_and_its_children_down(monkeypatch, tmp_path, context):
+    fake = tmp_path / "meltano"
+    pids = tmp_path / "pids"
+    # A Meltano stand-in with a child (the tap) that ignores nothing and would outlive it.
+    fake.write_text(f"#!/bin/sh\nsleep 600 &\necho $$ $! > {pids}\nwait\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(definitions, "meltano", lambda: str(fake))
+
+    def interrupt(*_: Any) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        with pytest.raises(Terminated):
+            definitions.run_meltano(context, ["run", "x", "y"], dict(os.environ))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    for pid in map(int, pids.read_text().split()):
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and "Z" not in Path(
+                f"/proc/{pid}/stat").read_text().split()[2] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(
+            f"/proc/{pid}/stat").read_text().split()[2], f"process {pid} survived"
 
 
 # End to end: Dagster, Meltano, PostgreSQL ---------------------------------------------------
