@@ -13,6 +13,8 @@ One job, ``tap_ats_shards``:
 3. ``transform`` runs ``meltano invoke dbt-postgres:build`` once every shard has succeeded, and
    is skipped (with a log line) when the Meltano project has no such utility.
 
+A second job, ``tap_ats_reshard``, carries the accounts' bookmarks over when N changes.
+
 Everything else (the tap's settings, the loader's URL, ``MELTANO_DATABASE_URI`` for a state
 store every shard shares) comes from the environment, as for any ``meltano run``. Run it from
 the repository: ``dagster job execute -f orchestrate/definitions.py -j tap_ats_shards`` (``-c
@@ -22,6 +24,7 @@ orchestrate/run.yaml`` to change the defaults), or ``dagster dev -f orchestrate/
 
 # No ``from __future__ import annotations``: Dagster reads the op signatures' types at import.
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -129,6 +132,11 @@ def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:
             or f"sqlite:///{system / 'meltano.db'}"}
 
 
+def shard_suffix(name: str, k: int, shards: int) -> str:
+    """The state-id suffix of shard k of N: ``[name-]shard-k-of-N``."""
+    return f"{name}-shard-{k}-of-{shards}" if name else f"shard-{k}-of-{shards}"
+
+
 @dg.op(out=dg.DynamicOut(dict))
 def plan(context: dg.OpExecutionContext,
          config: ShardsConfig) -> Iterator[dg.DynamicOutput[dict]]:
@@ -137,12 +145,11 @@ def plan(context: dg.OpExecutionContext,
         raise dg.Failure(description=f"shards must be at least 1, got {config.shards}")
     run_meltano(context, ["state", "list"], dict(os.environ))
     for k in range(1, config.shards + 1):
-        suffix = f"shard-{k}-of-{config.shards}"
         yield dg.DynamicOutput(
             {"shard": f"{k}/{config.shards}", "extractor": config.extractor,
              "loader": config.loader, "force": config.force,
-             "suffix": f"{config.name}-{suffix}" if config.name else suffix},
-            mapping_key=suffix.replace("-", "_"))
+             "suffix": shard_suffix(config.name, k, config.shards)},
+            mapping_key=f"shard_{k}_of_{config.shards}")
 
 
 @dg.op
@@ -175,6 +182,63 @@ def transform(context: dg.OpExecutionContext, shards: list[str],
     return True
 
 
+class ReshardConfig(dg.Config):
+    """Which shards' bookmarks to carry over to which."""
+
+    from_shards: int
+    to_shards: int
+    extractor: str = "tap-ats"
+    loader: str = "target-postgres"
+    name: str = ""
+
+
+def state_id(config: ReshardConfig, k: int, shards: int) -> str:
+    """Meltano's state id for shard k of N (environment, pipeline, suffix)."""
+    project = yaml.safe_load((PROJECT / "meltano.yml").read_text()) or {}
+    environment = os.environ.get("MELTANO_ENVIRONMENT") or project.get("default_environment")
+    pipeline = f"{config.extractor}-to-{config.loader}:{shard_suffix(config.name, k, shards)}"
+    return f"{environment}:{pipeline}" if environment else pipeline
+
+
+def meltano_state(*args: str) -> str:
+    """The output of ``meltano state <args>`` (failing loudly)."""
+    return subprocess.run([meltano(), "state", *args], cwd=PROJECT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+@dg.op
+def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
+    """Give the shards of a new N the bookmarks their accounts had under the old N.
+
+    Changing N changes every state id, and a new shard without state reads its accounts from
+    ``start_date``. This reads every old shard's state, keeps each account's partitions, and
+    writes each new shard the partitions of the accounts that now hash to it (so each state
+    holds only its own accounts). Run it before the first run with the new N; the old state
+    ids are left as they were. Returns the number of accounts carried over.
+    """
+    from tap_ats.providers import Shard
+
+    if min(config.from_shards, config.to_shards) < 1:
+        raise dg.Failure(description="from_shards and to_shards must be at least 1")
+    streams: dict[str, list[dict]] = {}
+    for k in range(1, config.from_shards + 1):
+        got = json.loads(meltano_state("get", state_id(config, k, config.from_shards)) or "{}")
+        for stream, bookmark in (got.get("singer_state") or {}).get("bookmarks", {}).items():
+            streams.setdefault(stream, []).extend(bookmark.get("partitions") or [])
+    accounts = {p["context"]["account_id"] for parts in streams.values() for p in parts}
+    for k in range(1, config.to_shards + 1):
+        shard = Shard(k, config.to_shards)
+        bookmarks = {stream: {"partitions": [p for p in parts
+                                             if shard.holds(p["context"]["account_id"])]}
+                     for stream, parts in streams.items()}
+        target = state_id(config, k, config.to_shards)
+        meltano_state("set", "--force", target,
+                      json.dumps({"singer_state": {"bookmarks": bookmarks}}))
+        context.log.info(f"{target}: bookmarks of "
+                         f"{sum(shard.holds(a) for a in accounts)} accounts")
+    return len(accounts)
+
+
 @dg.configured(dg.multiprocess_executor, config_schema={
     "max_concurrent": dg.Field(int, default_value=16, description=(
         "Shards run at once. They wait on the APIs and the target rather than on this "
@@ -199,4 +263,10 @@ def tap_ats_shards() -> None:
     transform(plan().map(sync_shard).collect())
 
 
-defs = dg.Definitions(jobs=[tap_ats_shards])
+@dg.job
+def tap_ats_reshard() -> None:
+    """Carry bookmarks over when the number of shards changes."""
+    reshard()
+
+
+defs = dg.Definitions(jobs=[tap_ats_shards, tap_ats_reshard])

@@ -19,10 +19,11 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import dagster as dg
 import pytest
-from conftest import SandboxClient
+from conftest import SandboxClient, last_state, run_tap
 from test_reliability import assert_matches, streams_of
 
 from tap_ats.providers import Shard
@@ -109,6 +110,34 @@ def test_a_failing_meltano_fails_the_step_with_its_log(monkeypatch, tmp_path, co
     with pytest.raises(dg.Failure, match="exited with 3") as failure:
         definitions.run_meltano(context, ["run", "x", "y"], dict(os.environ))
     assert "setting api_key is required" in failure.value.metadata["log tail"].text
+
+
+def test_reshard_carries_each_accounts_bookmarks_to_its_new_shard(
+        monkeypatch, tmp_path, context, sandbox):
+    monkeypatch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{tmp_path / 'meltano.db'}")
+    config = sandbox.config("kombo")
+    code, messages, err = run_tap(config, tmp_path)
+    assert code == 0, err[-2000:]
+    old = last_state(messages)
+    reshard = definitions.ReshardConfig(from_shards=1, to_shards=2, name="kombo")
+    definitions.meltano_state("set", "--force", definitions.state_id(reshard, 1, 1),
+                              json.dumps({"singer_state": old}))
+    assert definitions.reshard(context, reshard) == 2
+    since = len(sandbox.log("kombo"))
+    for k in (1, 2):
+        new = json.loads(definitions.meltano_state(
+            "get", definitions.state_id(reshard, k, 2)))["singer_state"]
+        for stream, bookmark in new["bookmarks"].items():
+            mine = [p for p in old["bookmarks"][stream].get("partitions", [])
+                    if Shard(k, 2).holds(p["context"]["account_id"])]
+            assert bookmark["partitions"] == mine, (k, stream)
+        # The new shard starts from the carried bookmarks: every request filtered.
+        code, _, err = run_tap({**config, "account_shard": f"{k}/2"}, tmp_path, new)
+        assert code == 0, err[-2000:]
+    recent = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)  # the bookmarks, less lookback
+    filters = [parse_qs(e["query"]).get("updated_after", [""])[0]
+               for e in sandbox.log("kombo")[since:]]
+    assert filters and all(dt.datetime.fromisoformat(f) > recent for f in filters), filters
 
 
 class Terminated(Exception):
