@@ -226,6 +226,9 @@ def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
         for stream, bookmark in (got.get("singer_state") or {}).get("bookmarks", {}).items():
             streams.setdefault(stream, []).extend(bookmark.get("partitions") or [])
     accounts = {p["context"]["account_id"] for parts in streams.values() for p in parts}
+    if not accounts:  # a wrong name, loader or N: write nothing rather than empty states
+        raise dg.Failure(description=f"no bookmarks under {state_id(config, 1, config.from_shards)}"
+                                     f" … {config.from_shards}: check the config")
     for k in range(1, config.to_shards + 1):
         shard = Shard(k, config.to_shards)
         bookmarks = {stream: {"partitions": [p for p in parts

@@ -122,6 +122,8 @@ def test_reshard_carries_each_accounts_bookmarks_to_its_new_shard(
     reshard = definitions.ReshardConfig(from_shards=1, to_shards=2, name="kombo")
     definitions.meltano_state("set", "--force", definitions.state_id(reshard, 1, 1),
                               json.dumps({"singer_state": old}))
+    with pytest.raises(dg.Failure, match="no bookmarks under dev:tap-ats-to-target-postgres"):
+        definitions.reshard(context, definitions.ReshardConfig(from_shards=3, to_shards=2))
     assert definitions.reshard(context, reshard) == 2
     since = len(sandbox.log("kombo"))
     for k in (1, 2):
