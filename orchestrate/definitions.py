@@ -216,6 +216,8 @@ def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
     holds only its own accounts). Run it before the first run with the new N; the old state
     ids are left as they were. Returns the number of accounts carried over.
     """
+    # The tap's own rule, so that the two can never disagree; only this job needs the tap
+    # package beside Dagster (`pip install -e '.[dagster]'` has it).
     from tap_ats.providers import Shard
 
     if min(config.from_shards, config.to_shards) < 1:
