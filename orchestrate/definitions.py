@@ -38,6 +38,7 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
+from dotenv import dotenv_values
 
 #: The Meltano project the shards run in: this repository unless MELTANO_PROJECT_ROOT says else.
 PROJECT = Path(os.environ.get("MELTANO_PROJECT_ROOT") or Path(__file__).resolve().parents[1])
@@ -65,6 +66,11 @@ class TransformConfig(dg.Config):
 
     #: A Meltano utility command; "" turns the step off.
     command: str = "dbt-postgres:build"
+
+
+def meltano_yml() -> dict:
+    """The project's meltano.yml."""
+    return yaml.safe_load((PROJECT / "meltano.yml").read_text()) or {}
 
 
 def meltano() -> str:
@@ -115,9 +121,10 @@ def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:
     Meltano 4 writes a tap's catalog, input state and output to fixed names under
     ``.meltano/run/<plugin>/``, so two runs of one extractor in one project would read each
     other's files (a shard could start from another shard's bookmarks). Each shard therefore
-    gets its own ``MELTANO_SYS_DIR_ROOT``, linking back to the installed plugins; the system
-    database stays the one every shard shares (the project's SQLite file unless
-    ``MELTANO_DATABASE_URI`` names another, e.g. PostgreSQL).
+    gets its own ``MELTANO_SYS_DIR_ROOT``, linking back to the installed plugins. The system
+    database stays the one every shard shares: the ``database_uri`` the project sets (in the
+    environment, ``.env`` or meltano.yml; PostgreSQL for shards on many machines), else the
+    project's own SQLite file, which Meltano would otherwise look for in the shard's directory.
     """
     system = PROJECT / ".meltano"
     own = system / "shards" / suffix
@@ -126,10 +133,14 @@ def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:
         link = own / entry.name
         if entry.is_dir() and entry.name not in ("run", "shards") and not link.exists():
             link.symlink_to(entry, target_is_directory=True)
-    setting = re.sub(r"[^A-Z0-9]", "_", extractor.upper()) + "_ACCOUNT_SHARD"
-    return {**os.environ, setting: shard, "MELTANO_SYS_DIR_ROOT": str(own),
-            "MELTANO_DATABASE_URI": os.environ.get("MELTANO_DATABASE_URI")
-            or f"sqlite:///{system / 'meltano.db'}"}
+    env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(own)}
+    env[re.sub(r"[^A-Z0-9]", "_", extractor.upper()) + "_ACCOUNT_SHARD"] = shard
+    configured = (os.environ.get("MELTANO_DATABASE_URI")
+                  or dotenv_values(PROJECT / ".env").get("MELTANO_DATABASE_URI")
+                  or meltano_yml().get("database_uri"))
+    if not configured:
+        env["MELTANO_DATABASE_URI"] = f"sqlite:///{system / 'meltano.db'}"
+    return env
 
 
 def shard_suffix(name: str, k: int, shards: int) -> str:
@@ -164,8 +175,7 @@ def sync_shard(context: dg.OpExecutionContext, shard: dict) -> str:
 
 def project_plugins() -> set[str]:
     """Names of the plugins declared in the project's meltano.yml."""
-    project = yaml.safe_load((PROJECT / "meltano.yml").read_text()) or {}
-    return {plugin["name"] for plugins in (project.get("plugins") or {}).values()
+    return {plugin["name"] for plugins in (meltano_yml().get("plugins") or {}).values()
             for plugin in plugins or []}
 
 
@@ -194,8 +204,8 @@ class ReshardConfig(dg.Config):
 
 def state_id(config: ReshardConfig, k: int, shards: int) -> str:
     """Meltano's state id for shard k of N (environment, pipeline, suffix)."""
-    project = yaml.safe_load((PROJECT / "meltano.yml").read_text()) or {}
-    environment = os.environ.get("MELTANO_ENVIRONMENT") or project.get("default_environment")
+    environment = (os.environ.get("MELTANO_ENVIRONMENT")
+                   or meltano_yml().get("default_environment"))
     pipeline = f"{config.extractor}-to-{config.loader}:{shard_suffix(config.name, k, shards)}"
     return f"{environment}:{pipeline}" if environment else pipeline
 

@@ -68,9 +68,25 @@ def test_each_shard_gets_its_setting_and_its_own_run_files():
         for link in path.iterdir():
             link.unlink()
         path.rmdir()
-    assert envs[0]["MELTANO_DATABASE_URI"] == os.environ.get(
-        "MELTANO_DATABASE_URI", f"sqlite:///{ROOT / '.meltano' / 'meltano.db'}")
-    assert definitions.shard_env("tap-ats--eu", "1/1", "t-eu")["TAP_ATS__EU_ACCOUNT_SHARD"] == "1/1"
+
+
+def test_shards_share_the_projects_system_database(monkeypatch, tmp_path):
+    monkeypatch.delenv("MELTANO_DATABASE_URI", raising=False)
+    monkeypatch.setattr(definitions, "PROJECT", tmp_path)
+    (tmp_path / ".meltano").mkdir()
+    (tmp_path / "meltano.yml").write_text("version: 1\n")
+    default = f"sqlite:///{tmp_path / '.meltano' / 'meltano.db'}"
+    assert definitions.shard_env("tap-ats", "1/2", "a")["MELTANO_DATABASE_URI"] == default
+    assert definitions.shard_env("tap-ats--eu", "1/1", "b")["TAP_ATS__EU_ACCOUNT_SHARD"] == "1/1"
+    # Set by the project itself: Meltano reads it there, the shard must not override it.
+    (tmp_path / "meltano.yml").write_text("version: 1\ndatabase_uri: postgresql://db/m\n")
+    assert "MELTANO_DATABASE_URI" not in definitions.shard_env("tap-ats", "1/2", "a")
+    (tmp_path / "meltano.yml").write_text("version: 1\n")
+    (tmp_path / ".env").write_text("MELTANO_DATABASE_URI=postgresql://db/m\n")
+    assert "MELTANO_DATABASE_URI" not in definitions.shard_env("tap-ats", "1/2", "a")
+    monkeypatch.setenv("MELTANO_DATABASE_URI", "postgresql://db/x")
+    assert definitions.shard_env("tap-ats", "1/2", "a")["MELTANO_DATABASE_URI"] == (
+        "postgresql://db/x")
 
 
 @pytest.fixture
