@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= 100000
 
-.PHONY: install demo test lint bench fill clean lock
+.PHONY: install demo test lint bench bench-scale fill clean lock
 
 # requirements.lock pins every package to the versions the tests passed with (the tap's plugin
 # venv uses it too, through its pip_url in meltano.yml); `make lock` refreshes it from .venv.
 $(BIN)/tap-ats: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,dagster]'
 	touch $@
 
 .meltano/.installed: meltano.yml requirements.lock $(BIN)/tap-ats
@@ -31,6 +31,11 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
+	$(MAKE) bench-scale
+
+# The scale row alone: Kombo and Merge, 200 accounts, 1/2/4 account shards, 50 ms per request.
+bench-scale: install
+	$(BIN)/python -m bench --scale --accounts 200 --applications 4000 --latency-ms 50
 
 fill: install
 	$(BIN)/python -m bench.fill

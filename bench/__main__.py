@@ -8,7 +8,10 @@ by the sandbox and compared with the least possible for the data (a full page ev
 
 Modes: the default speed run (latency 0, no rate limits); ``--latency-ms 50`` for the
 concurrency comparison (``max_concurrency`` 1 against the default); ``--rate-limits`` for the
-rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``).
+rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``);
+``--scale`` for the scale row: Kombo and Merge over ``--accounts`` accounts, read by 1, 2 and 4
+``account_shard`` processes at once (``--shards``), each request ``--latency-ms`` late (default
+50), with records per second and efficiency (speed-up over one process, per shard).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,8 @@ def start_sandbox(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
            "--applications", str(args.applications)]
     if args.rate_limits:
         cmd += ["--rate-limits", "--time-scale", str(args.time_scale)]
+    if args.scale:
+        cmd += ["--accounts", str(args.accounts)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
     return proc, url
@@ -202,6 +208,45 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
     return row
 
 
+def run_shards(url: str, provider: str, config: dict[str, Any], shards: int,
+               tmp: Path) -> dict[str, Any]:
+    """``shards`` tap processes, one per ``account_shard``, at once; wall time to the last."""
+    paths = []
+    for k in range(1, shards + 1):
+        paths.append(tmp / f"{provider}-shard-{k}-of-{shards}.json")
+        paths[-1].write_text(json.dumps({**config, "account_shard": f"{k}/{shards}"}))
+    before = call(f"{url}/_sandbox/requests")["counts"].get(provider, 0)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(shards) as pool:
+        runs = list(pool.map(lambda path: measure([str(BIN / "tap-ats"), "--config", str(path)]),
+                             paths))
+    wall = time.perf_counter() - start
+    records = sum(r["records"] for r in runs)
+    return {"provider": provider, "shards": shards, "records": records,
+            "requests": call(f"{url}/_sandbox/requests")["counts"].get(provider, 0) - before,
+            "wall_s": round(wall, 2), "records_per_s": round(records / wall),
+            "cpu_s": round(sum(r["cpu_s"] for r in runs), 2),
+            "exit": max(r["exit"] for r in runs)}
+
+
+def bench_scale(url: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
+    """The scale row: each provider with many accounts, over 1, 2 and 4 shards (the first: 1)."""
+    call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms or 50})
+    rows = []
+    for provider in args.providers:
+        config = call(f"{url}/_sandbox/config/{provider}")
+        one = None
+        for shards in args.shards:
+            row = run_shards(url, provider, config, shards, tmp)
+            one = one or row
+            speedup = one["wall_s"] / row["wall_s"]
+            row.update(accounts=args.accounts, speedup=round(speedup, 2),
+                       efficiency=round(speedup / shards, 2))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> None:
     """Run the benchmark and print and save its table."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -213,13 +258,23 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, help="smaller pages: more requests per record")
     parser.add_argument("--tap-only", action="store_true",
                         help="one tap run per provider (no raw baseline): the memory run")
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--scale", action="store_true",
+                        help="the scale row: Kombo and Merge, many accounts, 1/2/4 shards")
+    parser.add_argument("--accounts", type=int, default=200, help="accounts for --scale")
+    parser.add_argument("--shards", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.scale:
+        args.providers = [p for p in args.providers if p in ("kombo", "merge")]
+        args.latency_ms = args.latency_ms or 50
+    args.out = args.out or RESULTS / ("scale.json" if args.scale else "latest.json")
     sandbox, url = start_sandbox(args)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for provider in args.providers:
+            if args.scale:
+                rows = bench_scale(url, args, Path(tmp))
+            for provider in [] if args.scale else args.providers:
                 rows.append(bench_provider(url, provider, args, Path(tmp)))
                 print(json.dumps(rows[-1]), flush=True)
     finally:
@@ -229,6 +284,9 @@ def main() -> None:
               "applications": args.applications, "latency_ms": args.latency_ms,
               "rate_limits": args.rate_limits, "time_scale": args.time_scale,
               "page_size": args.page_size, "providers": rows}
+    if args.scale:
+        report["accounts"] = args.accounts
+        report["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     keys = [k for k in rows[0] if k != "provider"] if rows else []

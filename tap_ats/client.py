@@ -476,7 +476,7 @@ class ATSStream(LeanRecords, RESTStream):
         it was, later streams skip it, and the other accounts go on; the tap exits non-zero at the
         end. A refused shared credential, an unreachable host or a foreign link end the run.
         """
-        if self.tap.failed(context):
+        if not context or self.tap.failed(context):  # no context: a shard without accounts
             return
         try:
             yield from super().get_records(context)

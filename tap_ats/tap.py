@@ -137,6 +137,10 @@ class TapATS(Tap):
         th.Property("ca_bundle", th.StringType,
                     description="PEM file of extra CA certificates to trust (a private CA); "
                                 "certificate verification itself is never turned off."),
+        th.Property("account_shard", th.StringType,
+                    description="Read only shard k of N of the accounts (\"k/N\", 1-based), by a "
+                                "stable hash of each account id, to spread many accounts over "
+                                "parallel runs; give each shard its own state id."),
         th.Property("account_id", th.StringType,
                     description="Label stored as `account_id` for Greenhouse and ATZ CRM "
                                 "(Kombo and Merge use the integration or linked account)."),

@@ -7,9 +7,12 @@ accounts, rate limit, error wording, and one stream class per unified stream it 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
+import re
 import threading
 import typing as t
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -68,6 +71,7 @@ class Provider:
         self.failures: dict[str, str] = {}
         self._pacers: dict[str, Pacer] = {}
         self._lock = threading.Lock()
+        self.shard = Shard.parse(config.get("account_shard"))
 
     @property
     def api_url(self) -> str:
@@ -80,8 +84,8 @@ class Provider:
 
     @cached_property
     def accounts(self) -> list[str]:
-        """The account ids to read, each its own state partition."""
-        return [self.config.get("account_id") or self.name]
+        """The account ids to read (those of ``account_shard``), each its own state partition."""
+        return [a for a in [self.config.get("account_id") or self.name] if self.shard.holds(a)]
 
     def validate(self) -> None:
         """Fail at start, on one line naming the setting, when a setting is missing or wrong."""
@@ -128,3 +132,34 @@ class Provider:
     def auth_hint(self, status: int) -> str:
         """What to check after a 401 or 403."""
         return "Check the credentials" if status == 401 else "Check the credential's permissions"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count`` (``account_shard: "k/N"``, 1-based), by account id.
+
+    An account belongs to shard ``sha256(account_id) mod N + 1``: a digest, not Python's
+    ``hash()``, so that the same account lands in the same shard on every machine and every run
+    (its bookmarks live in that shard's state), and the N shards hold every account exactly
+    once whatever the order of the configured list.
+    """
+
+    index: int = 1
+    count: int = 1
+
+    @classmethod
+    def parse(cls, value: object) -> Shard:
+        """The shard named by the setting; unset means the one shard that holds everything."""
+        if value is None or value == "":
+            return cls()
+        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(value))
+        if not found or not 1 <= int(found[1]) <= int(found[2]):
+            msg = (f"setting 'account_shard' must be \"k/N\" with 1 <= k <= N (e.g. \"2/4\"), "
+                   f"got {value!r}")
+            raise SettingError(msg)
+        return cls(int(found[1]), int(found[2]))
+
+    def holds(self, key: str) -> bool:
+        """Whether the account (or, for an unresolved Merge token, the token) is in this shard."""
+        digest = hashlib.sha256(key.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1

@@ -50,8 +50,8 @@ class Kombo(Provider):
 
     @cached_property
     def accounts(self) -> list[str]:
-        """The configured integration ids."""
-        return list(self.config["integration_ids"])
+        """The configured integration ids that fall in ``account_shard``."""
+        return [i for i in self.config["integration_ids"] if self.shard.holds(i)]
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history, which Kombo does not offer."""

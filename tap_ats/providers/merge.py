@@ -2,8 +2,9 @@
 
 - Auth: ``Authorization: Bearer <api_key>`` plus ``X-Account-Token`` per linked account. Each token
   in ``account_tokens`` is one account; at start the tap asks ``GET /ats/v1/account-details`` which
-  linked account it is, and that id (never the token) is the record's ``account_id`` and the
-  state partition. The tokens stay in memory only: not in state, records, logs or URLs.
+  linked account it is, and that id (never the token) is the record's ``account_id``, the
+  state partition and what ``account_shard`` splits by (``Merge.resolve`` says at what cost).
+  The tokens stay in memory only: not in state, records, logs or URLs.
 - A token that is refused (401, 403, 404) or whose account keeps failing (5xx after retries) is
   reported as "account token #N" and left out; the other accounts are read and the run exits 1
   at the end. A refused ``api_key`` fails every token and ends the run on one line. A host that
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
@@ -75,11 +77,16 @@ class Merge(Provider):
         self._resolve_lock = threading.Lock()
 
     def resolve(self, stream: MergeStream) -> dict[str, str]:
-        """Linked-account id → token, asked once per run through ``stream``'s retrying client.
+        """Linked-account id → token for this run's accounts, asked once per run.
 
+        Every token is looked up (``GET /account-details``, through ``stream``'s retrying client,
+        ``max_concurrency`` at a time), and only the accounts of ``account_shard`` are kept:
+        shards split by the linked-account id itself, so an account stays in its shard (and
+        keeps its bookmarks) when its token is rotated. The price: each shard asks about every
+        token, one small request per token per shard per run, within that account's own budget.
         A token Merge refuses, or whose account stays unreachable, is reported by its position
-        in ``account_tokens`` (never by value) and left out. Each lookup is paced as a request
-        of its token; once the linked account is known, that pacer becomes the account's, so
+        in ``account_tokens`` (never by value), by the one shard its token hashes to, and left
+        out. Once the linked account is known, the lookup's pacer becomes the account's, so
         the lookup counts against the same per-account budget as the reads that follow.
         """
         with self._resolve_lock:
@@ -88,29 +95,42 @@ class Merge(Provider):
             return self._tokens
 
     def _lookup(self, stream: MergeStream) -> dict[str, str]:
-        tokens: dict[str, str] = {}
-        for number, token in enumerate(self.config["account_tokens"], start=1):
-            label = f"account token #{number}"
-            request = stream.build_prepared_request(
-                method="GET", url=f"{self.api_url}/ats/v1/account-details",
-                headers={"X-Account-Token": token})
-            try:
-                account = str(body(stream.send(request, {"account_id": label}))["id"])
-            except FatalAPIError as exc:
-                self.failures[label] = str(exc)
-                continue
-            except (KeyError, TypeError) as exc:
-                self.failures[label] = f"account-details without an id ({exc!r})"
-                continue
-            tokens[account] = token
-            with self._lock:
-                if label in self._pacers:
-                    self._pacers[account] = self._pacers.pop(label)
-        if not tokens:
+        tokens = list(self.config["account_tokens"])
+        workers = max(1, int(self.config.get("max_concurrency") or 4))
+        with ThreadPoolExecutor(workers, thread_name_prefix="account-details") as pool:
+            found = list(pool.map(lambda n: self._account_of(stream, n, tokens[n - 1]),
+                                  range(1, len(tokens) + 1)))
+        resolved = {account: token for (account, _), token in zip(found, tokens, strict=True)
+                    if account is not None}
+        errors = {f"account token #{n}": (error, token)
+                  for n, ((_, error), token) in enumerate(zip(found, tokens, strict=True), 1)
+                  if error is not None}
+        if not resolved:
             msg = "no Merge account could be read: " + "; ".join(
-                f"{label}: {reason}" for label, reason in self.failures.items())
+                f"{label}: {error}" for label, (error, _) in errors.items())
             raise FatalSyncError(msg)
-        return tokens
+        self.failures.update({label: error for label, (error, token) in errors.items()
+                              if self.shard.holds(token)})
+        return {account: token for account, token in resolved.items()
+                if self.shard.holds(account)}
+
+    def _account_of(self, stream: MergeStream, number: int,
+                    token: str) -> tuple[str | None, str | None]:
+        """(linked-account id, None) for one token, or (None, why it failed)."""
+        label = f"account token #{number}"
+        request = stream.build_prepared_request(
+            method="GET", url=f"{self.api_url}/ats/v1/account-details",
+            headers={"X-Account-Token": token})
+        try:
+            account = str(body(stream.send(request, {"account_id": label}))["id"])
+        except FatalAPIError as exc:
+            return None, str(exc)
+        except (KeyError, TypeError) as exc:
+            return None, f"account-details without an id ({exc!r})"
+        with self._lock:
+            if label in self._pacers:
+                self._pacers[account] = self._pacers.pop(label)
+        return account, None
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history, which Merge does not offer."""

@@ -24,9 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiply every rate-limit window by this (0.01: 60/min becomes "
                              "60 per 0.6 s)")
+    parser.add_argument("--accounts", type=int,
+                        help="Kombo integrations and Merge linked accounts to serve, the "
+                             "applications spread over them (default: two named ones each)")
     args = parser.parse_args(argv)
+    if args.accounts is not None and args.accounts < 1:
+        parser.error("--accounts must be at least 1")
     sandbox = Sandbox(args.seed, args.applications or SCALES[args.scale],
-                      rate_limits=args.rate_limits, time_scale=args.time_scale)
+                      rate_limits=args.rate_limits, time_scale=args.time_scale,
+                      accounts=args.accounts)
     try:
         server = serve(sandbox, args.port)
     except OSError as exc:

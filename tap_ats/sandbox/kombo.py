@@ -5,6 +5,8 @@ Bearer API key plus ``X-Integration-Id``; envelope ``{"status": "success", "data
 page (a cursor replayed with other filters is refused); ``updated_after`` in
 ``YYYY-MM-DDTHH:mm:ss.sssZ``; deleted rows only with ``include_deleted=true``, carrying
 ``remote_deleted_at``. Errors use ``{"status": "error", "error": {code, title, message, log_url}}``.
+``--accounts N`` serves N integrations (``personio:sandbox00001``...) instead of the two named
+ones, for the sharding tests and benchmark.
 """
 
 from __future__ import annotations
@@ -70,10 +72,13 @@ class KomboAPI(ProviderAPI):
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
+        if sandbox.accounts:
+            self.accounts = [f"personio:sandbox{n:05d}" for n in range(1, sandbox.accounts + 1)]
+        self._known = set(self.accounts)
         self.served = ServedVersions(self.accounts)
 
     def config(self, base_url: str) -> dict[str, Any]:
-        """Config for tap-ats: both integrations, the sandbox key."""
+        """Config for tap-ats: every integration, the sandbox key."""
         return {"provider": "kombo", "api_url": f"{base_url}/kombo/v1", "api_key": API_KEY,
                 "integration_ids": list(self.accounts), "start_date": "2024-01-01T00:00:00Z"}
 
@@ -158,7 +163,7 @@ class KomboAPI(ProviderAPI):
             return error(401, "PLATFORM.AUTHENTICATION_INVALID",
                          "The API key is missing or invalid.")
         account = request.headers.get("x-integration-id")
-        if account not in self.accounts:
+        if account not in self._known:
             return error(404, "PLATFORM.INTEGRATION_NOT_FOUND",
                          "No integration with the given X-Integration-Id exists.")
         parts = request.path.strip("/").split("/")

@@ -15,6 +15,8 @@ interviews are ``COMPLETE`` or, for some, ``AWAITING_FEEDBACK``. ``GET /account-
 the linked account of a token. The rate limit is per linked account per minute (Launch plan: 100)
 and enforced with ``--rate-limits``: 429 with ``Retry-After``. One token of the config is revoked
 (401), so that tests can make one account fail.
+``--accounts N`` serves N linked accounts (tokens ``mtok_sandbox_00001``...) instead of the two
+named ones, for the sharding tests and benchmark.
 """
 
 from __future__ import annotations
@@ -91,13 +93,18 @@ class MergeAPI(ProviderAPI):
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
+        self.tokens = TOKENS
+        if sandbox.accounts:
+            self.tokens = {f"mtok_sandbox_{n:05d}": (f"{n:08x}-0000-4000-8000-{n:012x}", "Lever")
+                           for n in range(1, sandbox.accounts + 1)}
+            self.accounts = [account for account, _ in self.tokens.values()]
         self.served = ServedVersions(self.accounts)
         self.limiter = FixedWindow(LIMIT_PER_MINUTE, 60.0 * sandbox.time_scale)
 
     def config(self, base_url: str) -> dict[str, Any]:
-        """Config for tap-ats: both linked accounts, paced to the (scaled) per-account limit."""
+        """Config for tap-ats: every linked account, paced to the (scaled) per-account limit."""
         config = {"provider": "merge", "api_url": f"{base_url}/merge/api", "api_key": API_KEY,
-                  "account_tokens": list(TOKENS), "start_date": "2024-01-01T00:00:00Z"}
+                  "account_tokens": list(self.tokens), "start_date": "2024-01-01T00:00:00Z"}
         config["max_requests_per_minute"] = (
             int(LIMIT_PER_MINUTE / self.sandbox.time_scale) if self.sandbox.rate_limits
             else 100_000)
@@ -197,9 +204,9 @@ class MergeAPI(ProviderAPI):
         if request.headers.get("authorization") != f"Bearer {API_KEY}":
             return Response(401, {"detail": "Invalid API key."})
         token = request.headers.get("x-account-token", "")
-        if token not in TOKENS:
+        if token not in self.tokens:
             return Response(401, {"detail": "Invalid or revoked account token."})
-        account, integration = TOKENS[token]
+        account, integration = self.tokens[token]
         if self.sandbox.rate_limits:
             allowed, _, reset = self.limiter.hit(account)
             if not allowed:

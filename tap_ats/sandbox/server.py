@@ -320,10 +320,16 @@ class Sandbox:
 
     def __init__(self, seed: int = 42, applications: int = SCALES["small"], *,
                  rate_limits: bool = False, time_scale: float = 1.0,
-                 odd_slugs: bool = False) -> None:
+                 odd_slugs: bool = False, accounts: int | None = None) -> None:
         from tap_ats.sandbox import PROVIDER_APIS
 
+        if accounts is not None and accounts < 1:
+            msg = f"accounts must be at least 1, got {accounts}"
+            raise ValueError(msg)
         self.seed, self.applications = seed, applications
+        #: Kombo integrations and Merge linked accounts to serve (None: their two named ones);
+        #: ``applications`` is spread over them.
+        self.accounts = accounts
         self.rate_limits, self.time_scale, self.odd_slugs = rate_limits, time_scale, odd_slugs
         self.faults: dict[str, Any] = {}
         self._rng = random.Random(seed)
@@ -339,11 +345,16 @@ class Sandbox:
         self.stopping = getattr(self, "stopping", threading.Event())
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
-    def reset(self, odd_slugs: bool | None = None) -> None:
-        """Regenerate every world and forget served requests, faults, damage and counts."""
+    def reset(self, odd_slugs: bool | None = None, accounts: int | None = None) -> None:
+        """Regenerate every world and forget served requests, faults, damage and counts.
+
+        ``odd_slugs`` and ``accounts`` (how many Kombo and Merge accounts are served) hold from
+        now on; left out, they stay as they were.
+        """
         self.__init__(self.seed, self.applications, rate_limits=self.rate_limits,
                       time_scale=self.time_scale,
-                      odd_slugs=self.odd_slugs if odd_slugs is None else odd_slugs)
+                      odd_slugs=self.odd_slugs if odd_slugs is None else odd_slugs,
+                      accounts=accounts or self.accounts)
 
     def roll(self) -> float:
         """A random number for fault injection (thread-safe, seeded)."""
@@ -559,8 +570,10 @@ class Sandbox:
                 odd = body.get("odd_slugs")
                 if odd is not None and not isinstance(odd, bool):
                     return Response(400, {"error": "odd_slugs must be true or false"})
-                self.reset(odd_slugs=odd)
-                return Response(200, {"reset": True, "odd_slugs": self.odd_slugs})
+                self.reset(odd_slugs=odd,
+                           accounts=int(body["accounts"]) if "accounts" in body else None)
+                return Response(200, {"reset": True, "odd_slugs": self.odd_slugs,
+                                      "accounts": self.accounts})
         return Response(404, {"error": f"unknown control path /_sandbox/{'/'.join(parts)}"})
 
 

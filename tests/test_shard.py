@@ -1,0 +1,138 @@
+"""``account_shard``: N shards read each Kombo integration and Merge linked account exactly once."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+from conftest import SandboxClient, records, run_tap
+
+from tap_ats.providers import Shard
+from tap_ats.sandbox.demo import fetch
+from tap_ats.sandbox.server import Sandbox
+
+STREAMS = ["applications", "jobs", "interviews", "candidates"]
+ENDPOINTS = {"kombo": 4, "merge": 5}  # list endpoints read per account (Merge: job stages too)
+
+
+@pytest.fixture
+def many() -> SandboxClient:
+    """A sandbox serving 12 Kombo integrations and 12 Merge linked accounts."""
+    client = SandboxClient(Sandbox(seed=7, applications=240, accounts=12))
+    yield client
+    client.server.shutdown()
+
+
+def route_accounts(sandbox: SandboxClient, provider: str, since: int) -> list[str]:
+    """Accounts of the first-page list requests the sandbox served after log entry ``since``."""
+    if provider == "kombo":
+        account = lambda route: route["x-integration-id"]  # noqa: E731
+    else:
+        tokens = sandbox.sandbox.apis["merge"].tokens
+        account = lambda route: tokens[route["x-account-token"]][0]  # noqa: E731
+    return [account(e["route"]) for e in sandbox.log(provider)[since:]
+            if "cursor" not in e["query"] and "account-details" not in e["path"]]
+
+
+@pytest.mark.parametrize("provider", ["kombo", "merge"])
+def test_shards_cover_every_account_once_in_any_order(many, tmp_path, provider):
+    config = many.config(provider)
+    key = "integration_ids" if provider == "kombo" else "account_tokens"
+    truth = many.truth(provider)
+    read_by: dict[str, list[int]] = {}
+    keys: dict[str, set] = {s: set() for s in STREAMS}
+    for k in (1, 2, 3, 4):
+        shuffled = list(config[key])
+        random.Random(k).shuffle(shuffled)  # the list's order must not move an account
+        since = len(many.log(provider))
+        code, messages, err = run_tap({**config, key: shuffled, "account_shard": f"{k}/4"},
+                                      tmp_path)
+        assert code == 0, err[-2000:]
+        accounts = {r["account_id"] for r in records(messages, "applications")}
+        for account in accounts:
+            read_by.setdefault(account, []).append(k)
+            assert Shard(k, 4).holds(account)
+        for stream in STREAMS:
+            keys[stream] |= {(r["account_id"], r["id"]) for r in records(messages, stream)}
+        # Not one list request for an account of another shard (each endpoint once per account).
+        requested = route_accounts(many, provider, since)
+        assert set(requested) == accounts
+        assert len(requested) == len(accounts) * ENDPOINTS[provider], (k, len(requested))
+    assert sorted(read_by) == sorted({a for a, _ in truth["applications"]["ids"]})
+    assert all(len(shards) == 1 for shards in read_by.values()), read_by
+    assert len({min(s) for s in read_by.values()}) == 4, "12 accounts should fill all 4 shards"
+    for stream in STREAMS:
+        assert keys[stream] == {tuple(k) for k in truth[stream]["ids"]}, stream
+
+
+def test_merge_shards_by_linked_account_and_each_looks_up_every_token(many, tmp_path):
+    """The documented cost of sharding by the honest account id: one lookup per token per shard."""
+    config = many.config("merge")
+    since = len(many.log("merge"))
+    code, messages, err = run_tap({**config, "account_shard": "2/3"}, tmp_path)
+    assert code == 0, err[-2000:]
+    lookups = [e for e in many.log("merge")[since:] if e["path"].endswith("/account-details")]
+    assert len(lookups) == len(config["account_tokens"])
+    accounts = {r["account_id"] for r in records(messages, "applications")}
+    linked = {a for a, _ in many.truth("merge")["applications"]["ids"]}
+    assert accounts == {a for a in linked if Shard(2, 3).holds(a)}
+    assert not [t for t in config["account_tokens"] if t in err or t in json.dumps(messages)]
+
+
+def test_a_revoked_merge_token_fails_only_the_shard_it_hashes_to(many, tmp_path):
+    from tap_ats.sandbox.merge import REVOKED_TOKEN
+
+    config = many.config("merge")
+    config["account_tokens"] = [*config["account_tokens"], REVOKED_TOKEN]
+    codes = {}
+    for k in (1, 2, 3):
+        code, _, err = run_tap({**config, "account_shard": f"{k}/3"}, tmp_path)
+        codes[k] = code
+        if Shard(k, 3).holds(REVOKED_TOKEN):
+            assert "account token #13" in err.splitlines()[-1]
+        assert REVOKED_TOKEN not in err
+    assert sorted(codes.values()) == [0, 0, 1]
+
+
+def test_an_empty_shard_reads_nothing_and_succeeds(sandbox, tmp_path):
+    config = sandbox.config("kombo")
+    k = next(k for k in range(1, 50) if not any(Shard(k, 50).holds(i)
+                                                 for i in config["integration_ids"]))
+    code, messages, err = run_tap({**config, "account_shard": f"{k}/50"}, tmp_path)
+    assert code == 0, err[-2000:]
+    assert not records(messages, "applications")
+    assert sandbox.requests("kombo") == 0
+
+
+@pytest.mark.parametrize("value", ["0/4", "5/4", "2/0", "two/4", "3", "1/4/2", "-1/4"])
+def test_a_bad_shard_is_one_clear_line(sandbox, tmp_path, value):
+    code, messages, err = run_tap({**sandbox.config("kombo"), "account_shard": value}, tmp_path)
+    assert code != 0 and not messages
+    assert err.splitlines()[-1].startswith("tap-ats: error: setting 'account_shard' must be")
+    assert "Traceback" not in err
+
+
+def test_no_shard_setting_is_one_shard_of_everything():
+    ids = [f"acct-{n}" for n in range(100)]
+    assert all(Shard.parse(None).holds(i) for i in ids)
+    assert Shard.parse(" 3 / 8 ") == Shard(3, 8)
+    split = [[i for i in ids if Shard(k, 8).holds(i)] for k in range(1, 9)]
+    assert sorted(i for part in split for i in part) == sorted(ids)
+    assert all(split), "100 ids should land in every one of 8 shards"
+
+
+def test_sandbox_serves_as_many_accounts_as_asked(sandbox):
+    fetch(f"{sandbox.url}/_sandbox/reset", {"accounts": 30})
+    assert len(sandbox.config("kombo")["integration_ids"]) == 30
+    assert len(sandbox.config("merge")["account_tokens"]) == 30
+    assert len({a for a, _ in sandbox.truth("merge")["jobs"]["ids"]}) == 30
+    fetch(f"{sandbox.url}/_sandbox/reset", {})  # a plain reset keeps the count
+    assert len(sandbox.config("kombo")["integration_ids"]) == 30
+    with pytest.raises(ValueError, match="at least 1"):
+        Sandbox(accounts=0)
+    cli = subprocess.run([sys.executable, "-m", "tap_ats.sandbox", "--accounts", "0"],
+                         capture_output=True, text=True, check=False)
+    assert cli.returncode == 2 and "--accounts must be at least 1" in cli.stderr
