@@ -41,7 +41,7 @@ fill: install
 	$(BIN)/python -m bench.fill
 
 lock: $(BIN)/tap-ats
-	$(BIN)/pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(BIN)/pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,dagster]'
 	{ sed -n '1,2p' requirements.lock; $(BIN)/pip freeze --exclude-editable; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
