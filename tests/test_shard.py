@@ -110,7 +110,7 @@ def test_an_empty_shard_reads_nothing_and_succeeds(sandbox, tmp_path):
 @pytest.mark.parametrize("value", ["0/4", "5/4", "2/0", "two/4", "3", "1/4/2", "-1/4"])
 def test_a_bad_shard_is_one_clear_line(sandbox, tmp_path, value):
     code, messages, err = run_tap({**sandbox.config("kombo"), "account_shard": value}, tmp_path)
-    assert code != 0 and not messages
+    assert code == 2 and not messages
     assert err.splitlines()[-1].startswith("tap-ats: error: setting 'account_shard' must be")
     assert "Traceback" not in err
 
