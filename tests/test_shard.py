@@ -15,7 +15,7 @@ from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.server import Sandbox
 
 STREAMS = ["applications", "jobs", "interviews", "candidates"]
-ENDPOINTS = {"kombo": 4, "merge": 5}  # list endpoints read per account (Merge: job stages too)
+ENDPOINTS = {"kombo": 4, "merge": 6}  # list endpoints read per account (Merge: job stages, users)
 
 
 @pytest.fixture

@@ -95,8 +95,9 @@ DAMAGE = {
     "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
                          "title", ("created_at", "last_activity_at")),
     "users": Damage("users", ("name", "first_name"), "name", ("created_at",)),
-    "job_interviews": Damage("interviews", ("name",), None, ()),
-    "interviewers": Damage("interviews", (), None, ()),
+    # Lookups that feed interviews: left whole, so every spoiled field is on the row it names.
+    "job_interviews": Damage("interviews"),
+    "interviewers": Damage("interviews"),
 }
 
 
