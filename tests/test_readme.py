@@ -76,18 +76,20 @@ def with_sandbox_secrets(lines: list[str], sandbox: SandboxClient,
     out = []
     for line in lines:
         placeholder = PLACEHOLDER.match(line.strip())
+        config = sandbox.config(provider)
         if placeholder:
-            value = sandbox.config(provider)[placeholder[2].lower()]
+            value = config[placeholder[2].lower()]
             text = value if isinstance(value, str) else json.dumps(value)
             out.append(f"export {placeholder[1]}={shlex.quote(text)}")
-            continue
-        out.append(line)
-        chosen = PROVIDER_SET.search(line)
-        if chosen:
+        else:
+            out.append(line)
+            chosen = PROVIDER_SET.search(line)
+            if not chosen:
+                continue
             provider = chosen[1]
             config = sandbox.config(provider)
-            out += [f"export TAP_ATS_{key.upper()}={shlex.quote(str(config[key]))}"
-                    for key in SANDBOX_ONLY if key in config]
+        out += [f"export TAP_ATS_{key.upper()}={shlex.quote(str(config[key]))}"
+                for key in SANDBOX_ONLY if key in config]
     return out, provider
 
 
