@@ -62,10 +62,10 @@ def about(tap: str = TAP) -> dict[str, Any]:
 
 def expected_kind(name: str, prop: dict[str, Any]) -> str:
     types = [prop["type"]] if isinstance(prop["type"], str) else prop["type"]
-    # `provider` has no enum in --about yet: the SDK would reject an unknown provider itself,
-    # with its own log lines instead of the tap's one `tap-ats: error:` line.
-    if "enum" in prop or name == "provider":
+    if "enum" in prop:
         return "options"
+    if prop.get("secret") and "string" in types:
+        return "password"  # with `sensitive: true`, as Meltano Hub declares secrets
     if prop.get("format") == "date-time":
         return "date_iso8601"
     return KIND[next(t for t in types if t != "null")]
