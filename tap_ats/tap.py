@@ -47,7 +47,13 @@ class UsageError(Exception):
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGINT arrived: the run stops where it is, after the last complete message."""
+    """SIGTERM or SIGINT arrived: the run stops where it is, after the last complete message.
+
+    ``received`` keeps the first signal: raised inside a lock's wait, the exception can surface
+    as another one (a lock released while not held), and the run still ended by the signal.
+    """
+
+    received: t.ClassVar[int | None] = None
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -176,6 +182,7 @@ class TapATS(Tap):
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         """Stop now, or right after the chunk being written (never half a message)."""
+        Terminated.received = Terminated.received or signum
         if self.message_writer.writing:
             self.message_writer.stop_signal = signum
         else:
@@ -386,10 +393,19 @@ def main() -> None:
     try:
         check_arguments(args, dt.datetime.now(dt.UTC))
         result = TapATS.cli.main(args=args, prog_name="tap-ats", standalone_mode=False)
-    except Terminated as exc:
-        name = signal.Signals(exc.signum).name
-        _finish(128 + exc.signum, f"stopped by {name}; every STATE written covers the records "
-                                  "before it, so the next run resumes from the last one")
+    except BaseException as exc:
+        if (signum := Terminated.received) is None:
+            _fail(exc)
+        name = signal.Signals(signum).name
+        _finish(128 + signum, f"stopped by {name}; every STATE written covers the records "
+                              "before it, so the next run resumes from the last one")
+    _finish(result if isinstance(result, int) else 0, None)
+
+
+def _fail(exc: BaseException) -> t.NoReturn:
+    """The exit code and line of a run that ended by ``exc`` (no signal received)."""
+    try:
+        raise exc
     except click.ClickException as exc:
         _finish(2, exc.format_message())
     except (UsageError, ConfigurationError) as exc:
@@ -401,4 +417,5 @@ def main() -> None:
     except Exception as exc:
         logging.getLogger("tap-ats").debug("Unexpected error", exc_info=True)
         _finish(1, f"unexpected {type(exc).__name__}: {exc}")
-    _finish(result if isinstance(result, int) else 0, None)
+    except KeyboardInterrupt:  # SIGINT before the tap's own handlers are in place
+        _finish(130, "stopped by SIGINT before the run began")

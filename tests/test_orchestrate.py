@@ -38,7 +38,7 @@ URL = os.environ.get("TAP_ATS_TEST_POSTGRES")
 SHARDS = 4
 ACCOUNTS = 200
 FILTER = {"kombo": "updated_after=", "merge": "modified_after="}
-ENDPOINTS = {"kombo": 4, "merge": 5}
+ENDPOINTS = {"kombo": 4, "merge": 6}  # list endpoints per account (Merge: job stages, users)
 
 
 def load_definitions() -> Any:
