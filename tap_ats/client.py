@@ -113,16 +113,21 @@ class Conformer:
     breaks the schema it was given.
     """
 
-    def __init__(self, schema: dict, nulled: Counter[str] | None = None) -> None:
+    #: Top-level columns the tap sets itself, never from a source value: no check needed.
+    OWN = frozenset({"provider", "account_id", "raw"})
+
+    def __init__(self, schema: dict, nulled: Counter[str] | None = None,
+                 own: frozenset[str] = OWN) -> None:
         #: Values loaded as null (or dropped from an array), by column, for the run's warning.
         self.nulled: Counter[str] = Counter() if nulled is None else nulled
         self.checks = [(name, *self._check(name, prop))
-                       for name, prop in schema["properties"].items()]
+                       for name, prop in schema["properties"].items() if name not in own]
 
     def conform(self, record: dict) -> dict:
         """``record`` with every value of its schema's type (changed in place)."""
+        get = record.get
         for name, cls, fix in self.checks:
-            value = record.get(name)
+            value = get(name)
             if value is not None and value.__class__ is not cls:
                 record[name] = fix(value)
         return record
@@ -150,7 +155,7 @@ class Conformer:
                 return [v for v in items if v is not None]
         elif "properties" in prop:
             # An object's own values need checking too, so no value may skip the fix.
-            cls, convert = _Nested, Conformer(prop, self.nulled).conform_object
+            cls, convert = _Nested, Conformer(prop, self.nulled, frozenset()).conform_object
         else:
             cls, convert = dict, _as_object
 
