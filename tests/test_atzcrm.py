@@ -368,3 +368,15 @@ def test_retry_warning_names_the_history_path_retried(sandbox, tmp_path):
     retries = [line for line in err.splitlines() if "Retrying " in line]
     assert any("/candidate/candidate_" in line and "/history after" in line for line in retries)
     assert all("api_token" not in line and "?" not in line for line in retries)
+
+
+def test_median_of_a_position_histogram_is_the_low_median_of_the_positions():
+    import statistics
+    from collections import Counter
+
+    from tap_ats.providers.atzcrm import median_low
+
+    rng = random.Random(7)
+    for _ in range(500):
+        positions = [rng.randint(0, 6) for _ in range(rng.randint(1, 40))]
+        assert median_low(Counter(positions)) == statistics.median_low(positions)

@@ -68,9 +68,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 import time
 import typing as t
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -199,6 +199,21 @@ def history_rows(candidate: str, rows: t.Any) -> list[dict]:
     return rows
 
 
+def median_low(histogram: Counter[int]) -> int:
+    """The low median of the values a histogram counts, without expanding it.
+
+    Sorting every position met so far on each row made the derivation quadratic in the
+    account's size; a stage's positions take only a handful of values.
+    """
+    rank, seen = (sum(histogram.values()) - 1) // 2, 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen > rank:
+            return value
+    msg = "an empty histogram has no median"
+    raise ValueError(msg)
+
+
 def row_id(candidate: str, row: dict) -> str:
     """A history row's stable id: ATZ gives rows none."""
     return f"{candidate}:{row['job_slug']}:{row['talent_stage']['id']}:{row['updated_at']}"
@@ -256,9 +271,10 @@ class Candidates(ATSStream):
         self.emitted: set[tuple[str, str]] = set()
         #: Per job, the ``job_status`` of its latest history row read this run.
         self.job_status: dict[str, tuple[str, dict]] = {}
-        #: Per talent stage, its 0-based positions in the application histories read this run,
-        #: and the order its row was last emitted with in this run.
-        self.positions: dict[str, list[int]] = {}
+        #: Per talent stage, how often it stood at each 0-based position in the application
+        #: histories read this run (a histogram: positions are few, histories many), and the
+        #: order its row was last emitted with in this run.
+        self.positions: dict[str, Counter[int]] = {}
         self.orders: dict[str, int | None] = {}
         #: Candidates listed in this account's pass so far (for the progress line's ETA).
         self.listed = 0
@@ -361,7 +377,7 @@ class Candidates(ATSStream):
         for job in {r["job_slug"] for r in history.rows}:
             for position, row in enumerate(history.of_job(job)):
                 stage = str((row.get("talent_stage") or {}).get("id"))
-                self.positions.setdefault(stage, []).append(position)
+                self.positions.setdefault(stage, Counter())[position] += 1
                 status = row.get("job_status")
                 seen = self.job_status.get(job)
                 if status and (seen is None or (row["updated_at"] or "") >= seen[0]):
@@ -549,7 +565,7 @@ class JobStages(AtzDerived):
                 stage = row["talent_stage"]
                 key = str(stage["id"])
                 positions = self.parent.positions.get(key)
-                order = statistics.median_low(positions) if positions else None
+                order = median_low(positions) if positions else None
                 if key not in orders or orders[key] != order:
                     orders[key] = order
                     out.append({**self.base(cand, key, None), "job_id": None,
