@@ -170,6 +170,20 @@ def last_state(messages: list[dict]) -> dict:
     return [m for m in messages if m["type"] == "STATE"][-1]["value"]
 
 
+def assert_fields_match(sandbox: SandboxClient, provider: str, messages: list[dict]) -> dict:
+    """Every row the sandbox lists under ``/_sandbox/fields`` was sent once, with those values.
+
+    Returns the fields, by stream, as the sandbox lists them.
+    """
+    fields = fetch(f"{sandbox.url}/_sandbox/fields/{provider}")
+    for stream, rows in fields.items():
+        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
+        assert len(got) == len(rows), stream
+        for account, key, expected in rows:
+            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    return fields
+
+
 class Warehouse:
     """A DuckDB file loaded by ``meltano run tap-ats target-duckdb`` with its own state id."""
 

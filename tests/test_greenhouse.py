@@ -14,6 +14,7 @@ import pytest
 from conftest import (
     TAP,
     SandboxClient,
+    assert_fields_match,
     assert_visits_match_truth,
     discovered_streams,
     last_state,
@@ -264,12 +265,7 @@ def test_interviews_complete_and_joined_to_users(sandbox, tmp_path):
     """Title, stage and panel from the lookups, at one pass over each per run; ids join users."""
     rc, messages, err = run_tap(sandbox.config("greenhouse", page_size=20), tmp_path)
     assert rc == 0, err
-    fields = fetch(f"{sandbox.url}/_sandbox/fields/greenhouse")
-    for stream, rows in fields.items():
-        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
-        assert len(got) == len(rows), stream
-        for account, key, expected in rows:
-            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    fields = assert_fields_match(sandbox, "greenhouse", messages)
     users = keys(messages, "users")
     interviews = records(messages, "interviews")
     assert all(("greenhouse", r["organizer_id"]) in users for r in interviews)

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 import requests
 from conftest import (
+    assert_fields_match,
     assert_visits_match_truth,
     discovered_streams,
     last_state,
@@ -16,7 +17,7 @@ from conftest import (
     run_tap,
 )
 
-from tap_ats.sandbox.demo import fetch, meltano_env, meltano_run
+from tap_ats.sandbox.demo import meltano_env, meltano_run
 from tap_ats.sandbox.merge import API_KEY, REVOKED_TOKEN, TOKENS
 
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
@@ -126,12 +127,7 @@ def test_names_come_through_expand_in_the_same_request(sandbox, tmp_path):
     """Stage and reject-reason names, interview jobs and users equal the sandbox's truth."""
     rc, messages, err = run_tap(sandbox.config("merge"), tmp_path)
     assert rc == 0, err
-    fields = fetch(f"{sandbox.url}/_sandbox/fields/merge")
-    for stream, rows in fields.items():
-        got = {(r["account_id"], r["id"]): r for r in records(messages, stream)}
-        assert len(got) == len(rows), stream
-        for account, key, expected in rows:
-            assert {k: got[account, key][k] for k in expected} == expected, (stream, key)
+    assert_fields_match(sandbox, "merge", messages)
     observed = records(messages, "application_stages")
     assert observed and all(r["stage_name"] for r in observed)
     log = [e for e in sandbox.log("merge") if not e["path"].endswith("/account-details")]
