@@ -171,7 +171,7 @@ def last_state(messages: list[dict]) -> dict:
 
 
 def assert_fields_match(sandbox: SandboxClient, provider: str, messages: list[dict]) -> dict:
-    """Every row the sandbox lists under ``/_sandbox/fields`` was sent once, with those values.
+    """Each stream's record keys are the rows listed under ``/_sandbox/fields``, with their values.
 
     Returns the fields, by stream, as the sandbox lists them.
     """
