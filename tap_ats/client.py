@@ -7,6 +7,7 @@ envelope) and then declares one small class per unified stream that maps the sou
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import logging
 import threading
@@ -27,7 +28,7 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import PageContext
 
-from tap_ats.http import AuthError, ForeignHostError, body, origin, path
+from tap_ats.http import AuthError, ForeignHostError, GiveUp, Refused, body, origin, path
 from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
 
 if t.TYPE_CHECKING:
@@ -382,6 +383,7 @@ class ATSStream(LeanRecords, RESTStream):
         self._local = threading.local()
         self._window_ends: dict[str | None, dt.datetime] = {}
         self._prefetches: dict[str | None, Prefetch] = {}
+        self._prefetching = False
         #: Characters of invalid UTF-8 or lone surrogates replaced by U+FFFD in this run.
         self.repaired = 0
         self.progress = Progress(self.name, float(self.config.get("progress_interval", 30)),
@@ -476,27 +478,57 @@ class ATSStream(LeanRecords, RESTStream):
     def get_records(self, context: Context | None) -> Iterable[dict]:
         """Read one account; only when all of it is out may its bookmark become the start time.
 
-        An account that fails (bad credential, unknown account, retries run out, a pagination
-        loop) is reported to the tap, its partial progress is dropped so its bookmark stays where
-        it was, later streams skip it, and the other accounts go on; the tap exits non-zero at the
-        end. A refused shared credential, an unreachable host or a foreign link end the run.
+        Each stream of an account ends on its own: one that the credential may not read (a 403,
+        or a 404 on its list path) is skipped with a warning, one that fails otherwise (a
+        broken body, a pagination loop) is reported, and in both cases its bookmark stays where
+        it was and the account's other streams are still read. An account whose credential is
+        refused (401) or whose requests still fail after every retry is given up for the rest of
+        the run. A refused shared credential, an unreachable host or a foreign link end the run.
         """
         if not context or self.tap.failed(context):  # no context: a shard without accounts
             return
+        before = self.progress.records
+        try:
+            yield from self._read_account(context)
+        finally:
+            self.tap.report.stream(_account(context), self.name).records += (
+                self.progress.records - before)
+
+    def _read_account(self, context: Context) -> Iterable[dict]:
+        """:meth:`get_records` of one account, each way it can end sorted out."""
         try:
             yield from super().get_records(context)
         except AuthError as exc:
-            if exc.status == 401 and self.tap.provider.shared_credentials:
+            if self.tap.provider.shared_credentials:
                 raise  # the same credential would fail every account: stop at once
             self._account_failed(context, exc)
             return
-        except FatalAPIError as exc:
+        except Refused as exc:
+            if self.without_optional(context, exc):
+                yield from self._read_account(context)
+            elif exc.path == urlsplit(self.url_base + self.path).path:
+                self._stream_ended(context, "skipped", exc)
+            else:
+                self._account_failed(context, exc)
+            return
+        except GiveUp as exc:
             self._account_failed(context, exc)
+            return
+        except FatalAPIError as exc:
+            self._stream_ended(context, "failed", exc)
             return
         if self.replication_method == "INCREMENTAL":
             markers = self.get_context_state(context).setdefault("progress_markers", {})
             markers["replication_key"] = self.replication_key
             markers["replication_key_value"] = self._window_ends[_account(context)].isoformat()
+
+    def without_optional(self, context: Context | None, exc: Refused) -> bool:
+        """Whether the stream can be read again without what ``exc`` refused.
+
+        For a request that asks for something only enriching the rows (Merge's ``expand``):
+        return True once it is left out for this account, and say which columns stay null.
+        """
+        return False
 
     def _increment_stream_state(self, latest_record: dict, *,
                                 context: Context | None = None) -> None:
@@ -511,6 +543,11 @@ class ATSStream(LeanRecords, RESTStream):
         self.get_context_state(context).pop("progress_markers", None)
         self.tap.account_failed(context, self.name, exc)
 
+    def _stream_ended(self, context: Context | None, status: str, exc: FatalAPIError) -> None:
+        """Drop this stream's partial progress in the account (its bookmark stays); report it."""
+        self.get_context_state(context).pop("progress_markers", None)
+        self.tap.stream_ended(context, self, status, exc)
+
     def request_records(self, context: Context | None) -> Iterator[dict]:
         """The account's records, its pages possibly read ahead while other accounts are out.
 
@@ -522,8 +559,8 @@ class ATSStream(LeanRecords, RESTStream):
         """
         account = _account(context)
         partitions = [p for p in self.partitions or [{}] if not self.tap.failed(p)]
-        if account not in self._prefetches and self.tap.max_concurrency > 1 and len(
-                partitions) > 1:
+        if not self._prefetching and self.tap.max_concurrency > 1 and len(partitions) > 1:
+            self._prefetching = True  # once per run: an account read again reads on its own
             slots = threading.Semaphore(self.tap.max_concurrency)
             for partition in partitions:
                 # The SDK records where a partition starts only when it reaches it; the workers
@@ -608,6 +645,7 @@ class ATSStream(LeanRecords, RESTStream):
     def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """Send through the run's transport, paced by the account's budget (all requests do)."""
         self.progress.request()
+        self.tap.report.request(_account(context) or "", self.name)
         return self.tap.transport.send(request, pacer=self.pacer(context),
                                        check=self.validate_response, prepare=self.authorize)
 
@@ -639,11 +677,19 @@ class ATSStream(LeanRecords, RESTStream):
                 f"{response.status_code} {response.reason}" + (f": {detail}" if detail else ""))
 
     def validate_response(self, response: requests.Response) -> None:
-        """Give 401/403 a message that says which credential to check."""
-        if response.status_code in (401, 403):
+        """A 401 names the credential to check; a 403 or 404 is :class:`Refused` (by path).
+
+        A 404 that the provider says means the account itself is unknown (a Kombo
+        integration id that does not exist) is an ordinary failure of the account instead.
+        """
+        status = response.status_code
+        if status == 401:
             msg = (self.response_error_message(response).rstrip(".") + ". "
-                   + self.tap.provider.auth_hint(response.status_code))
-            raise AuthError(msg, response.status_code)
+                   + self.tap.provider.auth_hint(status))
+            raise AuthError(msg, status)
+        if status in (403, 404) and not self.tap.provider.account_unknown(response):
+            raise Refused(self.response_error_message(response), status,
+                          urlsplit(response.request.url).path)
         super().validate_response(response)
 
 
@@ -685,7 +731,43 @@ class DerivedStream(LeanRecords):
     def get_records(self, context: Context | None) -> Iterable[dict]:
         """The rows the parent collected for this batch."""
         parent = self._tap.streams[self.parent_stream_type.name]
-        yield from parent.take(context["batch"], self.name)
+        rows = parent.take(context["batch"], self.name)
+        self._tap.report.stream(context["account_id"], self.name).records += len(rows)
+        yield from rows
+
+
+def name_id(name: str) -> str:
+    """A stable id for an entity the API names but does not number (a Kombo department).
+
+    The first 16 hex digits of the SHA-256 of the name, trimmed and case-folded: the same name
+    gives the same id on every run and machine, so rows derived from different records join.
+    """
+    return hashlib.sha256(name.strip().casefold().encode()).hexdigest()[:16]
+
+
+class DistinctDerived(DerivedStream):
+    """A derived stream whose rows repeat across parent records (a department of many jobs).
+
+    Each id is emitted once per account and run; state stays empty, the set is the run's.
+    """
+
+    def __init__(self, tap: TapATS) -> None:
+        super().__init__(tap)
+        self._emitted: set[tuple[str, str]] = set()
+
+    def derive(self, parent_record: dict) -> list[dict]:
+        """The rows of :meth:`derive_all` not emitted yet in this run."""
+        rows = []
+        for row in self.derive_all(parent_record):
+            key = (row["account_id"], row["id"])
+            if key not in self._emitted:
+                self._emitted.add(key)
+                rows.append(row)
+        return rows
+
+    def derive_all(self, parent_record: dict) -> list[dict]:
+        """Every row one parent record names, repeats included."""
+        raise NotImplementedError
 
 
 class ObservedStages(DerivedStream):

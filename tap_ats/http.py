@@ -219,11 +219,23 @@ class Pacer:
 
 
 class AuthError(FatalAPIError):
-    """A 401 or 403: a credential is wrong or lacks a permission."""
+    """A 401: a credential is wrong, revoked or expired."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class Refused(FatalAPIError):
+    """A 403 or 404: this credential or account may not read ``path``, or the API lacks it.
+
+    On a stream's own list path it means the stream cannot be read (the stream is skipped, the
+    account goes on); on a lookup that only enriches a stream, the columns it fills stay null.
+    """
+
+    def __init__(self, message: str, status: int, path: str) -> None:
+        super().__init__(message)
+        self.status, self.path = status, path
 
 
 class ForeignHostError(FatalSyncError):

@@ -29,11 +29,13 @@ from singer_sdk.exceptions import ConfigurationError, FatalSyncError, SingerSDKE
 from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_ats import providers
-from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Transport, redact
+from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Refused, Transport, redact
+from tap_ats.report import RunReport
 
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams import Stream
 
@@ -126,6 +128,9 @@ class TapATS(Tap):
                     description="Records per page; defaults to the provider's maximum."),
         th.Property("include_raw", th.BooleanType, default=True,
                     description="Keep the untouched source record in the `raw` column."),
+        th.Property("include_scorecard_notes", th.BooleanType, default=False,
+                    description="Load scorecards' free-text notes (personal opinions about a "
+                                "candidate): off by default, the `notes` column stays null."),
         th.Property("lookback_window", th.IntegerType, default=5,
                     description="Minutes re-read before each bookmark; upserts make it harmless."),
         th.Property("max_requests_per_minute", th.NumberType,
@@ -147,6 +152,14 @@ class TapATS(Tap):
                     description="Read only shard k of N of the accounts (\"k/N\", 1-based), by a "
                                 "stable hash of each account id, to spread many accounts over "
                                 "parallel runs; give each shard its own state id."),
+        th.Property("fail_on_skipped_streams", th.BooleanType, default=False,
+                    description="Exit 1 when a stream was skipped because the credential or "
+                                "account may not read it (403, or 404 on its list path); by "
+                                "default it is a warning and the other streams land."),
+        th.Property("run_report", th.StringType,
+                    description="Write a JSON report of each account's and stream's outcome "
+                                "(ok, skipped, failed, with reason, records and requests) to "
+                                "this file at the end of every run."),
         th.Property("account_id", th.StringType,
                     description="Label stored as `account_id` for Greenhouse and ATZ CRM "
                                 "(Kombo and Merge use the integration or linked account)."),
@@ -202,9 +215,19 @@ class TapATS(Tap):
                          ca_bundle=self.config.get("ca_bundle"), logger=self.logger)
 
     @cached_property
+    def report(self) -> RunReport:
+        """The outcome of every account and stream of this run."""
+        return RunReport(self.provider.name, self.provider.failures)
+
+    @cached_property
     def include_raw(self) -> bool:
         """Whether records keep their source record in ``raw`` (read once: asked per record)."""
         return bool(self.config.get("include_raw", True))
+
+    @cached_property
+    def include_scorecard_notes(self) -> bool:
+        """Whether scorecards keep their free-text notes (off unless asked for)."""
+        return bool(self.config.get("include_scorecard_notes", False))
 
     @property
     def lookback_minutes(self) -> int:
@@ -228,18 +251,59 @@ class TapATS(Tap):
         """Give the account up for the rest of the run (bookmarks kept) and go on."""
         account = (context or {}).get("account_id", "?")
         self.provider.failures.setdefault(account, f"{stream}: {exc}")
+        self.report.end(account, stream, "failed", str(exc), getattr(exc, "status", None))
         self.logger.error("Account %s failed on %s, bookmark kept: %s", account, stream, exc)
 
+    def stream_ended(self, context: Context | None, stream: Stream, status: str,
+                     exc: FatalAPIError) -> None:
+        """One stream of the account is ``skipped`` (not permitted) or ``failed``; the rest go on.
+
+        A skip is one WARNING naming the account, the stream, the path and what to enable.
+        """
+        account = (context or {}).get("account_id", "?")
+        code = exc.status if isinstance(exc, Refused) else None
+        self.report.end(account, stream.name, status, str(exc), code)
+        if isinstance(exc, Refused):
+            self.logger.warning(
+                "Skipped stream %s of account %s: %s answered %d, so this credential or account "
+                "may not read it; its bookmark is kept and the account's other streams are "
+                "read. To read it, %s", stream.name, account, exc.path, exc.status,
+                self.provider.permission_hint(stream.name, exc.path))
+        else:
+            self.logger.error("Stream %s of account %s failed, its bookmark kept (the "
+                              "account's other streams are read): %s", stream.name, account, exc)
+
     def sync_all(self) -> None:
-        """Sync everything, warn once per stream about repaired values, fail if any account did."""
+        """Sync everything, warn about repaired values, then end as the outcomes say.
+
+        Exit 1 when an account or one of its streams failed, when an account could read none
+        of its streams, or (``fail_on_skipped_streams``) when a stream was skipped. The run
+        report, if asked for, is written whatever the ending.
+        """
+        code = 1
         try:
             super().sync_all()
+            for account in self.report.unreadable_accounts():
+                self.provider.failures[account] = (
+                    "every stream was refused (403/404): the credential can read none of them")
+            problems = {**self.provider.failures, **self.report.failed_streams()}
+            if problems:
+                named = "; ".join(f"{where} ({reason})" for where, reason in problems.items())
+                msg = f"{len(problems)} account(s) or stream(s) failed, bookmarks kept: {named}"
+                raise AccountsFailed(msg)
+            skipped = self.report.skipped()
+            if skipped and self.config.get("fail_on_skipped_streams"):
+                named = ", ".join(f"{stream} of {account}" for account, stream in skipped)
+                msg = (f"{len(skipped)} stream(s) skipped for want of permission "
+                       f"(fail_on_skipped_streams is on): {named}")
+                raise AccountsFailed(msg)
+            code = 0
         finally:
             self._warn_repairs()
-        if failures := self.provider.failures:
-            named = "; ".join(f"{account} ({reason})" for account, reason in failures.items())
-            msg = f"{len(failures)} account(s) failed, their bookmarks kept: {named}"
-            raise AccountsFailed(msg)
+            if Terminated.received is not None:
+                code = 128 + Terminated.received
+            if path := self.config.get("run_report"):
+                self.report.write(path, code)
 
     def _warn_repairs(self) -> None:
         for stream in self.streams.values():

@@ -110,6 +110,11 @@ class Provider:
             if value is not None and not value > 0:
                 msg = f"setting '{key}' must be a number above 0, got {value!r}"
                 raise SettingError(msg)
+        report = self.config.get("run_report")
+        if report and not Path(report).parent.is_dir():
+            msg = (f"setting 'run_report' must be a file path in an existing directory, "
+                   f"got {report!r}")
+            raise SettingError(msg)
         bundle = self.config.get("ca_bundle")
         if bundle and not Path(bundle).is_file():
             msg = f"setting 'ca_bundle' must be a PEM file of CA certificates: {bundle!r} is not"
@@ -130,8 +135,16 @@ class Provider:
         return text[:300]
 
     def auth_hint(self, status: int) -> str:
-        """What to check after a 401 or 403."""
-        return "Check the credentials" if status == 401 else "Check the credential's permissions"
+        """What to check after a 401."""
+        return "Check the credentials"
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """What the credential or account needs to read ``stream`` (its list ``path``)."""
+        return f"check that the credential may read {path}"
+
+    def account_unknown(self, response: requests.Response) -> bool:
+        """Whether a 403 or 404 means the account itself is unknown, not one path refused."""
+        return False
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIErr
 from singer_sdk.pagination import HeaderLinkPaginator
 
 from tap_ats.client import ATSStream, ts, utc_now
-from tap_ats.http import Pacer, Transport, body, check_url, origin
+from tap_ats.http import Pacer, Refused, Transport, body, check_url, origin
 from tap_ats.providers import Provider, SettingError
 
 if t.TYPE_CHECKING:
@@ -101,19 +101,37 @@ class Token:
     after_refusal: bool = False
 
 
+#: The columns each optional lookup fills: null when the credential may not read it.
+LOOKUP_COLUMNS = {
+    "/v3/job_interview_stages": "application_stages.stage_name, application_stages.job_id, "
+                                "jobs.stages",
+    "/v3/interviewers": "interviews.interviewer_ids",
+    "/v3/job_interviews": "interviews.title, interviews.stage_id",
+}
+
+
 @dataclass
 class StageIndex:
-    """The job interview stages of the account, by stage id and by job id."""
+    """The job interview stages of the account, by stage id and by job id.
+
+    ``known`` is False when the credential may not read them: ``jobs.stages`` is then null,
+    not an empty plan.
+    """
 
     by_id: dict[str, dict] = field(default_factory=dict)
     by_job: dict[str, list[dict]] = field(default_factory=dict)
+    known: bool = True
 
 
 @dataclass
 class InterviewIndex:
-    """The account's interview panels (user ids by interview id) and job interviews by id."""
+    """The account's interview panels (user ids by interview id) and job interviews by id.
 
-    panels: dict[str, list[str]] = field(default_factory=dict)
+    ``panels`` is None when the credential may not read them (no panel is then known, rather
+    than every panel empty).
+    """
+
+    panels: dict[str, list[str]] | None = field(default_factory=dict)
     job_interviews: dict[str, dict] = field(default_factory=dict)
 
 
@@ -156,6 +174,8 @@ class Greenhouse(Provider):
         self._stages: dict[str, StageIndex] = {}
         self._interviews: dict[str, InterviewIndex] = {}
         self._stages_lock = threading.Lock()
+        #: (account, path) of the optional lookups refused in this run, each warned about once.
+        self._refused_lookups: set[tuple[str, str]] = set()
 
     @property
     def token_url(self) -> str:
@@ -254,13 +274,37 @@ class Greenhouse(Provider):
 
     # Stage names -------------------------------------------------------------------------------
 
+    def lookup(self, stream: GreenhouseStream, path: str, context: Context | None,
+               params: dict[str, t.Any] | None = None) -> list[dict] | None:
+        """Every row of a lookup that only enriches a stream, or None if it is refused.
+
+        A credential without that endpoint's permission (403, or 404) still gets the stream,
+        with the columns the lookup fills left null and one WARNING per account saying which.
+        """
+        try:
+            return stream.fetch_all(path, context, params)
+        except Refused as exc:
+            account = (context or {}).get("account_id", "")
+            with self._lock:
+                first = (account, path) not in self._refused_lookups
+                self._refused_lookups.add((account, path))
+            if first:
+                stream.tap.report.stream(account, stream.name).refused_lookups.append(path)
+                stream.logger.warning(
+                    "Account %s: %s answered %d, so %s stay null (the stream itself is read). "
+                    "To fill them, %s", account, path, exc.status, LOOKUP_COLUMNS[path],
+                    self.permission_hint(stream.name, path))
+            return None
+
     def stages(self, stream: GreenhouseStream, context: Context | None) -> StageIndex:
         """The account's job interview stages, read once per run on first need."""
         account = (context or {}).get("account_id", "")
         with self._stages_lock:
             if account not in self._stages:
                 index = StageIndex()
-                for stage in stream.fetch_all("/v3/job_interview_stages", context):
+                rows = self.lookup(stream, "/v3/job_interview_stages", context)
+                index.known = rows is not None
+                for stage in rows or []:
                     index.by_id[str(stage["id"])] = stage
                     index.by_job.setdefault(str(stage.get("job_id")), []).append(stage)
                 for stages in index.by_job.values():
@@ -274,12 +318,13 @@ class Greenhouse(Provider):
         with self._stages_lock:
             if account not in self._interviews:
                 index = InterviewIndex()
-                rows = sorted(stream.fetch_all("/v3/interviewers", context),
-                              key=lambda row: row["id"])  # the order people joined the panel
-                for row in rows:
+                rows = self.lookup(stream, "/v3/interviewers", context)
+                if rows is None:
+                    index.panels = None
+                for row in sorted(rows or [], key=lambda row: row["id"]):  # order joined
                     index.panels.setdefault(str(row["interview_id"]), []).append(
                         str(row["user_id"]))
-                for job_interview in stream.fetch_all("/v3/job_interviews", context):
+                for job_interview in self.lookup(stream, "/v3/job_interviews", context) or []:
                     index.job_interviews[str(job_interview["id"])] = job_interview
                 self._interviews[account] = index
             return self._interviews[account]
@@ -306,12 +351,26 @@ class Greenhouse(Provider):
         if status == 401:
             return ("A fresh token was refused too: check settings 'client_id', 'client_secret' "
                     "and 'user_id' (the user must be a Site Admin)")
-        return ("Check that the credential has the harvest:<resource>:list scope for this "
-                "endpoint and that setting 'user_id' is a Site Admin")
+        return "Check the credential"
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Harvest v3 grants each endpoint to the OAuth client on its own."""
+        resource = path.rstrip("/").rsplit("/", 1)[-1]
+        return (f"grant the Harvest API credential the harvest:{resource}:list permission "
+                "(Dev Center, API credential management) and check that setting 'user_id' is a "
+                "Site Admin")
 
 
 class GreenhouseStream(ATSStream):
     """Base client: shared OAuth token, Link-header pages, closed ``updated_at`` window."""
+
+    #: The account being read: its lookups are paced and reported as that account's.
+    _account: Context | None = None
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account, remembering which it is for the lookups its pages need."""
+        self._account = context
+        yield from super().get_records(context)
 
     @property
     def provider(self) -> Greenhouse:
@@ -402,7 +461,7 @@ class StageNamed(GreenhouseStream):
     def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
         """Load the stage index before mapping a page that has records."""
         if body(response):
-            self._index = self.provider.stages(self, self.context)
+            self._index = self.provider.stages(self, self._account)
         yield from super().parse_response(response)
 
 
@@ -443,7 +502,8 @@ class Jobs(StageNamed):
             "opened_at": ts(raw.get("opened_at")), "closed_at": ts(raw.get("closed_at")),
             "stages": [{"id": sid(s["id"]), "name": s.get("name"), "order": s.get("sort_order"),
                         "active": s.get("active")}
-                       for s in self._index.by_job.get(str(raw["id"]), [])],
+                       for s in self._index.by_job.get(str(raw["id"]), [])]
+            if self._index.known else None,
         }
 
 
@@ -482,8 +542,7 @@ class Interviews(GreenhouseStream):
     name = "interviews"
     path = "/v3/interviews"
     _index = InterviewIndex()
-    #: The account being read, and the ids of its interviews already out.
-    _account: Context | None = None
+    #: The ids of the account's interviews already out.
     _out: t.ClassVar[set[str]] = set()
 
     def get_new_paginator(self) -> LastPageToo:
@@ -492,7 +551,7 @@ class Interviews(GreenhouseStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         """Read one account, remembering which interviews went out."""
-        self._out, self._account = set(), context
+        self._out = set()
         yield from super().get_records(context)
 
     def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
@@ -508,8 +567,8 @@ class Interviews(GreenhouseStream):
     def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
         """Interviews whose panel changed in this window but that did not change themselves."""
         window = self.get_url_params(context, None)["updated_at"]
-        changed = sorted({str(row["interview_id"]) for row in self.fetch_all(
-            "/v3/interviewers", context, {"updated_at": window})} - self._out)
+        rows = self.provider.lookup(self, "/v3/interviewers", context, {"updated_at": window})
+        changed = sorted({str(row["interview_id"]) for row in rows or []} - self._out)
         if not changed:
             return
         self._index = self.provider.interview_index(self, context)
@@ -534,7 +593,8 @@ class Interviews(GreenhouseStream):
             "status_raw": status, "start_at": ts(raw.get("starts_at")),
             "end_at": ts(raw.get("ends_at")), "location": raw.get("location"),
             "organizer_id": sid(raw.get("organizer_id")),
-            "interviewer_ids": self._index.panels.get(str(raw["id"]), []),
+            "interviewer_ids": None if self._index.panels is None
+            else self._index.panels.get(str(raw["id"]), []),
         }
 
 

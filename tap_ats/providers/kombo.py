@@ -27,6 +27,7 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 
 from tap_ats.client import ATSStream, BodyCursorPaginator, DerivedStream, ObservedStages, ts
@@ -67,9 +68,16 @@ class Kombo(Provider):
 
     def auth_hint(self, status: int) -> str:
         """Which Kombo credential to check."""
-        if status == 401:
-            return "Check setting 'api_key' (a Kombo API key from the dashboard's Secrets page)"
-        return "Check that the API key may read this integration's ATS data"
+        return "Check setting 'api_key' (a Kombo API key from the dashboard's Secrets page)"
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Kombo enables data models per integration, in its scope configuration."""
+        return (f"enable the {stream} model in this integration's scope configuration (Kombo "
+                "dashboard) or ask Kombo whether the integration offers it")
+
+    def account_unknown(self, response: requests.Response) -> bool:
+        """A 404 ``PLATFORM.INTEGRATION_NOT_FOUND``: the integration id itself is unknown."""
+        return response.status_code == 404 and "INTEGRATION_NOT_FOUND" in response.text
 
 
 class KomboStream(ATSStream):

@@ -47,7 +47,7 @@ from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError
 
 from tap_ats.client import ATSStream, BodyCursorPaginator, ObservedStages, ts
-from tap_ats.http import body
+from tap_ats.http import Refused, body
 from tap_ats.providers import Provider
 
 if t.TYPE_CHECKING:
@@ -56,6 +56,9 @@ if t.TYPE_CHECKING:
 
 JOB_STATUS = {"OPEN": "open", "CLOSED": "closed", "DRAFT": "draft", "ARCHIVED": "archived"}
 #: Merge's three values, plus the cancellations it passes through from ATSs it cannot map.
+#: Merge's Common Model behind each stream, as its scopes and the README name them.
+MODELS = {"applications": "Application", "jobs": "Job", "job_stages": "JobInterviewStage",
+          "interviews": "ScheduledInterview", "candidates": "Candidate", "users": "RemoteUser"}
 INTERVIEW_STATUS = {"SCHEDULED": "scheduled", "AWAITING_FEEDBACK": "awaiting_feedback",
                     "COMPLETE": "complete", "CANCELED": "canceled", "CANCELLED": "canceled"}
 
@@ -130,6 +133,7 @@ class Merge(Provider):
         with self._lock:
             if label in self._pacers:
                 self._pacers[account] = self._pacers.pop(label)
+        stream.tap.report.rename(label, account)
         return account, None
 
     def stream_classes(self) -> list[type]:
@@ -149,6 +153,12 @@ class Merge(Provider):
         return ("Check setting 'api_key' (a Merge production API key) and that the account "
                 "token is for a linked account that is still connected")
 
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Merge enables Common Models per linked account; an integration may lack one."""
+        model = MODELS.get(stream, stream)
+        return (f"enable the {model} Common Model in this linked account's scopes (Merge "
+                "dashboard), or the integration behind it does not offer it")
+
 
 def related(value: t.Any) -> dict:
     """A related object as Merge gives it: expanded (a dict), an id only, or null."""
@@ -162,6 +172,35 @@ class MergeStream(ATSStream):
 
     #: Related objects to receive whole in the same request (Merge's ``expand``), if any.
     expand: t.ClassVar[str | None] = None
+    #: The columns ``expand`` fills and the models it reads, named when an account refuses it.
+    expand_columns: t.ClassVar[str] = ""
+    expand_models: t.ClassVar[str] = ""
+
+    def __init__(self, tap: t.Any) -> None:
+        super().__init__(tap)
+        #: Accounts that refused ``expand`` (403/404): read without it, those columns null.
+        self._plain: set[str] = set()
+
+    def without_optional(self, context: Context | None, exc: Refused) -> bool:
+        """Read the account again without ``expand`` if a request that asked for it was refused."""
+        account = (context or {}).get("account_id", "")
+        if not self.expand or account in self._plain:
+            return False
+        self._plain.add(account)
+        return True
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account; if it was read without ``expand``, say which columns stay null."""
+        yield from super().get_records(context)
+        account = (context or {}).get("account_id", "")
+        outcome = self.tap.report.stream(account, self.name)
+        if account in self._plain and outcome.status == "ok":
+            outcome.refused_lookups.append(f"{self.path}?expand={self.expand}")
+            self.logger.warning(
+                "Account %s: %s with expand=%s was refused, so %s stay null (the stream itself "
+                "was read without it). To fill them, enable the %s Common Model(s) in this "
+                "linked account's scopes (Merge dashboard)", account, self.path, self.expand,
+                self.expand_columns, self.expand_models)
 
     @property
     def provider(self) -> Merge:
@@ -194,7 +233,7 @@ class MergeStream(ATSStream):
         params: dict[str, t.Any] = {"page_size": self.page_size, "include_deleted_data": "true"}
         if (start := self.start_time(context)) is not None:
             params["modified_after"] = start.isoformat().replace("+00:00", "Z")
-        if self.expand:
+        if self.expand and (context or {}).get("account_id") not in self._plain:
             params["expand"] = self.expand
         if next_page_token:
             params["cursor"] = next_page_token
@@ -219,6 +258,9 @@ class Applications(MergeStream):
     name = "applications"
     path = "/ats/v1/applications"
     expand = "current_stage,reject_reason"
+    expand_columns = ("applications.current_stage_name, applications.rejection_reason and "
+                      "application_stages.stage_name")
+    expand_models = "JobInterviewStage and RejectReason"
 
     def map_record(self, raw: dict) -> dict:
         """Merge application to the unified columns (status: rejected_at is all Merge gives)."""
@@ -272,6 +314,8 @@ class Interviews(MergeStream):
     name = "interviews"
     path = "/ats/v1/interviews"
     expand = "application"
+    expand_columns = "interviews.job_id"
+    expand_models = "Application"
 
     def map_record(self, raw: dict) -> dict:
         """Merge scheduled interview to the unified columns."""

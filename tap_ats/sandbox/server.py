@@ -92,6 +92,7 @@ FAULTS: dict[str, type | tuple[type, ...]] = {
     "empty_pages": (int, float), "repeat_cursor": (int, float), "hang": (int, float),
     "bad_bytes": (int, float), "bad_records": (int, float), "redirect": str,
     "redirect_self": (int, float), "foreign_next": str, "5xx_account": str,
+    "forbidden": list, "missing": list, "refuse_account": str,
 }
 #: Fault keys whose value is an origin URL (checked as one).
 URL_FAULTS = ("redirect", "foreign_next")
@@ -433,6 +434,11 @@ class Sandbox:
         - ``foreign_next`` (a URL): next-page links become ``<URL><path>?cursor=<cursor>``.
         - ``5xx_account`` (a Kombo integration id or a Merge account token): every request of
           that one account is answered 503, the other accounts are served as usual.
+        - ``forbidden`` / ``missing`` (lists of paths): a request whose path ends with one of
+          them is answered 403 / 404, as to a key without that endpoint's permission or an
+          account without that model. ``"/applications?expand"`` refuses only requests that
+          carry ``expand``. ``refuse_account`` (an integration id or account token) limits
+          both to that one account.
         - ``bad_bytes`` (rate): the first record of a list page gets a raw 0xFF byte in one text
           field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
           an integer for a string id and odd, unreadable and impossible date-times. Both are
@@ -455,6 +461,8 @@ class Sandbox:
                 request.headers.get("x-integration-id"), request.headers.get("x-account-token")):
             return Response(503, {"error": "service unavailable for this account (injected)"},
                             {"Retry-After": retry_after})
+        if refused := self._refused(request):
+            return refused
         if f.get("429", 0) > self.roll():
             return Response(429, {"error": "rate limited (injected)"},
                             {"Retry-After": retry_after})
@@ -463,6 +471,19 @@ class Sandbox:
                             {"Retry-After": retry_after})
         if f.get("drop", 0) > self.roll():
             return Response(drop=True)
+        return None
+
+    def _refused(self, request: Request) -> Response | None:
+        """The 403 or 404 of the ``forbidden`` and ``missing`` faults, if this request meets one."""
+        f = self.faults
+        if (account := f.get("refuse_account")) and account not in (
+                request.headers.get("x-integration-id"), request.headers.get("x-account-token")):
+            return None
+        for key, status in (("forbidden", 403), ("missing", 404)):
+            for entry in f.get(key, []):
+                path, _, param = entry.partition("?")
+                if request.path.endswith(path) and (not param or param in request.query):
+                    return Response(status, {"error": f"{key} (injected)"}, faults=[key])
         return None
 
     def paginate(self, request: Request, here: dict[str, Any],
@@ -584,8 +605,11 @@ def _check_faults(body: dict[str, Any]) -> str | None:
             return f"unknown fault {key!r}; known: {', '.join(FAULTS)}"
         if isinstance(value, bool) or not isinstance(value, FAULTS[key]):
             kind = ("a URL string" if key in URL_FAULTS else "a string" if FAULTS[key] is str
-                    else "a number")
+                    else "a list of paths" if FAULTS[key] is list else "a number")
             return f"fault {key!r} must be {kind}"
+        if FAULTS[key] is list and not all(isinstance(v, str) and v.startswith("/")
+                                           for v in value):
+            return f"fault {key!r} must be a list of paths, each starting with /"
         if key in URL_FAULTS:
             split = urlsplit(value)
             if (split.scheme not in ("http", "https") or not split.netloc or split.path
