@@ -1,8 +1,10 @@
 """The tap: its settings, the provider it reads, the streams it serves, and how a run ends.
 
-A scheduler trusts the exit code: 0 means every selected row of every account was read; 1 a run
-that failed (an account given up, an API that refused or looped); 2 a usage, config or state
-mistake, found before any request; 128 + the signal number for SIGTERM (143) and SIGINT (130).
+A scheduler trusts the exit code: 0 means every selected row of every account was read, but for
+streams the key may not read (skipped with a warning, unless ``fail_on_skipped_streams``); 1 a
+run that failed (an account or one of its streams given up, an API that refused or looped,
+an account that could read nothing); 2 a usage, config or state mistake, found before any
+request; 128 + the signal number for SIGTERM (143) and SIGINT (130).
 Every failure ends in one line on stderr starting ``tap-ats: error:``, never a traceback.
 """
 
