@@ -115,17 +115,19 @@ def table_counts(duckdb_path: Path, schema: str = "tap_ats") -> dict[str, int]:
 MODELS = ["ats__stage_visits", "ats__applications_enhanced", "ats__jobs_enhanced", "ats__funnel",
           "ats__interviews_enhanced", "ats__interviewer_load"]
 
-# A provider's funnel, all jobs together: stages by name in plan order; the median from the visits.
+# A provider's funnel, all jobs together: stages by name in funnel order; the median from the
+# visits. Moving on from the last stage is being hired.
 FUNNEL_SQL = """
 with stages as (
     select stage_name, min(stage_order) as stage_order, sum(applications_reached) as reached,
-           sum(applications_moved_on) as moved_on
+           sum(applications_moved_on) as moved_on, sum(applications_rejected) as rejected,
+           sum(applications_withdrawn) as withdrawn
     from analytics.ats__funnel group by stage_name
 ), days as (
     select stage_name, median(days_in_stage) as median_days
     from analytics.ats__stage_visits group by stage_name
 )
-select stages.stage_name, reached, moved_on,
+select stages.stage_name, reached, moved_on, rejected, withdrawn,
        case when reached > 0 then moved_on / reached end, median_days
 from stages left join days using (stage_name)
 order by stage_order, stage_name
@@ -138,11 +140,14 @@ def funnel_table(duckdb_path: Path) -> str:
 
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         rows = con.execute(FUNNEL_SQL).fetchall()
-    lines = [f"{'stage':<22}{'reached':>9}{'moved on':>10}{'conversion':>12}{'median days':>13}"]
-    for stage, reached, moved, rate, days in rows:
+    lines = [f"{'stage':<22}{'reached':>9}{'moved on':>10}{'rejected':>10}{'withdrew':>10}"
+             f"{'conversion':>12}{'median days':>13}"]
+    for stage, reached, moved, rejected, withdrew, rate, days in rows:
         rate_text = "-" if rate is None else f"{rate:.0%}"
         days_text = "-" if days is None else f"{days:.1f}"
-        lines.append(f"{stage or '?':<22}{reached:>9}{moved:>10}{rate_text:>12}{days_text:>13}")
+        lines.append(f"{stage or '?':<22}{reached:>9}{moved:>10}{rejected:>10}{withdrew:>10}"
+                     f"{rate_text:>12}{days_text:>13}")
+    lines.append("(moving on from the last stage is a hire)")
     return "\n".join(lines)
 
 

@@ -46,6 +46,16 @@ select
     jobs.job_name,
     applications.status,
     applications.status_raw,
+    -- Withdrawals are rejections the candidate chose: Greenhouse and the unified APIs record them
+    -- as rejections with a reason that says so, ATZ CRM as a Withdrawn talent stage.
+    case
+        when applications.status = 'hired' then 'hired'
+        when applications.status = 'rejected'
+            and (lower(coalesce(applications.rejection_reason, '')) like '%withdr%'
+                 or lower(coalesce(applications.current_stage_name, '')) like '%withdr%')
+            then 'withdrawn'
+        when applications.status = 'rejected' then 'rejected'
+    end as outcome,
     coalesce(applications.current_stage_id, last_visits.stage_id) as current_stage_id,
     coalesce(applications.current_stage_name, job_stages.stage_name, last_visits.stage_name)
         as current_stage_name,

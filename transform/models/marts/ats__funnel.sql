@@ -1,5 +1,9 @@
--- One row per job and stage, in the job's stage order: how many applications reached the stage,
--- went past it, were rejected in it, and how long they stayed.
+-- One row per job and funnel stage, in the job's stage order. An application reached a stage if it
+-- reached that stage or any later one (stages are skipped, and Kombo and Merge never see the
+-- stages an application passed between two syncs), so the counts only fall along the funnel. A
+-- hire moved on from every stage, the last one included. Rejections and withdrawals count in the
+-- stage the application was in when it left. Terminal stages (ATZ CRM's Rejected, Placed: see
+-- ats_is_terminal) are outcomes, not steps: they have no row and move no application on.
 with visits as (
     select * from {{ ref('ats__stage_visits') }}
 ),
@@ -8,16 +12,20 @@ applications as (
     select * from {{ ref('ats__applications_enhanced') }}
 ),
 
+job_stages as (
+    select * from {{ ref('stg_ats__job_stages') }}
+),
+
 planned as (
-    select provider, account_id, job_key, job_id, stage_id, stage_name, stage_order
-    from {{ ref('stg_ats__job_stages') }}
+    select provider, account_id, job_key, job_id, stage_id, stage_name, stage_order, is_terminal
+    from job_stages
     where job_id is not null
     union all
     -- A stage of no one job (ATZ CRM's talent stages, shared by every job) is in every job's plan.
     select
         stages.provider, stages.account_id, jobs.job_key, jobs.job_id, stages.stage_id,
-        stages.stage_name, stages.stage_order
-    from {{ ref('stg_ats__job_stages') }} as stages
+        stages.stage_name, stages.stage_order, stages.is_terminal
+    from job_stages as stages
     inner join {{ ref('stg_ats__jobs') }} as jobs
         on jobs.provider = stages.provider
         and jobs.account_id = stages.account_id
@@ -25,12 +33,11 @@ planned as (
 ),
 
 seen as (
-    -- Stages met in visits. Where the plan gives no order (ATZ CRM) or lacks the stage, the rank
-    -- of the stage's average position in the applications' paths stands in for the order.
+    -- Stages met in visits, with their average position in the applications' paths.
     select
         provider, account_id, job_key, job_id, stage_id,
         max(stage_name) as stage_name,
-        dense_rank() over (partition by job_key order by avg(visit_number)) - 1 as path_rank
+        avg(visit_number) as path_position
     from visits
     group by provider, account_id, job_key, job_id, stage_id
 ),
@@ -43,73 +50,132 @@ stages as (
         coalesce(seen.job_id, planned.job_id) as job_id,
         coalesce(planned.stage_id, seen.stage_id) as stage_id,
         coalesce(planned.stage_name, seen.stage_name) as stage_name,
-        coalesce(planned.stage_order, seen.path_rank) as stage_order
+        planned.stage_order as plan_order,
+        seen.path_position,
+        coalesce(planned.is_terminal, {{ ats_is_terminal('seen.stage_name') }}) as is_terminal
     from planned
     full outer join seen
         on seen.job_key = planned.job_key
         and seen.stage_id = planned.stage_id
 ),
 
-ordered_visits as (
-    select visits.*, stages.stage_order
+steps as (
+    -- The funnel's steps, numbered from 0 without ties: by the plan's order; stages the plan
+    -- lacks or leaves unordered after them, by their average position in the paths.
+    select
+        provider, account_id, job_key, job_id, stage_id, stage_name,
+        row_number() over (
+            partition by job_key order by plan_order nulls last, path_position nulls last, stage_id
+        ) - 1 as stage_order
+    from stages
+    where not is_terminal
+),
+
+step_visits as (
+    select visits.application_key, visits.visit_number, steps.stage_order
     from visits
-    inner join stages
-        on stages.job_key = visits.job_key
-        and stages.stage_id = visits.stage_id
+    inner join steps
+        on steps.job_key = visits.job_key
+        and steps.stage_id = visits.stage_id
+),
+
+current_steps as (
+    -- The step each application is in now, where its current stage is one.
+    select applications.application_key, steps.stage_order
+    from applications
+    inner join steps
+        on steps.job_key = applications.job_key
+        and steps.stage_id = applications.current_stage_id
 ),
 
 furthest as (
     select application_key, max(stage_order) as furthest_order
-    from ordered_visits
+    from (
+        select application_key, stage_order from step_visits
+        union all
+        select application_key, stage_order from current_steps
+    ) as reached_steps
     group by application_key
 ),
 
-per_stage as (
-    select
-        ordered_visits.job_key,
-        ordered_visits.stage_id,
-        count(distinct ordered_visits.application_key) as applications_reached,
-        count(distinct case when furthest.furthest_order > ordered_visits.stage_order
-                            then ordered_visits.application_key end) as applications_moved_on,
-        percentile_cont(0.5) within group (order by ordered_visits.days_in_stage)
-            as median_days_in_stage
-    from ordered_visits
-    inner join furthest
-        on furthest.application_key = ordered_visits.application_key
-    group by ordered_visits.job_key, ordered_visits.stage_id
+last_steps as (
+    -- The step of each application's latest visit to a step (before any terminal stage).
+    select application_key, stage_order
+    from (
+        select
+            application_key, stage_order,
+            row_number() over (partition by application_key order by visit_number desc) as recency
+        from step_visits
+    ) as ranked
+    where recency = 1
 ),
 
-rejected as (
-    select job_key, current_stage_id as stage_id, count(*) as applications_rejected
+progress as (
+    select
+        applications.application_key,
+        applications.job_key,
+        applications.outcome,
+        furthest.furthest_order,
+        coalesce(current_steps.stage_order, last_steps.stage_order) as exit_order
     from applications
-    where status = 'rejected'
-    group by job_key, current_stage_id
+    left join furthest
+        on furthest.application_key = applications.application_key
+    left join current_steps
+        on current_steps.application_key = applications.application_key
+    left join last_steps
+        on last_steps.application_key = applications.application_key
+),
+
+per_step as (
+    select
+        steps.job_key,
+        steps.stage_id,
+        sum(case when progress.outcome = 'hired' or progress.furthest_order >= steps.stage_order
+            then 1 else 0 end) as applications_reached,
+        sum(case when progress.outcome = 'hired' or progress.furthest_order > steps.stage_order
+            then 1 else 0 end) as applications_moved_on,
+        sum(case when progress.outcome = 'rejected' and progress.exit_order = steps.stage_order
+            then 1 else 0 end) as applications_rejected,
+        sum(case when progress.outcome = 'withdrawn' and progress.exit_order = steps.stage_order
+            then 1 else 0 end) as applications_withdrawn
+    from steps
+    inner join progress
+        on progress.job_key = steps.job_key
+    group by steps.job_key, steps.stage_id
+),
+
+stage_days as (
+    select job_key, stage_id, {{ ats_median('days_in_stage') }} as median_days_in_stage
+    from visits
+    where days_in_stage is not null
+    group by job_key, stage_id
 )
 
 select
-    stages.job_key || '|' || stages.stage_id as funnel_key,
-    stages.job_key,
-    stages.provider,
-    stages.account_id,
-    stages.job_id,
+    {{ dbt.concat(['steps.job_key', "'|'", 'steps.stage_id']) }} as funnel_key,
+    steps.job_key,
+    steps.provider,
+    steps.account_id,
+    steps.job_id,
     jobs.job_name,
-    stages.stage_id,
-    stages.stage_name,
-    stages.stage_order,
-    coalesce(per_stage.applications_reached, 0) as applications_reached,
-    coalesce(per_stage.applications_moved_on, 0) as applications_moved_on,
-    coalesce(rejected.applications_rejected, 0) as applications_rejected,
-    case when per_stage.applications_reached > 0
-        then round(cast(per_stage.applications_moved_on as numeric)
-                   / per_stage.applications_reached, 4)
+    steps.stage_id,
+    steps.stage_name,
+    steps.stage_order,
+    coalesce(per_step.applications_reached, 0) as applications_reached,
+    coalesce(per_step.applications_moved_on, 0) as applications_moved_on,
+    coalesce(per_step.applications_rejected, 0) as applications_rejected,
+    coalesce(per_step.applications_withdrawn, 0) as applications_withdrawn,
+    case when per_step.applications_reached > 0
+        then round(cast(per_step.applications_moved_on as {{ dbt.type_numeric() }})
+                   / per_step.applications_reached, 4)
     end as conversion_rate,
-    cast(per_stage.median_days_in_stage as numeric(12, 2)) as median_days_in_stage
-from stages
-left join per_stage
-    on per_stage.job_key = stages.job_key
-    and per_stage.stage_id = stages.stage_id
-left join rejected
-    on rejected.job_key = stages.job_key
-    and rejected.stage_id = stages.stage_id
+    cast(stage_days.median_days_in_stage as numeric(12, 2)) as median_days_in_stage
+from steps
+left join per_step
+    on per_step.job_key = steps.job_key
+    and per_step.stage_id = steps.stage_id
+left join stage_days
+    on stage_days.job_key = steps.job_key
+    and stage_days.stage_id = steps.stage_id
 left join {{ ref('stg_ats__jobs') }} as jobs
-    on jobs.job_key = stages.job_key
+    on jobs.job_key = steps.job_key

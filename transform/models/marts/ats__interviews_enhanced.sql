@@ -6,11 +6,12 @@ with interviews as (
 ),
 
 panel as (
-    select distinct
-        interviews.interview_key,
-        interviewers.interviewer_id
-    from interviews
-    left join lateral unnest(interviews.interviewer_ids) as interviewers (interviewer_id) on true
+    select distinct interview_key, interviewer_id
+    from (
+        select interview_key, {{ ats_unnest('interviewer_ids') }} as interviewer_id
+        from interviews
+    ) as members
+    where interviewer_id is not null
 ),
 
 users as (
@@ -18,7 +19,7 @@ users as (
 )
 
 select
-    interviews.interview_key || '|' || coalesce(panel.interviewer_id, '') as interview_interviewer_key,
+    {{ ats_key('interviews.interview_key', 'panel.interviewer_id') }} as interview_interviewer_key,
     interviews.interview_key,
     interviews.provider,
     interviews.account_id,
@@ -45,7 +46,7 @@ select
     applications.status as application_status,
     applications.current_stage_name as application_current_stage_name
 from interviews
-inner join panel
+left join panel  -- an interview without a panel keeps one row, with a null interviewer
     on panel.interview_key = interviews.interview_key
 left join users as interviewers
     on interviewers.provider = interviews.provider

@@ -25,7 +25,7 @@ by_job as (
 stage_days as (
     select
         job_key,
-        percentile_cont(0.5) within group (order by days_in_stage) as median_days_in_stage
+        {{ ats_median('days_in_stage') }} as median_days_in_stage
     from {{ ref('ats__stage_visits') }}
     where days_in_stage is not null
     group by job_key

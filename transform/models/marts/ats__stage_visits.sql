@@ -2,6 +2,23 @@
 -- Native (Greenhouse) and derived (ATZ CRM) rows already are visits. Observed rows (Kombo, Merge)
 -- are single sightings of the current stage, folded here: a visit starts at the first sighting of
 -- a stage and ends at the first sighting of another one.
+--
+-- Incremental: the sightings grow with every sync, so a build re-folds only the applications with
+-- a row (of applications or application_stages, deleted ones included) loaded since the previous
+-- build, and replaces all of their visits (delete+insert by application). The post-hook drops the
+-- visits of applications that are no longer live: a deleted application has no visit to insert.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='application_key',
+    post_hook="delete from {{ this }} where application_key not in
+               (select application_key from {{ ref('stg_ats__applications') }})"
+) }}
+
+{%- set loaded_at = var('tap_ats_loaded_at_field') %}
+{%- set since = "coalesce((select max(loaded_at) from " ~ this ~ "), cast('1900-01-01' as "
+                ~ dbt.type_timestamp() ~ "))" %}
+
 with applications as (
     select * from {{ ref('stg_ats__applications') }}
 ),
@@ -10,13 +27,41 @@ stage_rows as (
     select * from {{ ref('stg_ats__application_stages') }}
 ),
 
+loaded_rows as (
+    -- Every input row's load time; on an incremental build only those loaded since the newest
+    -- one the table was built from, which name the applications to fold again.
+    select provider, account_id, id as application_id, {{ loaded_at }} as loaded_at
+    from {{ source('tap_ats', 'applications') }}
+    {% if is_incremental() %}where {{ loaded_at }} >= {{ since }}{% endif %}
+    union all
+    select provider, account_id, application_id, {{ loaded_at }} as loaded_at
+    from {{ source('tap_ats', 'application_stages') }}
+    {% if is_incremental() %}where {{ loaded_at }} >= {{ since }}{% endif %}
+),
+
+loads as (
+    -- Per application, the newest load time of its inputs: the next build's starting point.
+    select provider, account_id, application_id, max(loaded_at) as loaded_at
+    from loaded_rows
+    group by provider, account_id, application_id
+),
+
+stage_rows_to_fold as (
+    select stage_rows.*
+    from stage_rows
+    inner join loads
+        on loads.provider = stage_rows.provider
+        and loads.account_id = stage_rows.account_id
+        and loads.application_id = stage_rows.application_id
+),
+
 sightings as (
     select
         provider, account_id, application_id, stage_id, stage_name, observed_at,
         lag(stage_id) over (
             partition by provider, account_id, application_id order by observed_at
         ) as previous_stage_id
-    from stage_rows
+    from stage_rows_to_fold
     where origin = 'observed'
 ),
 
@@ -42,7 +87,7 @@ visits as (
     select
         provider, account_id, application_id, stage_id, stage_name, entered_at, exited_at,
         coalesce(is_current, exited_at is null) as is_current, origin
-    from stage_rows
+    from stage_rows_to_fold
     where origin in ('native', 'derived')
 ),
 
@@ -54,6 +99,7 @@ numbered as (
         applications.job_id,
         applications.candidate_id,
         job_stages.stage_name as plan_stage_name,
+        loads.loaded_at,
         row_number() over (
             partition by visits.provider, visits.account_id, visits.application_id
             order by visits.entered_at nulls last, visits.exited_at nulls last, visits.stage_id
@@ -63,6 +109,10 @@ numbered as (
         on applications.provider = visits.provider
         and applications.account_id = visits.account_id
         and applications.application_id = visits.application_id
+    inner join loads
+        on loads.provider = visits.provider
+        and loads.account_id = visits.account_id
+        and loads.application_id = visits.application_id
     left join {{ ref('stg_ats__job_stages') }} as job_stages
         on job_stages.provider = visits.provider
         and job_stages.account_id = visits.account_id
@@ -70,7 +120,8 @@ numbered as (
 )
 
 select
-    application_key || '|' || cast(visit_number as {{ dbt.type_string() }}) as visit_key,
+    {{ dbt.concat(['application_key', "'|'", 'cast(visit_number as ' ~ dbt.type_string() ~ ')']) }}
+        as visit_key,
     application_key,
     provider,
     account_id,
@@ -86,5 +137,6 @@ select
     case when exited_at is not null then {{ ats_days('entered_at', 'exited_at') }} end
         as days_in_stage,
     is_current,
-    origin
+    origin,
+    loaded_at
 from numbered

@@ -15,4 +15,4 @@ select
     origin,
     observed_at
 from {{ source('tap_ats', 'application_stages') }}
-where deleted_at is null
+where {{ ats_live() }}

@@ -17,4 +17,4 @@ select
     source,
     updated_at
 from {{ source('tap_ats', 'applications') }}
-where deleted_at is null
+where {{ ats_live() }}

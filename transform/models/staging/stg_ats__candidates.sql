@@ -5,6 +5,7 @@ select
     provider,
     account_id,
     id as candidate_id,
-    nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), '') as candidate_name
+    nullif(trim({{ dbt.concat(["coalesce(first_name, '')", "' '", "coalesce(last_name, '')"]) }}), '')
+        as candidate_name
 from {{ source('tap_ats', 'candidates') }}
-where deleted_at is null
+where {{ ats_live() }}

@@ -1,6 +1,7 @@
--- Live interviews, interviewer_ids as the warehouse's own list type; an empty stand-in where the
--- provider offers no interviews (ATZ CRM), so every model downstream still builds.
-{%- set loaded = ats_optional_source('interviews') %}
+-- Live interviews, interviewer_ids as the warehouse's own list type and times as naive UTC (so
+-- that weeks are cut in UTC on every engine); an empty stand-in where the provider offers no
+-- interviews (ATZ CRM) or tap_ats_interviews_enabled is false, so every model downstream builds.
+{%- set loaded = ats_source('interviews') %}
 {% if loaded is not none %}
 select
     {{ ats_key('provider', 'account_id', 'id') }} as interview_key,
@@ -12,13 +13,13 @@ select
     stage_id,
     title,
     status,
-    start_at,
-    end_at,
+    {{ ats_utc(loaded, 'start_at') }} as start_at,
+    {{ ats_utc(loaded, 'end_at') }} as end_at,
     location,
     organizer_id,
     {{ ats_string_list('interviewer_ids') }} as interviewer_ids
 from {{ loaded }}
-where deleted_at is null
+where {{ ats_live() }}
 {% else %}
 select
     cast(null as {{ dbt.type_string() }}) as interview_key,

@@ -8,6 +8,7 @@ select
     {{ ats_key('provider', 'account_id', 'job_id') }} as job_key,
     name as stage_name,
     {{ adapter.quote('order') }} as stage_order,
-    active
+    active,
+    {{ ats_is_terminal('name') }} as is_terminal
 from {{ source('tap_ats', 'job_stages') }}
-where deleted_at is null
+where {{ ats_live() }}

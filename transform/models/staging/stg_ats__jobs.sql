@@ -11,4 +11,4 @@ select
     coalesce(opened_at, created_at) as opened_at,
     closed_at
 from {{ source('tap_ats', 'jobs') }}
-where deleted_at is null
+where {{ ats_live() }}

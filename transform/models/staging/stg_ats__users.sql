@@ -1,6 +1,6 @@
 -- Live users (the hiring side: interviewers, organizers); an empty stand-in where the provider
--- offers none (ATZ CRM) or the table has not been loaded yet.
-{%- set loaded = ats_optional_source('users') %}
+-- offers none (ATZ CRM), the table has not been loaded yet, or tap_ats_users_enabled is false.
+{%- set loaded = ats_source('users') %}
 {% if loaded is not none %}
 select
     {{ ats_key('provider', 'account_id', 'id') }} as user_key,
@@ -11,7 +11,7 @@ select
     email as user_email,
     active
 from {{ loaded }}
-where deleted_at is null
+where {{ ats_live() }}
 {% else %}
 select
     cast(null as {{ dbt.type_string() }}) as user_key,
