@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import typing as t
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +29,7 @@ from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import PageContext
 
 from tap_ats.http import AuthError, ForeignHostError, GiveUp, Refused, body, origin, path
+from tap_ats.readahead import ReadAhead
 from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
 
 if t.TYPE_CHECKING:
@@ -37,7 +38,6 @@ if t.TYPE_CHECKING:
     from tap_ats.http import Pacer
     from tap_ats.tap import TapATS
 
-PREFETCH_BYTES = 16 * 2**20
 #: Pages in a row with no record and a next cursor before the API is taken to be looping.
 MAX_EMPTY_PAGES = 100
 
@@ -280,56 +280,6 @@ def _account(context: Context | None) -> str | None:
     return (context or {}).get("account_id")
 
 
-class Prefetch:
-    """One account's responses, read ahead by a worker thread, for the main thread to parse.
-
-    The buffer holds at most ``PREFETCH_BYTES`` of response bodies (the worker waits when it is
-    full), so memory stays flat however large the tenant is.
-    """
-
-    def __init__(self) -> None:
-        self._items: deque[requests.Response] = deque()
-        self._size = 0
-        self._done = False
-        self._error: BaseException | None = None
-        self._cond = threading.Condition()
-
-    def fill(self, responses: t.Callable[[Context], Iterator[requests.Response]],
-             context: Context, slots: threading.Semaphore) -> None:
-        """Worker: read every response of the account into the buffer (in a free slot)."""
-        with slots:
-            try:
-                for response in responses(context):
-                    response.__dict__.pop("_ats_body", None)  # keep bytes, not decoded copies
-                    with self._cond:
-                        while self._size >= PREFETCH_BYTES and self._items:
-                            self._cond.wait()
-                        self._items.append(response)
-                        self._size += len(response.content)
-                        self._cond.notify_all()
-            except BaseException as exc:
-                self._error = exc
-            finally:
-                with self._cond:
-                    self._done = True
-                    self._cond.notify_all()
-
-    def __iter__(self) -> Iterator[requests.Response]:
-        """Main thread: the responses in order; a worker's error is raised here."""
-        while True:
-            with self._cond:
-                while not self._items and not self._done:
-                    self._cond.wait()
-                if not self._items:
-                    if self._error is not None:
-                        raise self._error
-                    return
-                response = self._items.popleft()
-                self._size -= len(response.content)
-                self._cond.notify_all()
-            yield response
-
-
 class LeanRecords(Stream):
     """Record emission without the per-record work our records never need.
 
@@ -382,8 +332,7 @@ class ATSStream(LeanRecords, RESTStream):
         self._page_last: dict | None = None
         self._local = threading.local()
         self._window_ends: dict[str | None, dt.datetime] = {}
-        self._prefetches: dict[str | None, Prefetch] = {}
-        self._prefetching = False
+        self._readahead: ReadAhead | None = None
         #: Characters of invalid UTF-8 or lone surrogates replaced by U+FFFD in this run.
         self.repaired = 0
         self.progress = Progress(self.name, float(self.config.get("progress_interval", 30)),
@@ -552,25 +501,21 @@ class ATSStream(LeanRecords, RESTStream):
         """The account's records, its pages possibly read ahead while other accounts are out.
 
         The SDK syncs partitions one after another. With several accounts and
-        ``max_concurrency`` above 1, the first call starts a worker thread per account (at most
-        ``max_concurrency`` at once, each within its own pacer's budget) that reads that account's
-        pages into a byte-bounded buffer; records are still parsed and written by this thread only,
-        one account after another, so the output and the state stay valid Singer.
+        ``max_concurrency`` above 1, a :class:`ReadAhead` reads the pages of the account being
+        written and of the next ones, ``max_concurrency`` accounts at most (each within its own
+        pacer's budget, each into a byte-bounded buffer); records are still parsed and written by
+        this thread only, one account after another, so the output and the state stay valid
+        Singer, and memory does not grow with the number of accounts.
         """
-        account = _account(context)
         partitions = [p for p in self.partitions or [{}] if not self.tap.failed(p)]
-        if not self._prefetching and self.tap.max_concurrency > 1 and len(partitions) > 1:
-            self._prefetching = True  # once per run: an account read again reads on its own
-            slots = threading.Semaphore(self.tap.max_concurrency)
-            for partition in partitions:
-                # The SDK records where a partition starts only when it reaches it; the workers
-                # need it now, to send each account's filter from its own bookmark.
-                self._write_starting_replication_value(partition)
-                prefetch = self._prefetches[_account(partition)] = Prefetch()
-                threading.Thread(target=prefetch.fill, args=(self._responses, partition, slots),
-                                 daemon=True).start()
-        prefetch = self._prefetches.pop(account, None)
-        for response in prefetch if prefetch is not None else self._responses(context):
+        if self._readahead is None and self.tap.max_concurrency > 1 and len(partitions) > 1:
+            # The SDK records where a partition starts only when it reaches it; the readers
+            # need it before, to send each account's filter from its own bookmark.
+            self._readahead = ReadAhead(self._responses, self._write_starting_replication_value,
+                                        partitions, self.tap.max_concurrency)
+        responses = (self._readahead.responses(context) if self._readahead is not None
+                     else self._responses(context))
+        for response in responses:
             yield from self.parse_response(response)
 
     def _responses(self, context: Context | None) -> Iterator[requests.Response]:

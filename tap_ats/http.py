@@ -23,6 +23,8 @@ module can bypass them:
 - **Pacing.** Each attempt waits for its account's :class:`Pacer`; a 429 pushes the pacer back.
 - **Decoding.** Bodies are decoded inside the retry loop (a truncated body is retried); invalid
   UTF-8 and lone surrogates become U+FFFD and are counted instead of ending the run.
+- **Proxies.** ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY`` are honoured as requests reads
+  them, except that loopback hosts are never proxied.
 - **Redaction.** Messages name method, path and status, never a query, header or URL userinfo.
 """
 
@@ -367,7 +369,7 @@ class Transport:
         current = request
         for _ in range(MAX_REDIRECTS + 1):
             response = self.session.send(current, timeout=self.timeout, verify=self.verify,
-                                         allow_redirects=False)
+                                         allow_redirects=False, **self._proxies(current.url))
             location = response.headers.get("Location")
             if response.status_code not in REDIRECTS or not location:
                 return response
@@ -381,6 +383,17 @@ class Transport:
             current.url = target
         msg = f"redirected more than {MAX_REDIRECTS} times on its own host"
         raise RetriableAPIError(msg)
+
+    @staticmethod
+    def _proxies(url: str | None) -> dict[str, dict]:
+        """No proxy for this machine; elsewhere the environment's, as requests reads it.
+
+        requests sends even ``127.0.0.1`` through ``HTTP_PROXY`` unless ``NO_PROXY`` names it;
+        loopback traffic (the sandbox, a local tunnel) never leaves the machine. Through a proxy
+        an https request is a ``CONNECT`` tunnel: the proxy sees the host and port, never a
+        header, so the credentials stay between the tap and the API.
+        """
+        return {"proxies": {}} if is_loopback(urlsplit(url or "").hostname) else {}
 
     @staticmethod
     def _where(request: requests.PreparedRequest) -> str:

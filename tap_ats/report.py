@@ -2,7 +2,7 @@
 
 Every stream of every account ends in one outcome: ``ok`` (read in full, its bookmark moved),
 ``skipped`` (the credential or the account may not read it: a 403, or a 404 on its list path;
-bookmark kept, the rest of the account read) or ``failed`` (bookmark kept; the run exits 1).
+bookmark kept, the rest of the account read) or ``failed`` (bookmark kept; the run exits 3).
 An account is ``failed`` when it was given up (a refused credential, retries run out) or one of
 its streams failed, ``partial`` when streams were skipped or lookups refused (columns left
 null), else ``ok``.

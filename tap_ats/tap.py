@@ -1,9 +1,10 @@
 """The tap: its settings, the provider it reads, the streams it serves, and how a run ends.
 
 A scheduler trusts the exit code: 0 means every selected row of every account was read, but for
-streams the key may not read (skipped with a warning, unless ``fail_on_skipped_streams``); 1 a
-run that failed (an account or one of its streams given up, an API that refused or looped,
-an account that could read nothing); 2 a usage, config or state mistake, found before any
+streams the key may not read (skipped with a warning, unless ``fail_on_skipped_streams``); 3
+that some accounts or streams failed (given up, looped, unreadable) and every other one was
+committed; 1 a run that failed as a whole (a shared credential refused, an unreachable or hung
+API, a foreign link, the target gone); 2 a usage, config or state mistake, found before any
 request; 128 + the signal number for SIGTERM (143) and SIGINT (130).
 Every failure ends in one line on stderr starting ``tap-ats: error:``, never a traceback.
 """
@@ -43,7 +44,15 @@ if t.TYPE_CHECKING:
 
 
 class AccountsFailed(FatalSyncError):
-    """Raised after the sync when one or more accounts could not be read."""
+    """Raised after the sync when accounts or streams failed and every other one was committed.
+
+    Its own exit code, ``PARTIAL_EXIT``, tells a scheduler "some accounts failed, the rest are
+    in" apart from a run that failed as a whole (1).
+    """
+
+
+#: The exit code of a run in which some accounts or streams failed and the rest committed.
+PARTIAL_EXIT = 3
 
 
 class UsageError(Exception):
@@ -155,7 +164,7 @@ class TapATS(Tap):
                                 "stable hash of each account id, to spread many accounts over "
                                 "parallel runs; give each shard its own state id."),
         th.Property("fail_on_skipped_streams", th.BooleanType, default=False,
-                    description="Exit 1 when a stream was skipped because the credential or "
+                    description="Exit 3 when a stream was skipped because the credential or "
                                 "account may not read it (403, or 404 on its list path); by "
                                 "default it is a warning and the other streams land."),
         th.Property("run_report", th.StringType,
@@ -278,9 +287,10 @@ class TapATS(Tap):
     def sync_all(self) -> None:
         """Sync everything, warn about repaired values, then end as the outcomes say.
 
-        Exit 1 when an account or one of its streams failed, when an account could read none
-        of its streams, or (``fail_on_skipped_streams``) when a stream was skipped. The run
-        report, if asked for, is written whatever the ending.
+        Exit 3 (``PARTIAL_EXIT``) when an account or one of its streams failed, when an account
+        could read none of its streams, or (``fail_on_skipped_streams``) when a stream was
+        skipped: every other account and stream was committed. The run report, if asked for,
+        is written whatever the ending.
         """
         code = 1
         try:
@@ -292,12 +302,14 @@ class TapATS(Tap):
             if problems:
                 named = "; ".join(f"{where} ({reason})" for where, reason in problems.items())
                 msg = f"{len(problems)} account(s) or stream(s) failed, bookmarks kept: {named}"
+                code = PARTIAL_EXIT
                 raise AccountsFailed(msg)
             skipped = self.report.skipped()
             if skipped and self.config.get("fail_on_skipped_streams"):
                 named = ", ".join(f"{stream} of {account}" for account, stream in skipped)
                 msg = (f"{len(skipped)} stream(s) skipped for want of permission "
                        f"(fail_on_skipped_streams is on): {named}")
+                code = PARTIAL_EXIT
                 raise AccountsFailed(msg)
             code = 0
         finally:
@@ -476,6 +488,8 @@ def _fail(exc: BaseException) -> t.NoReturn:
         _finish(2, exc.format_message())
     except (UsageError, ConfigurationError) as exc:
         _finish(2, str(exc) or type(exc).__name__)
+    except AccountsFailed as exc:
+        _finish(PARTIAL_EXIT, str(exc))
     except SystemExit as exc:
         _finish(exc.code if isinstance(exc.code, int) else 1, None)
     except (SingerSDKError, requests.RequestException) as exc:

@@ -141,7 +141,7 @@ def test_empty_pages_with_a_cursor_lose_nothing(sandbox, tmp_path, provider):
 def test_a_repeating_cursor_stops_without_moving_the_bookmark(sandbox, tmp_path, provider):
     sandbox.faults(repeat_cursor=1.0)
     rc, messages, err = run_tap(sandbox.config(provider, page_size=10), tmp_path)
-    assert rc == 1
+    assert rc == 3
     assert "pagination loop" in error_line(err)
     truth, got = sandbox.truth(provider), keyed(messages)
     moved = {stream for stream, _ in bookmarks(messages)}
@@ -481,7 +481,7 @@ def test_a_float_budget_is_a_rate_and_an_unknown_key_is_named(sandbox, tmp_path)
 def test_a_body_without_its_envelope_stops_the_account(listener, tmp_path, sandbox):
     listener.respond({"status": "success", "warnings": []})
     rc, messages, err = run_tap(sandbox.config("kombo", api_url=f"{listener.url}/v1"), tmp_path)
-    assert rc == 1
+    assert rc == 3
     assert "without the envelope" in error_line(err)
     assert records(messages, "applications") == [] and bookmarks(messages) == {}
 
@@ -513,7 +513,7 @@ def test_an_atz_history_row_that_is_not_an_object(listener, sandbox, tmp_path):
     candidate, history, job = _atz_candidate(sandbox)
     _serve_atz(listener, candidate, [*history, "a string", 7], job)
     rc, messages, err = run_tap(sandbox.config("atzcrm", api_url=f"{listener.url}/v1"), tmp_path)
-    assert rc == 1
+    assert rc == 3
     line = error_line(err)
     assert "history" in line and candidate["slug"] in line, line
     assert bookmarks(messages) == {}
@@ -540,7 +540,7 @@ def test_one_failing_account_is_named_and_the_others_complete(sandbox, tmp_path,
     key = "integration_ids" if provider == "kombo" else "account_tokens"
     sandbox.faults(**{"5xx_account": config[key][1], "retry_after": 0})
     rc, messages, err = run_tap(config, tmp_path)
-    assert rc == 1
+    assert rc == 3
     line = error_line(err)
     assert "unreachable" not in line and "503" in line, line
     assert f"/{provider}/" in line and "?" not in line, line

@@ -25,7 +25,8 @@ OBSERVED = ("kombo", "merge")  # application_stages are sightings of application
 
 
 def streams_of(truth: dict[str, Any]) -> list[str]:
-    return [s for s in truth if s not in ("stage_visits", "hires")]
+    """The streams of the truth that a run without a catalog emits (demographics is opt-in)."""
+    return [s for s in truth if s not in ("stage_visits", "hires", "demographics")]
 
 
 def assert_matches(provider: str, got: dict[str, set], truth: dict[str, Any]) -> None:
@@ -152,7 +153,7 @@ BAD_INPUTS = [
     ({"api_url": "http://127.0.0.1:9"}, 1, "unreachable: no connection could be made"),
     ({"page_size": 1000}, 2, "setting 'page_size' must be 1 to 250"),
     ({"api_key": "wrong-key"}, 1, "Check setting 'api_key'"),
-    ({"integration_ids": ["personio:unknown"]}, 1, "INTEGRATION_NOT_FOUND"),
+    ({"integration_ids": ["personio:unknown"]}, 3, "INTEGRATION_NOT_FOUND"),
 ]
 
 
@@ -170,7 +171,7 @@ def test_bad_input_gives_one_clear_line(sandbox, tmp_path, change, code, expecte
 def test_unparseable_or_broken_records_stop_with_a_clear_line(sandbox, tmp_path, fault):
     sandbox.faults(**{fault: 1.0, "retry_after": 0})
     rc, messages, err = run_tap(sandbox.config("kombo"), tmp_path)
-    assert rc == 1 and "Traceback" not in err
+    assert rc == 3 and "Traceback" not in err
     line = next(x for x in err.splitlines() if x.startswith("tap-ats: error:"))
     assert ("unparseable JSON body" if fault == "malformed" else "breaks its expected shape") \
         in line
