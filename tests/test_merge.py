@@ -22,11 +22,16 @@ from tap_ats.sandbox.merge import API_KEY, REVOKED_TOKEN, TOKENS
 
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
            "users"]
+#: The analytics streams (tests/test_merge_entities.py); demographics is read only if selected.
+ENTITIES = ["offers", "departments", "offices", "rejection_reasons", "sources", "job_hiring_team",
+            "scorecards", "demographics"]
+#: Endpoints a run without a catalog reads, one page each in the test world.
+ENDPOINTS = len(STREAMS) - 1 + len(ENTITIES) - 3
 ACCOUNTS = {account for account, _ in TOKENS.values()}
 
 
 def test_discover_lists_only_what_merge_serves(sandbox, tmp_path):
-    assert discovered_streams(sandbox.config("merge"), tmp_path) == set(STREAMS)
+    assert discovered_streams(sandbox.config("merge"), tmp_path) == set(STREAMS + ENTITIES)
 
 
 def test_sandbox_speaks_merges_wire_format(sandbox):
@@ -89,7 +94,7 @@ def test_incremental_uses_modified_after_from_each_bookmark(sandbox, tmp_path):
     rc, messages, err = run_tap(config, tmp_path, state)
     assert rc == 0, err
     second = sandbox.log("merge")[n:]
-    assert len(second) == 2 + 6 * 2  # account-details per token, then one page per endpoint
+    assert len(second) == 2 + ENDPOINTS * 2  # account-details per token, one page per endpoint
     sent = {dt.datetime.fromisoformat(parse_qs(e["query"])["modified_after"][0].replace(
         "Z", "+00:00")) for e in second if e["path"].endswith("/applications")}
     assert sent == {m - dt.timedelta(minutes=10) for m in marks}
@@ -131,7 +136,7 @@ def test_names_come_through_expand_in_the_same_request(sandbox, tmp_path):
     observed = records(messages, "application_stages")
     assert observed and all(r["stage_name"] for r in observed)
     log = [e for e in sandbox.log("merge") if not e["path"].endswith("/account-details")]
-    assert len(log) == 2 * len(STREAMS[:1] + STREAMS[2:])  # one page per endpoint and account
+    assert len(log) == 2 * ENDPOINTS  # one page per endpoint and account
     apps = [e for e in log if e["path"].endswith("/applications")]
     assert all("expand=current_stage%2Creject_reason" in e["query"] for e in apps)
     users = {(r["account_id"], r["id"]) for r in records(messages, "users")}
@@ -157,7 +162,7 @@ def test_revoked_token_fails_alone_and_run_exits_nonzero(sandbox, tmp_path):
            for p in last_state(messages)["bookmarks"]["applications"]["partitions"]}
     config["account_tokens"] = [first, REVOKED_TOKEN, second]
     rc, messages, err = run_tap(config, tmp_path, last_state(messages))
-    assert rc == 1
+    assert rc == 3
     output = json.dumps(messages) + err
     assert "Traceback" not in err
     assert not [token for token in (first, second, REVOKED_TOKEN) if token in output]

@@ -6,7 +6,7 @@
   state partition and what ``account_shard`` splits by (``Merge.resolve`` says at what cost).
   The tokens stay in memory only: not in state, records, logs or URLs.
 - A token that is refused (401, 403, 404) or whose account keeps failing (5xx after retries) is
-  reported as "account token #N" and left out; the other accounts are read and the run exits 1
+  reported as "account token #N" and left out; the other accounts are read and the run exits 3
   at the end. A refused ``api_key`` fails every token and ends the run on one line. A host that
   cannot be reached at all ends the run at once: every token would meet the same host.
 - Pages: ``page_size=100`` (Merge's maximum; its default is 30) and ``cursor`` from ``next``;
@@ -30,6 +30,19 @@
   record's ``modified_at``) and ``_sdc_deleted_at``.
 - Stage history: Merge exposes only ``current_stage``, so ``application_stages`` rows are observed
   from each application read (``origin=observed``), at no request's cost.
+- Analytics streams: ``/offers`` and ``/scorecards`` (with ``expand=application`` for their job
+  and candidate), ``/departments``, ``/offices``, ``/reject-reasons`` and ``/eeocs``
+  (demographics, opt-in) are read like every list; ``sources`` (hash of the application's
+  ``source`` string: Merge has no Source model) and ``job_hiring_team`` (the Job's
+  ``hiring_managers`` and ``recruiters``) are derived at no request's cost. What Merge's models
+  lack stays null: offer version, department and office parents and codes, reject reason type,
+  scorecard ratings and notes, the application of an EEOC (Merge ties it to a candidate).
+  Offer statuses: Merge does not define them; the mapping (approval states are drafts, OPENED
+  and SENT-MANUALLY are sent, DENIED is declined) is the careful reading, ``status_raw`` keeps it.
+- Custom fields: Merge Field Mapping values, in every response without a parameter
+  (``field_mappings``: organization targets, then the linked account's, which win on a clash).
+  Merge's ``/field-mappings`` describes mappings, not the ATS's field definitions, so
+  ``custom_field_definitions`` is not offered.
 - Rate limit: per linked account per minute (Launch 100, Professional 400, Enterprise 600):
   ``max_requests_per_minute`` (default 100) paces each account, its account-details lookup
   included; accounts are read concurrently (``max_concurrency``), and a 429 waits
@@ -46,7 +59,15 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError
 
-from tap_ats.client import ATSStream, BodyCursorPaginator, ObservedStages, ts
+from tap_ats.client import (
+    ATSStream,
+    BodyCursorPaginator,
+    DerivedStream,
+    DistinctDerived,
+    ObservedStages,
+    name_id,
+    ts,
+)
 from tap_ats.http import Refused, body
 from tap_ats.providers import Provider
 
@@ -55,12 +76,26 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 JOB_STATUS = {"OPEN": "open", "CLOSED": "closed", "DRAFT": "draft", "ARCHIVED": "archived"}
-#: Merge's three values, plus the cancellations it passes through from ATSs it cannot map.
-#: Merge's Common Model behind each stream, as its scopes and the README name them.
+#: Merge's Common Model behind each stream, as its scopes and the README name them (the
+#: derived streams name the model they are read from).
 MODELS = {"applications": "Application", "jobs": "Job", "job_stages": "JobInterviewStage",
-          "interviews": "ScheduledInterview", "candidates": "Candidate", "users": "RemoteUser"}
+          "interviews": "ScheduledInterview", "candidates": "Candidate", "users": "RemoteUser",
+          "offers": "Offer", "departments": "Department", "offices": "Office",
+          "rejection_reasons": "RejectReason", "scorecards": "Scorecard", "demographics": "EEOC",
+          "sources": "Application", "job_hiring_team": "Job"}
+#: Merge's three values, plus the cancellations it passes through from ATSs it cannot map.
 INTERVIEW_STATUS = {"SCHEDULED": "scheduled", "AWAITING_FEEDBACK": "awaiting_feedback",
                     "COMPLETE": "complete", "CANCELED": "canceled", "CANCELLED": "canceled"}
+#: OfferStatusEnum: before the candidate has it (drafted, in or through approval) is draft;
+#: sent by the ATS, by hand, or opened is sent; SIGNED is accepted; DENIED is declined.
+OFFER_STATUS = {"DRAFT": "draft", "APPROVAL-SENT": "draft", "APPROVED": "draft", "SENT": "sent",
+                "SENT-MANUALLY": "sent", "OPENED": "sent", "SIGNED": "accepted",
+                "DENIED": "declined", "DEPRECATED": "deprecated"}
+#: OverallRecommendationEnum; DEFINITELY_NO is the strongest no.
+RECOMMENDATION = {"STRONG_YES": "strong_yes", "YES": "yes", "NO": "no",
+                  "DEFINITELY_NO": "strong_no", "NO_DECISION": "no_decision"}
+#: The Job's arrays of RemoteUser ids, each with its hiring-team role.
+HIRING_ROLES = {"hiring_managers": "hiring_manager", "recruiters": "recruiter"}
 
 
 class Merge(Provider):
@@ -137,9 +172,10 @@ class Merge(Provider):
         return account, None
 
     def stream_classes(self) -> list[type]:
-        """Everything but candidate_history, which Merge does not offer."""
-        return [Applications, MergeApplicationStages, Jobs, JobStages, Interviews, Candidates,
-                Users]
+        """Everything but candidate_history and custom_field_definitions (see the docstring)."""
+        return [Applications, MergeApplicationStages, Sources, Jobs, JobHiringTeam, JobStages,
+                Interviews, Candidates, Users, Offers, Departments, Offices, RejectionReasons,
+                Scorecards, Demographics]
 
     def error_detail(self, response: requests.Response) -> str:
         """Merge's ``detail``."""
@@ -165,6 +201,24 @@ def related(value: t.Any) -> dict:
     if isinstance(value, dict):
         return value
     return {} if value is None else {"id": value}
+
+
+def ids(values: t.Any) -> list[str]:
+    """The ids of a list of related objects, expanded or not."""
+    return [str(related(v)["id"]) for v in values or [] if related(v).get("id")]
+
+
+def custom_fields(raw: dict) -> dict | None:
+    """Merge's Field Mapping values: the targets the Merge customer defined, then the account's.
+
+    Merge puts them in every Common Model response with no parameter (Professional and
+    Enterprise plans); null when the linked account has no field mappings.
+    """
+    mappings = raw.get("field_mappings")
+    if not isinstance(mappings, dict):
+        return None
+    return {**(mappings.get("organization_defined_targets") or {}),
+            **(mappings.get("linked_account_defined_targets") or {})}
 
 
 class MergeStream(ATSStream):
@@ -273,7 +327,10 @@ class Applications(MergeStream):
                 "status_raw": None, "applied_at": ts(raw.get("applied_at")),
                 "rejected_at": ts(rejected),
                 "rejection_reason": related(raw.get("reject_reason")).get("name"),
-                "source": raw.get("source")}
+                "source": raw.get("source"),
+                "source_id": name_id(raw["source"]) if raw.get("source") else None,
+                "rejection_reason_id": related(raw.get("reject_reason")).get("id"),
+                "custom_fields": custom_fields(raw)}
 
 
 class MergeApplicationStages(ObservedStages):
@@ -282,18 +339,72 @@ class MergeApplicationStages(ObservedStages):
     parent_stream_type = Applications
 
 
+class Sources(DistinctDerived):
+    """The distinct ``source`` strings of the applications read: Merge has no Source model.
+
+    The id is :func:`name_id` of the name, as ``applications.source_id`` holds it; Merge gives
+    no source type, object or times, so those stay null.
+    """
+
+    name = "sources"
+    parent_stream_type = Applications
+
+    def derive_all(self, parent_record: dict) -> list[dict]:
+        """The source the application names, if any."""
+        app = parent_record
+        if not app.get("source_id"):
+            return []
+        return [{"provider": app["provider"], "account_id": app["account_id"],
+                 "id": app["source_id"], "remote_id": None, "created_at": None,
+                 "updated_at": None, "deleted_at": None, "_sdc_deleted_at": None,
+                 "name": app["source"], "type": None, "raw": None}]
+
+
 class Jobs(MergeStream):
     """``GET /ats/v1/jobs`` (stages are the separate ``job_stages`` stream)."""
 
     name = "jobs"
     path = "/ats/v1/jobs"
 
+    def __init__(self, tap: t.Any) -> None:
+        super().__init__(tap)
+        #: Job id -> (user id, role) of the jobs mapped but not yet handed to job_hiring_team.
+        self.teams: dict[str, list[tuple[str, str]]] = {}
+
     def map_record(self, raw: dict) -> dict:
-        """Merge job to the unified columns."""
+        """Merge job to the unified columns; keep its hiring team if that stream is selected."""
+        if any(child.selected for child in self.child_streams):
+            self.teams[str(raw["id"])] = [(user, role) for key, role in HIRING_ROLES.items()
+                                          for user in ids(raw.get(key))]
         status = raw.get("status")
         return {**self.common(raw), "name": raw.get("name"), "code": raw.get("code"),
                 "status": JOB_STATUS.get(status, "other"), "status_raw": status,
-                "opened_at": None, "closed_at": None, "stages": None}
+                "opened_at": None, "closed_at": None, "stages": None,
+                "department_ids": ids(raw.get("departments")),
+                "office_ids": ids(raw.get("offices")), "custom_fields": custom_fields(raw)}
+
+
+class JobHiringTeam(DerivedStream):
+    """One row per user and role in a job's ``hiring_managers`` and ``recruiters``.
+
+    Merge's Job names no coordinators or sourcers. A row carries its job's times and deletion:
+    it is as current as the job it was read with. A person taken off a team stays in the
+    warehouse until the job is deleted (Merge signals no change to the arrays).
+    """
+
+    name = "job_hiring_team"
+    parent_stream_type = Jobs
+
+    def derive(self, parent_record: dict) -> list[dict]:
+        """The team the job was read with."""
+        job = parent_record
+        team = self._tap.streams[Jobs.name].teams.pop(job["id"], [])
+        return [{"provider": job["provider"], "account_id": job["account_id"],
+                 "id": f"{job['id']}:{user}:{role}", "remote_id": None,
+                 "created_at": job["created_at"], "updated_at": job["updated_at"],
+                 "deleted_at": job["deleted_at"], "_sdc_deleted_at": job["deleted_at"],
+                 "job_id": job["id"], "user_id": user, "role": role, "role_raw": role,
+                 "raw": None} for user, role in team]
 
 
 class JobStages(MergeStream):
@@ -344,7 +455,8 @@ class Candidates(MergeStream):
                 "emails": [e["value"] for e in raw.get("email_addresses") or []],
                 "phones": [p["value"] for p in raw.get("phone_numbers") or []],
                 "company": raw.get("company"), "title": raw.get("title"),
-                "tags": [str(tag) for tag in raw.get("tags") or []]}
+                "tags": [str(tag) for tag in raw.get("tags") or []],
+                "custom_fields": custom_fields(raw)}
 
 
 class Users(MergeStream):
@@ -359,3 +471,114 @@ class Users(MergeStream):
         disabled = raw.get("disabled")
         return {**self.common(raw), "name": name, "email": raw.get("email"),
                 "active": None if disabled is None else not disabled}
+
+
+class Offers(MergeStream):
+    """``GET /ats/v1/offers``; ``expand=application`` gives the job and candidate of each offer.
+
+    Merge's Offer has no version (null) and one ``closed_at``, the unified ``resolved_at``.
+    """
+
+    name = "offers"
+    path = "/ats/v1/offers"
+    expand = "application"
+    expand_columns = "offers.job_id and offers.candidate_id"
+    expand_models = "Application"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge offer to the unified columns."""
+        status = raw.get("status")
+        application = related(raw.get("application"))
+        return {**self.common(raw), "application_id": application.get("id"),
+                "job_id": application.get("job"), "candidate_id": application.get("candidate"),
+                "status": OFFER_STATUS.get(status, "other") if status else None,
+                "status_raw": status, "version": None, "sent_at": ts(raw.get("sent_at")),
+                "resolved_at": ts(raw.get("closed_at")), "starts_at": ts(raw.get("start_date")),
+                "custom_fields": custom_fields(raw)}
+
+
+class Departments(MergeStream):
+    """``GET /ats/v1/departments``: a name only (no parent, no code of the customer's)."""
+
+    name = "departments"
+    path = "/ats/v1/departments"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge department to the unified columns."""
+        return {**self.common(raw), "name": raw.get("name"), "parent_id": None,
+                "external_id": None}
+
+
+class Offices(MergeStream):
+    """``GET /ats/v1/offices``: a name and a location string (no parent, no own code)."""
+
+    name = "offices"
+    path = "/ats/v1/offices"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge office to the unified columns."""
+        return {**self.common(raw), "name": raw.get("name"), "parent_id": None,
+                "location": raw.get("location"), "external_id": None}
+
+
+class RejectionReasons(MergeStream):
+    """``GET /ats/v1/reject-reasons``: Merge's RejectReason has a name only, so ``type`` is null.
+
+    Guessing "we rejected" or "they withdrew" from a name would be invented data.
+    """
+
+    name = "rejection_reasons"
+    path = "/ats/v1/reject-reasons"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge reject reason to the unified columns."""
+        return {**self.common(raw), "name": raw.get("name"), "type": None, "type_raw": None}
+
+
+class Scorecards(MergeStream):
+    """``GET /ats/v1/scorecards``; ``expand=application`` gives each one's job and candidate.
+
+    Merge's Scorecard has an overall recommendation only: no per-attribute ratings and no
+    free text, so ``ratings`` and ``notes`` stay null whatever ``include_scorecard_notes`` says.
+    """
+
+    name = "scorecards"
+    path = "/ats/v1/scorecards"
+    expand = "application"
+    expand_columns = "scorecards.job_id and scorecards.candidate_id"
+    expand_models = "Application"
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge scorecard to the unified columns."""
+        recommendation = raw.get("overall_recommendation")
+        application = related(raw.get("application"))
+        return {**self.common(raw), "application_id": application.get("id"),
+                "candidate_id": application.get("candidate"), "job_id": application.get("job"),
+                "interview_id": related(raw.get("interview")).get("id"),
+                "interviewer_id": related(raw.get("interviewer")).get("id"),
+                "submitted_at": ts(raw.get("submitted_at")),
+                "overall_recommendation": RECOMMENDATION.get(recommendation, "other")
+                if recommendation else None,
+                "overall_recommendation_raw": recommendation, "ratings": None, "notes": None}
+
+
+class Demographics(MergeStream):
+    """``GET /ats/v1/eeocs``: sensitive, so only read when selected; values are never logged.
+
+    Merge's EEOC belongs to a candidate, not an application: ``application_id`` is null (a
+    candidate may have applied to several jobs; joining on ``candidate_id`` is the honest link).
+    The answers are Merge's enum names as given.
+    """
+
+    name = "demographics"
+    path = "/ats/v1/eeocs"
+    selected_by_default = False
+
+    def map_record(self, raw: dict) -> dict:
+        """Merge EEOC to the unified columns."""
+        return {**self.common(raw), "application_id": None,
+                "candidate_id": related(raw.get("candidate")).get("id"),
+                "race": raw.get("race"), "gender": raw.get("gender"),
+                "veteran_status": raw.get("veteran_status"),
+                "disability_status": raw.get("disability_status"),
+                "submitted_at": ts(raw.get("submitted_at"))}

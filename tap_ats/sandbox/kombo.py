@@ -7,6 +7,12 @@ page (a cursor replayed with other filters is refused); ``updated_after`` in
 ``remote_deleted_at``. Errors use ``{"status": "error", "error": {code, title, message, log_url}}``.
 ``--accounts N`` serves N integrations (``personio:sandbox00001``...) instead of the two named
 ones, for the sharding tests and benchmark.
+
+Beyond the core endpoints it serves ``users``, ``offers``, ``rejection-reasons`` and
+``scorecards`` the same way, and renders what Kombo carries on its objects: a job's one
+``department`` string, one ``location`` (its first office) and ``hiring_team`` with
+``job_roles``; the candidate's ``source`` (also on the application's embedded candidate);
+``custom_fields``. EEO answers are not rendered: Kombo documents no way to read them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from tap_ats.client import name_id
 from tap_ats.sandbox.server import (
     Damage,
     ProviderAPI,
@@ -27,11 +34,32 @@ from tap_ats.sandbox.server import (
     keyset_page,
     truth_entry,
 )
-from tap_ats.sandbox.world import Application, Candidate, Interview, Job, World
+from tap_ats.sandbox.world import (
+    Application,
+    Candidate,
+    HiringTeamMember,
+    Interview,
+    Job,
+    Offer,
+    RejectionReason,
+    Scorecard,
+    User,
+    World,
+)
 
 API_KEY = "ks_dev_sandbox_kombo_key"
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-KIND_PREFIX = {"job": "J", "stage": "S", "candidate": "C", "application": "A", "interview": "I"}
+KIND_PREFIX = {"job": "J", "stage": "S", "candidate": "C", "application": "A", "interview": "I",
+               "user": "U", "offer": "O", "rejection_reason": "R", "scorecard": "E"}
+OFFER_STATUS = {"draft": "DRAFT", "sent": "SENT", "accepted": "ACCEPTED", "declined": "DECLINED",
+                "deprecated": "ABANDONED"}
+#: World roles and recommendations as a Greenhouse-backed integration labels them.
+ROLE_LABEL = {"hiring_manager": "Hiring Manager", "recruiter": "Recruiter",
+              "coordinator": "Coordinator", "sourcer": "Sourcer"}
+ANSWER_LABEL = {"strong_yes": "Strong Yes", "yes": "Yes", "mixed": "Mixed", "no": "No",
+                "strong_no": "Definitely Not", "no_decision": "No Decision"}
+RECOMMENDATIONS = ["strong_yes", "yes", "no", "strong_no", "no_decision"]
+RATINGS = ["strong_yes", "yes", "mixed", "no", "strong_no"]
 OUTCOME = {"active": "PENDING", "hired": "HIRED", "rejected": "DECLINED"}
 JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
 MAX_PAGE = 250
@@ -45,6 +73,12 @@ DAMAGE = {
                          ("starting_at", "ending_at", "remote_created_at")),
     "candidates": Damage("candidates", ("first_name", "last_name", "company", "title"),
                          "remote_id", ("remote_created_at", "remote_updated_at")),
+    "users": Damage("users", ("first_name", "last_name"), "remote_id"),
+    "offers": Damage("offers", ("application.job.name",), "remote_id",
+                     ("remote_created_at", "remote_updated_at")),
+    "rejection-reasons": Damage("rejection_reasons", ("name",), "remote_id"),
+    "scorecards": Damage("scorecards", ("author.first_name",), "remote_id",
+                         ("remote_updated_at",)),
 }
 
 
@@ -55,6 +89,36 @@ def kid(kind: str, n: int) -> str:
         value, r = divmod(value, 58)
         out.append(ALPHABET[r])
     return (KIND_PREFIX[kind] + "".join(reversed(out))).rjust(24, "k")
+
+
+def source_of(w: World, c: Candidate) -> str | None:
+    """The candidate's source: that of its application (the world makes one per candidate)."""
+    app: Application | None = w.applications.get(c.id)
+    return app.source if app is not None and app.candidate_id == c.id else None
+
+
+def office_label(w: World, j: Job) -> tuple[str, str | None]:
+    """The name and location text the tap derives from a job's location (its first office)."""
+    office = w.offices.get(j.office_ids[0])
+    return office.name, office.location
+
+
+def team_id(m: HiringTeamMember) -> str:
+    """The unified id of a hiring team row."""
+    return f"{kid('job', m.job_id)}:{kid('user', m.user_id)}:{m.role}"
+
+
+def start_of(o: Offer) -> dt.datetime:
+    """The offer's start date as Kombo serves a date: midnight UTC."""
+    return dt.datetime.combine(o.starts_at, dt.time(), tzinfo=dt.UTC)
+
+
+def select(remote_id: str | None, label: str, options: list[str], answer: str) -> dict[str, Any]:
+    """A single-select scorecard response with the world's answer picked."""
+    return {"remote_id": remote_id, "label": label, "description": None, "required": True,
+            "type": "SINGLE_SELECT",
+            "options": [{"remote_id": o, "label": ANSWER_LABEL[o]} for o in options],
+            "answer": {"remote_id": answer, "label": ANSWER_LABEL[answer]}}
 
 
 def error(status: int, code: str | None, message: str) -> Response:
@@ -76,6 +140,8 @@ class KomboAPI(ProviderAPI):
             self.accounts = [f"personio:sandbox{n:05d}" for n in range(1, sandbox.accounts + 1)]
         self._known = set(self.accounts)
         self.served = ServedVersions(self.accounts)
+        #: Hiring team members by job, per world (its object, and how many members it had).
+        self._teams: dict[int, tuple[World, int, dict[int, list[HiringTeamMember]]]] = {}
 
     def config(self, base_url: str) -> dict[str, Any]:
         """Config for tap-ats: every integration, the sandbox key."""
@@ -93,24 +159,32 @@ class KomboAPI(ProviderAPI):
             "outcome": OUTCOME[a.status], "rejection_reason_name": a.rejection_reason,
             "rejected_at": iso(a.rejected_at), "current_stage_id": kid("stage", stage.id),
             "job_id": kid("job", job.id), "candidate_id": kid("candidate", cand.id),
-            "screening_question_answers": [], "custom_fields": {},
+            "screening_question_answers": [], "custom_fields": a.custom_fields,
             "remote_url": f"https://ats.example.com/applications/{a.id}",
             "changed_at": iso(a.updated_at), "remote_deleted_at": iso(a.deleted_at),
             "remote_created_at": iso(a.created_at), "remote_updated_at": iso(a.updated_at),
             "candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
                           "first_name": cand.first_name, "last_name": cand.last_name,
                           "email_addresses": [{"email_address": cand.email, "type": "PRIVATE"}],
+                          "source": a.source,
                           "tags": [{"id": None, "remote_id": None, "name": t} for t in cand.tags]},
             "current_stage": {"id": kid("stage", stage.id), "remote_id": str(stage.id),
                               "name": stage.name},
             "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name},
         }
 
-    @staticmethod
-    def _job(_w: World, j: Job) -> dict[str, Any]:
+    def _job(self, w: World, j: Job) -> dict[str, Any]:
+        office = w.offices.get(j.office_ids[0]) if j.office_ids else None
         return {
             "id": kid("job", j.id), "remote_id": str(j.id), "name": j.name, "job_code": j.code,
-            "status": JOB_STATUS[j.status], "visibility": "PUBLIC", "custom_fields": {},
+            "status": JOB_STATUS[j.status], "visibility": "PUBLIC",
+            "custom_fields": j.custom_fields,
+            "department": w.departments.get(j.department_id).name if j.department_id else None,
+            "location": None if office is None else {
+                "city": None if office.name == office.location else office.name,
+                "country": None, "state": None, "street_1": None, "street_2": None,
+                "zip_code": None, "raw": office.location},
+            "hiring_team": self._team(w, j),
             "remote_url": f"https://ats.example.com/jobs/{j.id}", "opened_at": iso(j.opened_at),
             "closed_at": iso(j.closed_at), "remote_created_at": iso(j.created_at),
             "remote_updated_at": iso(j.updated_at), "changed_at": iso(j.updated_at),
@@ -130,30 +204,108 @@ class KomboAPI(ProviderAPI):
             "stage_id": kid("stage", i.stage_id), "canceled": i.status == "canceled",
             "remote_created_at": iso(i.created_at), "remote_updated_at": iso(i.updated_at),
             "changed_at": iso(i.updated_at), "remote_deleted_at": iso(i.deleted_at),
-            "users": [{"id": f"user{u}", "remote_id": str(u)} for u in i.interviewer_ids],
+            "users": [{"id": kid("user", u), "remote_id": str(u)} for u in i.interviewer_ids],
             "application": {"id": kid("application", i.application_id),
                             "remote_id": str(i.application_id), "job_id": kid("job", i.job_id)},
         }
 
     @staticmethod
-    def _candidate(_w: World, c: Candidate) -> dict[str, Any]:
+    def _candidate(w: World, c: Candidate) -> dict[str, Any]:
         return {
             "id": kid("candidate", c.id), "remote_id": str(c.id), "first_name": c.first_name,
             "last_name": c.last_name, "company": c.company, "title": c.title,
-            "confidential": False, "source": None,
+            "confidential": False, "source": source_of(w, c),
             "phone_numbers": [{"phone_number": c.phone, "type": "MOBILE"}],
             "email_addresses": [{"email_address": c.email, "type": "PRIVATE"}],
-            "social_media": [], "location": None, "custom_fields": {},
+            "social_media": [], "location": None, "custom_fields": c.custom_fields,
             "remote_url": f"https://ats.example.com/candidates/{c.id}",
             "remote_created_at": iso(c.created_at), "remote_updated_at": iso(c.updated_at),
             "changed_at": iso(c.updated_at), "remote_deleted_at": iso(c.deleted_at),
             "tags": [{"id": None, "remote_id": None, "name": t} for t in c.tags],
         }
 
+    def _team(self, w: World, j: Job) -> list[dict[str, Any]]:
+        """The job's hiring team, one entry per user with every role they hold."""
+        key = id(w)
+        if key not in self._teams or self._teams[key][1] != len(w.hiring_team):
+            teams: dict[int, list[HiringTeamMember]] = {}
+            for m in w.hiring_team:
+                teams.setdefault(m.job_id, []).append(m)
+            self._teams[key] = (w, len(w.hiring_team), teams)
+        members: dict[int, list[str]] = {}
+        for m in self._teams[key][2].get(j.id, []):
+            members.setdefault(m.user_id, []).append(m.role)
+        out = []
+        for user_id, roles in members.items():
+            u: User = w.user(user_id)
+            out.append({
+                "id": kid("user", u.id), "remote_id": str(u.id), "first_name": u.first_name,
+                "last_name": u.last_name, "email": u.email,
+                "hiring_team_roles": [r.upper() for r in roles],
+                "job_roles": [{"remote_id": r, "remote_label": ROLE_LABEL[r],
+                               "unified_type": r.upper(), "scope": "JOB"} for r in roles]})
+        return out
+
+    @staticmethod
+    def _user(_w: World, u: User) -> dict[str, Any]:
+        return {"id": kid("user", u.id), "remote_id": str(u.id), "first_name": u.first_name,
+                "last_name": u.last_name, "email": u.email,
+                "status": "ACTIVE" if u.active else "INACTIVE", "changed_at": iso(u.updated_at),
+                "remote_deleted_at": None, "system_roles": []}
+
+    @staticmethod
+    def _offer(w: World, o: Offer) -> dict[str, Any]:
+        cand: Candidate = w.candidates.get(o.candidate_id)
+        job: Job = w.job(o.job_id)
+        return {
+            "id": kid("offer", o.id), "remote_id": str(o.id), "status": OFFER_STATUS[o.status],
+            "employment_start_date": iso(start_of(o)),
+            "application_id": kid("application", o.application_id),
+            "custom_fields": o.custom_fields, "changed_at": iso(o.updated_at),
+            "remote_deleted_at": iso(o.deleted_at), "remote_created_at": iso(o.created_at),
+            "remote_updated_at": iso(o.updated_at),
+            "application": {
+                "candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
+                              "first_name": cand.first_name, "last_name": cand.last_name,
+                              "email_addresses": [{"email_address": cand.email,
+                                                   "type": "PRIVATE"}]},
+                "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name}},
+        }
+
+    @staticmethod
+    def _reason(_w: World, r: RejectionReason) -> dict[str, Any]:
+        return {"id": kid("rejection_reason", r.id), "remote_id": str(r.id), "name": r.name,
+                "changed_at": iso(r.updated_at), "remote_deleted_at": None}
+
+    @staticmethod
+    def _scorecard(w: World, sc: Scorecard) -> dict[str, Any]:
+        u: User = w.user(sc.interviewer_id)
+        responses: list[dict[str, Any]] = [select(None, "Overall recommendation",
+                                                  RECOMMENDATIONS, sc.overall_recommendation)]
+        responses += [select(f"attr-{name.lower().replace(' ', '-')}", name, RATINGS, r)
+                      for name, r in sc.ratings]
+        if sc.notes:
+            responses.append({"remote_id": None, "label": "Summary", "description": None,
+                              "required": False, "type": "TEXT", "answer": sc.notes})
+        return {
+            "id": kid("scorecard", sc.id), "remote_id": str(sc.id),
+            "candidate_id": kid("candidate", sc.candidate_id),
+            "application_id": kid("application", sc.application_id),
+            "interview_id": kid("interview", sc.interview_id),
+            "author_id": kid("user", u.id), "responses": responses,
+            "remote_created_at": iso(sc.submitted_at), "remote_updated_at": iso(sc.updated_at),
+            "changed_at": iso(sc.updated_at), "remote_deleted_at": iso(sc.deleted_at),
+            "author": {"id": kid("user", u.id), "remote_id": str(u.id),
+                       "first_name": u.first_name, "last_name": u.last_name, "email": u.email},
+        }
+
     def _tables(self, w: World) -> dict[str, tuple[Any, Any]]:
         return {"applications": (w.applications, self._application), "jobs": (w.jobs, self._job),
                 "interviews": (w.interviews, self._interview),
-                "candidates": (w.candidates, self._candidate)}
+                "candidates": (w.candidates, self._candidate), "users": (w.people, self._user),
+                "offers": (w.offers, self._offer),
+                "rejection-reasons": (w.rejection_reasons, self._reason),
+                "scorecards": (w.scorecards, self._scorecard)}
 
     # Requests ----------------------------------------------------------------------------------
 
@@ -221,21 +373,76 @@ class KomboAPI(ProviderAPI):
 
 
     def fields(self) -> dict[str, list[list[Any]]]:
-        """Names from nested objects and the stages' own remote ids."""
-        out: dict[str, list[list[Any]]] = {"applications": [], "interviews": [],
-                                           "job_stages": []}
+        """Names from nested objects, the stages' own remote ids, and the analytics entities.
+
+        Scorecard ``notes`` are null here: a default run leaves them out.
+        """
+        out: dict[str, list[list[Any]]] = {s: [] for s in (
+            "applications", "interviews", "job_stages", "jobs", "candidates", "users", "offers",
+            "rejection_reasons", "scorecards", "job_hiring_team")}
         for account in self.accounts:
             w = self.world(account)
             out["applications"] += [[account, kid("application", a.id), {
                 "current_stage_name": w.stage(a.current.stage_id).name,
-                "rejection_reason": a.rejection_reason}] for a in w.applications]
+                "rejection_reason": a.rejection_reason, "source": a.source,
+                "source_id": name_id(a.source), "custom_fields": a.custom_fields,
+                "rejection_reason_id": kid("rejection_reason", a.rejection_reason_id)
+                if a.rejection_reason_id else None}] for a in w.applications]
             out["interviews"] += [[account, kid("interview", i.id), {
                 "title": i.title, "job_id": kid("job", i.job_id),
-                "interviewer_ids": [f"user{u}" for u in i.interviewer_ids]}]
+                "interviewer_ids": [kid("user", u) for u in i.interviewer_ids]}]
                 for i in w.interviews]
             out["job_stages"] += [[account, kid("stage", s.id), {"remote_id": str(s.id)}]
                                   for s in w.stages]
+            out["jobs"] += [[account, kid("job", j.id), {
+                "department_ids": [name_id(w.departments.get(j.department_id).name)],
+                "office_ids": [name_id(office_label(w, j)[0])],
+                "custom_fields": j.custom_fields}] for j in w.jobs]
+            out["candidates"] += [[account, kid("candidate", c.id), {
+                "custom_fields": c.custom_fields}] for c in w.candidates]
+            out["users"] += [[account, kid("user", u.id), {
+                "name": f"{u.first_name} {u.last_name}", "email": u.email, "active": u.active,
+                "created_at": None}] for u in w.people]
+            out["offers"] += [[account, kid("offer", o.id), {
+                "status": o.status,
+                "status_raw": OFFER_STATUS[o.status],
+                "application_id": kid("application", o.application_id),
+                "job_id": kid("job", o.job_id), "candidate_id": kid("candidate", o.candidate_id),
+                "starts_at": iso(start_of(o)), "custom_fields": o.custom_fields}]
+                for o in w.offers]
+            out["rejection_reasons"] += [[account, kid("rejection_reason", r.id), {
+                "name": r.name, "type": None}] for r in w.rejection_reasons]
+            out["scorecards"] += [[account, kid("scorecard", sc.id), {
+                "interviewer_id": kid("user", sc.interviewer_id),
+                "interview_id": kid("interview", sc.interview_id),
+                "submitted_at": iso(sc.submitted_at),
+                "overall_recommendation": sc.overall_recommendation,
+                "overall_recommendation_raw": ANSWER_LABEL[sc.overall_recommendation],
+                "ratings": [{"name": n, "rating": ANSWER_LABEL[r]} for n, r in sc.ratings],
+                "notes": None}] for sc in w.scorecards]
+            out["job_hiring_team"] += [[account, team_id(m), {
+                "job_id": kid("job", m.job_id), "user_id": kid("user", m.user_id),
+                "role": m.role, "role_raw": ROLE_LABEL[m.role]}] for m in w.hiring_team]
+        out["departments"] = [[a, i, {"name": name}] for a, i, name in self._named("departments")]
+        out["offices"] = [[a, i, {"name": name, "location": location}]
+                          for a, i, (name, location) in self._named("offices")]
+        out["sources"] = [[a, i, {"name": name, "type": None}]
+                          for a, i, name in self._named("sources")]
         return out
+
+    def _named(self, stream: str) -> list[tuple[str, str, Any]]:
+        """The distinct entities Kombo only names: (account, name_id, what names it)."""
+        out: dict[tuple[str, str], Any] = {}
+        for account in self.accounts:
+            w = self.world(account)
+            if stream == "departments":
+                named = [(d := w.departments.get(j.department_id).name, d) for j in w.jobs]
+            elif stream == "offices":
+                named = [(office_label(w, j)[0], office_label(w, j)) for j in w.jobs]
+            else:
+                named = [(a.source, a.source) for a in w.applications]
+            out.update(((account, name_id(name)), value) for name, value in named)
+        return [(a, i, v) for (a, i), v in sorted(out.items())]
 
     # Truth -------------------------------------------------------------------------------------
 
@@ -246,7 +453,8 @@ class KomboAPI(ProviderAPI):
         """
         rows: dict[str, list[tuple[str, str, bool]]] = {
             s: [] for s in ("applications", "jobs", "job_stages", "interviews", "candidates",
-                            "application_stages")}
+                            "application_stages", "users", "offers", "rejection_reasons",
+                            "scorecards", "job_hiring_team")}
         visits, hires = [], []
         for account in self.accounts:
             w = self.world(account)
@@ -257,9 +465,17 @@ class KomboAPI(ProviderAPI):
                 rows[f"{kind}s"] += [(account, kid(kind, r.id), r.deleted_at is not None)
                                      for r in table]
             rows["job_stages"] += [(account, kid("stage", s.id), False) for s in w.stages]
+            for kind, table in (("user", w.people), ("offer", w.offers),
+                                ("rejection_reason", w.rejection_reasons),
+                                ("scorecard", w.scorecards)):
+                rows[f"{kind}s"] += [(account, kid(kind, r.id),
+                                      getattr(r, "deleted_at", None) is not None) for r in table]
+            rows["job_hiring_team"] += [(account, team_id(m), False) for m in w.hiring_team]
             observed, account_visits = self.served.truth(account)
             rows["application_stages"] += observed
             visits += account_visits
+        for stream in ("departments", "offices", "sources"):
+            rows[stream] = [(a, i, False) for a, i, _ in self._named(stream)]
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
         out["hires"] = hires_entry(hires)

@@ -15,6 +15,11 @@ interviews are ``COMPLETE`` or, for some, ``AWAITING_FEEDBACK``. ``GET /account-
 the linked account of a token. The rate limit is per linked account per minute (Launch plan: 100)
 and enforced with ``--rate-limits``: 429 with ``Retry-After``. One token of the config is revoked
 (401), so that tests can make one account fail.
+The analytics models are served the same way: ``/offers`` (statuses spread over DRAFT /
+APPROVED and SENT / SENT-MANUALLY / OPENED), ``/departments``, ``/offices``, ``/reject-reasons``,
+``/scorecards`` (``expand=application`` on offers and scorecards), ``/eeocs``; jobs carry
+``departments``, ``offices``, ``hiring_managers`` and ``recruiters`` (ids), and applications,
+jobs, candidates and offers their custom fields as ``field_mappings``.
 ``--accounts N`` serves N linked accounts (tokens ``mtok_sandbox_00001``...) instead of the two
 named ones, for the sharding tests and benchmark.
 """
@@ -25,8 +30,10 @@ import base64
 import datetime as dt
 import json
 import uuid
+import weakref
 from typing import Any
 
+from tap_ats.client import name_id
 from tap_ats.sandbox.server import (
     Damage,
     FixedWindow,
@@ -39,11 +46,17 @@ from tap_ats.sandbox.server import (
     truth_entry,
 )
 from tap_ats.sandbox.world import (
-    REJECTION_REASONS,
     Application,
     Candidate,
+    Demographic,
+    Department,
+    HiringTeamMember,
     Interview,
     Job,
+    Offer,
+    Office,
+    RejectionReason,
+    Scorecard,
     Stage,
     User,
     World,
@@ -56,17 +69,31 @@ TOKENS = {  # account token -> (linked account id, integration)
 }
 REVOKED_TOKEN = "mtok_revoked_0000"  # noqa: S105
 KINDS = {"application": 1, "candidate": 2, "job": 3, "stage": 4, "interview": 5, "user": 6,
-         "reject_reason": 7}
+         "reject_reason": 7, "department": 8, "office": 9, "offer": 10, "scorecard": 11,
+         "eeoc": 12}
 JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
+#: OfferStatusEnum per world status; every other draft is APPROVED, sent ones vary (below).
+OFFER_STATUS = {"draft": "DRAFT", "sent": "SENT", "accepted": "SIGNED", "declined": "DENIED",
+                "deprecated": "DEPRECATED"}
+SENT_VARIANTS = ["SENT", "SENT-MANUALLY", "OPENED"]
+RECOMMENDATION = {"strong_yes": "STRONG_YES", "yes": "YES", "no": "NO",
+                  "strong_no": "DEFINITELY_NO", "no_decision": "NO_DECISION"}
+#: Job arrays of RemoteUser ids per world hiring-team role (Merge has no other roles).
+HIRING_ARRAYS = {"hiring_manager": "hiring_managers", "recruiter": "recruiters"}
+#: Custom fields served as the Merge customer's own Field Mapping targets; the rest of the
+#: world's custom fields are served as linked-account targets.
+ORGANIZATION_TARGETS = {"cost_center", "referral_bonus", "linkedin_handle", "salary"}
 INTERVIEW_STATUS = {"scheduled": "SCHEDULED", "complete": "COMPLETE"}
 MAX_PAGE = 100
 LIMIT_PER_MINUTE = 100
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list endpoint.
 DAMAGE = {
-    "applications": Damage("applications", ("source",), "remote_id",
+    # Not ``source``: the sources stream is keyed by the hash of that string.
+    "applications": Damage("applications", (), "remote_id",
                            ("applied_at", "rejected_at", "created_at")),
+    # Where a model has remote_created_at, Merge's own created_at feeds no column: not spoiled.
     "jobs": Damage("jobs", ("name", "code"), "remote_id",
-                   ("remote_created_at", "remote_updated_at", "created_at")),
+                   ("remote_created_at", "remote_updated_at")),
     "job-interview-stages": Damage("job_stages", ("name",), "remote_id", ("created_at",)),
     "interviews": Damage("interviews", ("location",), "remote_id",
                          ("start_at", "end_at", "remote_created_at")),
@@ -74,10 +101,17 @@ DAMAGE = {
                          "remote_id", ("remote_created_at", "last_interaction_at",
                                        "remote_updated_at")),
     "users": Damage("users", ("first_name", "last_name"), "remote_id", ("remote_created_at",)),
+    "offers": Damage("offers", (), "remote_id", ("sent_at", "closed_at", "remote_created_at")),
+    "departments": Damage("departments", ("name",), "remote_id", ("created_at",)),
+    "offices": Damage("offices", ("name", "location"), "remote_id", ("created_at",)),
+    "reject-reasons": Damage("rejection_reasons", ("name",), "remote_id", ("created_at",)),
+    "scorecards": Damage("scorecards", (), "remote_id", ("remote_created_at", "submitted_at")),
+    "eeocs": Damage("demographics", (), "remote_id", ("created_at",)),
 }
 #: The relations ``expand`` may name, per model (those the tap uses).
 EXPANDABLE = {"applications": {"current_stage", "reject_reason"},
-              "interviews": {"application"}}
+              "interviews": {"application"}, "offers": {"application"},
+              "scorecards": {"application"}}
 
 
 def mid(kind: str, n: int, account: str) -> str:
@@ -119,23 +153,37 @@ class MergeAPI(ProviderAPI):
                 "remote_was_deleted": getattr(record, "deleted_at", None) is not None,
                 "field_mappings": None, "remote_data": None}
 
+    @staticmethod
+    def _field_mappings(values: dict[str, Any]) -> dict[str, Any]:
+        """A record's custom fields as Merge serves mapped fields, split by who defined them."""
+        return {"organization_defined_targets": {k: v for k, v in values.items()
+                                                 if k in ORGANIZATION_TARGETS},
+                "linked_account_defined_targets": {k: v for k, v in values.items()
+                                                   if k not in ORGANIZATION_TARGETS}}
+
     def _application(self, w: World, a: Application, acct: str) -> dict[str, Any]:
         return {**self._common("application", a, acct),
+                "field_mappings": self._field_mappings(a.custom_fields),
                 "candidate": mid("candidate", a.candidate_id, acct),
                 "job": mid("job", a.job_id, acct), "applied_at": iso(a.created_at),
                 "rejected_at": iso(a.rejected_at), "offers": [], "source": a.source,
                 "credited_to": None, "screening_question_answers": [],
                 "current_stage": mid("stage", a.current.stage_id, acct),
-                "reject_reason": mid("reject_reason",
-                                     REJECTION_REASONS.index(a.rejection_reason), acct)
-                if a.rejection_reason else None}
+                "reject_reason": mid("reject_reason", a.rejection_reason_id, acct)
+                if a.rejection_reason_id else None}
 
-    def _job(self, _w: World, j: Job, acct: str) -> dict[str, Any]:
+    def _job(self, w: World, j: Job, acct: str) -> dict[str, Any]:
+        team = _teams(w).get(j.id, [])
         return {**self._common("job", j, acct), "name": j.name, "description": None,
                 "code": j.code, "status": JOB_STATUS[j.status], "type": "POSTING",
                 "job_postings": [], "job_posting_urls": [], "confidential": False,
-                "departments": [], "offices": [], "hiring_managers": [], "recruiters": [],
-                "remote_created_at": iso(j.created_at), "remote_updated_at": iso(j.updated_at)}
+                "departments": [mid("department", j.department_id, acct)]
+                if j.department_id else [],
+                "offices": [mid("office", o, acct) for o in j.office_ids],
+                **{key: [mid("user", m.user_id, acct) for m in team if m.role == role]
+                   for role, key in HIRING_ARRAYS.items()},
+                "remote_created_at": iso(j.created_at), "remote_updated_at": iso(j.updated_at),
+                "field_mappings": self._field_mappings(j.custom_fields)}
 
     def _stage(self, _w: World, s: Stage, acct: str) -> dict[str, Any]:
         return {**self._common("stage", s, acct), "name": s.name,
@@ -166,7 +214,8 @@ class MergeAPI(ProviderAPI):
                 "locations": [],
                 "phone_numbers": [{"value": c.phone, "phone_number_type": "MOBILE"}],
                 "email_addresses": [{"value": c.email, "email_address_type": "PERSONAL"}],
-                "urls": [], "tags": list(c.tags), "applications": [], "attachments": []}
+                "urls": [], "tags": list(c.tags), "applications": [], "attachments": [],
+                "field_mappings": self._field_mappings(c.custom_fields)}
 
     def _user(self, _w: World, u: User, acct: str) -> dict[str, Any]:
         return {**self._common("user", u, acct), "first_name": u.first_name,
@@ -174,20 +223,46 @@ class MergeAPI(ProviderAPI):
                 "access_role": "ADMIN" if u.id == 1 else "TEAM_MEMBER",
                 "remote_created_at": iso(u.created_at)}
 
-    def _reject_reason(self, a: Application, acct: str) -> dict[str, Any]:
-        n = REJECTION_REASONS.index(a.rejection_reason)
-        return {"id": mid("reject_reason", n, acct), "remote_id": str(n),
-                "name": a.rejection_reason, "remote_was_deleted": False,
-                "modified_at": iso(a.created_at), "field_mappings": None, "remote_data": None}
+    def _reject_reason(self, _w: World, r: RejectionReason, acct: str) -> dict[str, Any]:
+        return {**self._common("reject_reason", r, acct), "name": r.name}
+
+    def _department(self, _w: World, d: Department, acct: str) -> dict[str, Any]:
+        return {**self._common("department", d, acct), "name": d.name}
+
+    def _office(self, _w: World, o: Office, acct: str) -> dict[str, Any]:
+        return {**self._common("office", o, acct), "name": o.name, "location": o.location}
+
+    def _offer(self, _w: World, o: Offer, acct: str) -> dict[str, Any]:
+        start = dt.datetime.combine(o.starts_at, dt.time(), dt.UTC)
+        return {**self._common("offer", o, acct),
+                "application": mid("application", o.application_id, acct), "creator": None,
+                "remote_created_at": iso(o.created_at), "closed_at": iso(o.resolved_at),
+                "sent_at": iso(o.sent_at), "start_date": iso(start),
+                "status": _offer_status(o), "field_mappings": self._field_mappings(o.custom_fields)}
+
+    def _scorecard(self, _w: World, s: Scorecard, acct: str) -> dict[str, Any]:
+        return {**self._common("scorecard", s, acct),
+                "application": mid("application", s.application_id, acct),
+                "interview": mid("interview", s.interview_id, acct),
+                "interviewer": mid("user", s.interviewer_id, acct),
+                "remote_created_at": iso(s.created_at), "submitted_at": iso(s.submitted_at),
+                "overall_recommendation": RECOMMENDATION[s.overall_recommendation]}
+
+    def _eeoc(self, _w: World, e: Demographic, acct: str) -> dict[str, Any]:
+        return {**self._common("eeoc", e, acct),
+                "candidate": mid("candidate", e.candidate_id, acct),
+                "submitted_at": iso(e.submitted_at), "race": e.race, "gender": e.gender,
+                "veteran_status": e.veteran_status, "disability_status": e.disability_status}
 
     def _expand(self, w: World, model: str, record: Any, rendered: dict[str, Any],
                 relations: set[str], acct: str) -> None:
         """Replace related ids by the related objects, as Merge's ``expand`` does."""
         if "current_stage" in relations:
             rendered["current_stage"] = self._stage(w, w.stage(record.current.stage_id), acct)
-        if "reject_reason" in relations and record.rejection_reason:
-            rendered["reject_reason"] = self._reject_reason(record, acct)
-        if model == "interviews" and "application" in relations:
+        if "reject_reason" in relations and record.rejection_reason_id:
+            rendered["reject_reason"] = self._reject_reason(
+                w, w.rejection_reasons.get(record.rejection_reason_id), acct)
+        if model in ("interviews", "offers", "scorecards") and "application" in relations:
             rendered["application"] = self._application(
                 w, w.applications.get(record.application_id), acct)
 
@@ -195,7 +270,12 @@ class MergeAPI(ProviderAPI):
         return {"applications": (w.applications, self._application), "jobs": (w.jobs, self._job),
                 "job-interview-stages": (w.stages, self._stage),
                 "interviews": (w.interviews, self._interview),
-                "candidates": (w.candidates, self._candidate), "users": (w.people, self._user)}
+                "candidates": (w.candidates, self._candidate), "users": (w.people, self._user),
+                "offers": (w.offers, self._offer), "departments": (w.departments, self._department),
+                "offices": (w.offices, self._office),
+                "reject-reasons": (w.rejection_reasons, self._reject_reason),
+                "scorecards": (w.scorecards, self._scorecard),
+                "eeocs": (w.demographics, self._eeoc)}
 
     # Requests ----------------------------------------------------------------------------------
 
@@ -277,22 +357,80 @@ class MergeAPI(ProviderAPI):
         return response
 
     def fields(self) -> dict[str, list[list[Any]]]:
-        """Names the tap must take from expanded objects, and the users."""
-        out: dict[str, list[list[Any]]] = {"applications": [], "interviews": [], "users": []}
+        """What the tap must take from expanded objects, id arrays and field mappings.
+
+        Demographics are apart (:meth:`answers`): they are not selected by default.
+        """
+        out: dict[str, list[list[Any]]] = {}
         for account in self.accounts:
-            w = self.world(account)
-            out["applications"] += [[account, mid("application", a.id, account), {
-                "current_stage_name": w.stage(a.current.stage_id).name,
-                "rejection_reason": a.rejection_reason}] for a in w.applications]
-            out["interviews"] += [[account, mid("interview", i.id, account), {
-                "job_id": mid("job", i.job_id, account),
-                "organizer_id": mid("user", i.organizer_id, account),
-                "interviewer_ids": [mid("user", u, account) for u in i.interviewer_ids]}]
-                for i in w.interviews]
-            out["users"] += [[account, mid("user", u.id, account), {
-                "name": f"{u.first_name} {u.last_name}", "email": u.email, "active": u.active}]
-                for u in w.people]
+            for stream, rows in self._fields(self.world(account), account).items():
+                out.setdefault(stream, []).extend(rows)
         return out
+
+    def _fields(self, w: World, acct: str) -> dict[str, list[list[Any]]]:
+        def reason(a: Application) -> str | None:
+            return mid("reject_reason", a.rejection_reason_id, acct) if a.rejection_reason_id \
+                else None
+
+        return {
+            "applications": [[acct, mid("application", a.id, acct), {
+                "current_stage_name": w.stage(a.current.stage_id).name,
+                "rejection_reason": a.rejection_reason, "rejection_reason_id": reason(a),
+                "source": a.source, "source_id": name_id(a.source),
+                "custom_fields": a.custom_fields}] for a in w.applications],
+            "interviews": [[acct, mid("interview", i.id, acct), {
+                "job_id": mid("job", i.job_id, acct),
+                "organizer_id": mid("user", i.organizer_id, acct),
+                "interviewer_ids": [mid("user", u, acct) for u in i.interviewer_ids]}]
+                for i in w.interviews],
+            "users": [[acct, mid("user", u.id, acct), {
+                "name": f"{u.first_name} {u.last_name}", "email": u.email, "active": u.active}]
+                for u in w.people],
+            "jobs": [[acct, mid("job", j.id, acct), {
+                "department_ids": [mid("department", j.department_id, acct)],
+                "office_ids": [mid("office", o, acct) for o in j.office_ids],
+                "custom_fields": j.custom_fields}] for j in w.jobs],
+            "candidates": [[acct, mid("candidate", c.id, acct), {
+                "custom_fields": c.custom_fields}] for c in w.candidates],
+            "offers": [[acct, mid("offer", o.id, acct), {
+                "application_id": mid("application", o.application_id, acct),
+                "job_id": mid("job", o.job_id, acct),
+                "candidate_id": mid("candidate", o.candidate_id, acct),
+                "status": o.status, "status_raw": _offer_status(o), "version": None,
+                "sent_at": iso(o.sent_at), "resolved_at": iso(o.resolved_at),
+                "starts_at": f"{o.starts_at.isoformat()}T00:00:00.000Z",
+                "custom_fields": o.custom_fields}] for o in w.offers],
+            "departments": [[acct, mid("department", d.id, acct), {
+                "name": d.name, "parent_id": None, "external_id": None}] for d in w.departments],
+            "offices": [[acct, mid("office", o.id, acct), {
+                "name": o.name, "location": o.location, "parent_id": None}] for o in w.offices],
+            "rejection_reasons": [[acct, mid("reject_reason", r.id, acct), {
+                "name": r.name, "type": None}] for r in w.rejection_reasons],
+            "sources": [[acct, name_id(name), {"name": name, "type": None}]
+                        for name in sorted({a.source for a in w.applications})],
+            "job_hiring_team": [[acct, ":".join((mid("job", m.job_id, acct),
+                                                 mid("user", m.user_id, acct), m.role)), {
+                "job_id": mid("job", m.job_id, acct), "user_id": mid("user", m.user_id, acct),
+                "role": m.role}] for m in w.hiring_team if m.role in HIRING_ARRAYS],
+            "scorecards": [[acct, mid("scorecard", c.id, acct), {
+                "application_id": mid("application", c.application_id, acct),
+                "candidate_id": mid("candidate", c.candidate_id, acct),
+                "job_id": mid("job", c.job_id, acct),
+                "interview_id": mid("interview", c.interview_id, acct),
+                "interviewer_id": mid("user", c.interviewer_id, acct),
+                "submitted_at": iso(c.submitted_at),
+                "overall_recommendation": c.overall_recommendation,
+                "overall_recommendation_raw": RECOMMENDATION[c.overall_recommendation],
+                "ratings": None, "notes": None}] for c in w.scorecards],
+        }
+
+    def answers(self) -> list[list[Any]]:
+        """The demographics rows, as :meth:`fields` lists rows, for a run that selects them."""
+        return [[account, mid("eeoc", e.id, account), {
+            "application_id": None, "candidate_id": mid("candidate", e.candidate_id, account),
+            "race": e.race, "gender": e.gender, "veteran_status": e.veteran_status,
+            "disability_status": e.disability_status, "submitted_at": iso(e.submitted_at)}]
+            for account in self.accounts for e in self.world(account).demographics]
 
     # Truth -------------------------------------------------------------------------------------
 
@@ -300,7 +438,9 @@ class MergeAPI(ProviderAPI):
         """Everything a full sync emits now; observed stages are the versions served so far."""
         rows: dict[str, list[tuple[str, str, bool]]] = {
             s: [] for s in ("applications", "jobs", "job_stages", "interviews", "candidates",
-                            "application_stages", "users")}
+                            "application_stages", "users", "offers", "departments", "offices",
+                            "rejection_reasons", "sources", "job_hiring_team", "scorecards",
+                            "demographics")}
         visits = []
         for account in self.accounts:
             w = self.world(account)
@@ -308,9 +448,21 @@ class MergeAPI(ProviderAPI):
                                         ("jobs", "job", w.jobs), ("job_stages", "stage", w.stages),
                                         ("interviews", "interview", w.interviews),
                                         ("candidates", "candidate", w.candidates),
-                                        ("users", "user", w.people)):
+                                        ("users", "user", w.people), ("offers", "offer", w.offers),
+                                        ("departments", "department", w.departments),
+                                        ("offices", "office", w.offices),
+                                        ("rejection_reasons", "reject_reason",
+                                         w.rejection_reasons),
+                                        ("scorecards", "scorecard", w.scorecards),
+                                        ("demographics", "eeoc", w.demographics)):
                 rows[stream] += [(account, mid(kind, r.id, account),
                                   getattr(r, "deleted_at", None) is not None) for r in table]
+            rows["sources"] += [(account, name_id(name), False)
+                                for name in {a.source for a in w.applications}]
+            rows["job_hiring_team"] += [
+                (account, f"{mid('job', m.job_id, account)}:{mid('user', m.user_id, account)}:"
+                 f"{m.role}", w.job(m.job_id).deleted_at is not None)
+                for m in w.hiring_team if m.role in HIRING_ARRAYS]
             observed, account_visits = self.served.truth(account)
             rows["application_stages"] += observed
             visits += account_visits
@@ -318,6 +470,29 @@ class MergeAPI(ProviderAPI):
         out["stage_visits"] = visits
         out["hires"] = []  # Merge applications carry no hire flag: the tap can report none
         return out
+
+
+_TEAMS: weakref.WeakKeyDictionary[World, dict[int, list[HiringTeamMember]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _teams(w: World) -> dict[int, list[HiringTeamMember]]:
+    """The world's hiring team by job, indexed once (teams are fixed when a world is made)."""
+    if w not in _TEAMS:
+        index: dict[int, list[HiringTeamMember]] = {}
+        for member in w.hiring_team:
+            index.setdefault(member.job_id, []).append(member)
+        _TEAMS[w] = index
+    return _TEAMS[w]
+
+
+def _offer_status(o: Offer) -> str:
+    """Merge's enum for a world offer; drafts and sent offers spread over Merge's finer values."""
+    if o.status == "draft" and o.id % 2 == 0:
+        return "APPROVED"
+    if o.status == "sent":
+        return SENT_VARIANTS[o.id % len(SENT_VARIANTS)]
+    return OFFER_STATUS[o.status]
 
 
 def _id(value: Any) -> Any:
