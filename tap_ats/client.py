@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pendulum
 import requests
-from singer_sdk import Stream
+from singer_sdk import Stream, metrics
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
@@ -528,27 +528,30 @@ class ATSStream(LeanRecords, RESTStream):
         paginator = self.get_new_paginator()
         seen: set[str] = set()
         empty = 0
-        while not paginator.finished:
-            request = self.get_http_request(page=PageContext(
-                stream_context=context, next_page_token=paginator.current_value))
-            prepared = self.build_prepared_request(
-                method=request.method, url=request.url, params=request.encode_params(),
-                headers=request.headers)
-            response = self.send(prepared, context)
-            empty = 0 if self.page(response) else empty + 1
-            yield response
-            try:
-                paginator.advance(response)
-            except RuntimeError:  # the SDK's check: the cursor equals the one just used
-                seen.add(str(paginator.current_value))
-            cursor = str(paginator.current_value)
-            if not paginator.finished and (cursor in seen or empty >= MAX_EMPTY_PAGES):
-                what = ("a next-page cursor it had already given" if cursor in seen
-                        else f"{empty} empty pages in a row, each with a next cursor")
-                msg = (f"{self.tap.provider.name} {self.path} answered {what} (a pagination "
-                       "loop); stopping this account, its bookmark kept")
-                raise PaginationLoop(msg)
-            seen.add(cursor)
+        with self.get_http_request_counter() as counter:  # the SDK's http_request_count
+            counter.with_context(context)
+            while not paginator.finished:
+                request = self.get_http_request(page=PageContext(
+                    stream_context=context, next_page_token=paginator.current_value))
+                prepared = self.build_prepared_request(
+                    method=request.method, url=request.url, params=request.encode_params(),
+                    headers=request.headers)
+                response = self.send(prepared, context)
+                counter.increment()
+                empty = 0 if self.page(response) else empty + 1
+                yield response
+                try:
+                    paginator.advance(response)
+                except RuntimeError:  # the SDK's check: the cursor equals the one just used
+                    seen.add(str(paginator.current_value))
+                cursor = str(paginator.current_value)
+                if not paginator.finished and (cursor in seen or empty >= MAX_EMPTY_PAGES):
+                    what = ("a next-page cursor it had already given" if cursor in seen
+                            else f"{empty} empty pages in a row, each with a next cursor")
+                    msg = (f"{self.tap.provider.name} {self.path} answered {what} (a pagination "
+                           "loop); stopping this account, its bookmark kept")
+                    raise PaginationLoop(msg)
+                seen.add(cursor)
 
     def start_time(self, context: Context | None) -> dt.datetime | None:
         """Where this account's read begins: the bookmark (or start_date) minus the lookback."""
@@ -588,11 +591,24 @@ class ATSStream(LeanRecords, RESTStream):
     # HTTP --------------------------------------------------------------------------------------
 
     def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
-        """Send through the run's transport, paced by the account's budget (all requests do)."""
+        """Send through the run's transport, paced by the account's budget (all requests do).
+
+        Each answer is logged as the SDK's ``http_request_duration`` METRIC, as the SDK's own
+        request loop would (this tap reads pages in its own loop, for read-ahead): its path,
+        never its query, which may carry cursors and filters.
+        """
         self.progress.request()
         self.tap.report.request(_account(context) or "", self.name)
-        return self.tap.transport.send(request, pacer=self.pacer(context),
-                                       check=self.validate_response, prepare=self.authorize)
+        response = self.tap.transport.send(request, pacer=self.pacer(context),
+                                           check=self.validate_response, prepare=self.authorize)
+        metrics.log(self.metrics_logger, metrics.Point(
+            "timer", metrics.Metric.HTTP_REQUEST_DURATION, response.elapsed.total_seconds(), {
+                metrics.Tag.STREAM: self.name,
+                metrics.Tag.ENDPOINT: urlsplit(response.request.url).path,
+                metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+                metrics.Tag.STATUS: metrics.Status.SUCCEEDED,
+                metrics.Tag.CONTEXT: context}))
+        return response
 
     def get(self, segments: Iterable[t.Any], context: Context | None,
             **params: t.Any) -> requests.Response:

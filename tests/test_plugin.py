@@ -93,7 +93,7 @@ def test_plugin_definition_matches_meltano_yml_and_pyproject():
     definition = yaml.safe_load(DEFINITION.read_text())
     project = extractor()
     for key in ("name", "namespace", "executable", "label", "description", "docs", "repo",
-                "capabilities", "settings_group_validation", "settings"):
+                "capabilities", "select", "settings_group_validation", "settings"):
         assert definition[key] == project[key], key
     urls = PYPROJECT["project"]["urls"]
     assert definition["repo"] == urls["Repository"]
@@ -384,3 +384,15 @@ def test_meltano_yml_and_definition_fit_meltanos_own_schema():
         assert not [e.message for e in validator.iter_errors(document)]
     wrong = {**definition, "capabilities": [*definition["capabilities"], "batching"]}
     assert list(validator.iter_errors({"plugins": {"extractors": [wrong]}}))
+
+
+def test_meltano_leaves_demographics_out_unless_selected(sandbox):
+    """EEOC answers are sensitive: the project's select rules load every stream but that one."""
+    dumped = subprocess.run([MELTANO, "invoke", "--dump=catalog", "tap-ats"], cwd=ROOT,
+                            env=meltano_env(sandbox.config("merge")), capture_output=True,
+                            text=True, check=True).stdout
+    selected = {entry["tap_stream_id"]: next(m["metadata"].get("selected") for m in
+                                             entry["metadata"] if m["breadcrumb"] == [])
+                for entry in json.loads(dumped)["streams"]}
+    assert selected.pop("demographics") is False
+    assert selected and all(selected.values()), selected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -30,3 +31,26 @@ def test_progress_lines_at_info(sandbox, tmp_path, provider):
 def test_no_progress_line_before_the_interval(sandbox, tmp_path):
     rc, _, err = run_tap(sandbox.config("kombo"), tmp_path)
     assert rc == 0 and "Progress of" not in err
+
+
+def metric_points(err: str) -> list[dict]:
+    return [json.loads(line.split("METRIC: ", 1)[1]) for line in err.splitlines()
+            if "METRIC: " in line]
+
+
+@pytest.mark.parametrize("provider", ["greenhouse", "kombo", "merge", "atzcrm"])
+def test_every_request_has_the_sdks_http_metrics(sandbox, tmp_path, provider):
+    """One http_request_duration per request the API saw, and list pages in http_request_count."""
+    rc, _, err = run_tap(sandbox.config(provider, page_size=20), tmp_path)
+    assert rc == 0, err[-2000:]
+    points = metric_points(err)
+    durations = [p for p in points if p["metric"] == "http_request_duration"]
+    served = [e for e in sandbox.log(provider)  # the Greenhouse token request is no stream's
+              if e["status"] == 200 and not e["path"].endswith("/auth/token")]
+    assert len(durations) == len(served)
+    assert sorted(p["tags"]["endpoint"] for p in durations) == sorted(e["path"] for e in served)
+    assert not [p for p in durations if "?" in p["tags"]["endpoint"]]
+    counted = {(p["tags"]["stream"], p["value"]) for p in points
+               if p["metric"] == "http_request_count"}
+    assert any(stream == "applications" and n > 1 for stream, n in counted) or (
+        provider == "atzcrm" and any(stream == "candidates" and n > 1 for stream, n in counted))
