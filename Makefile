@@ -33,9 +33,10 @@ bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
 	$(MAKE) bench-scale
 
-# The scale row alone: Kombo and Merge, 200 accounts, 1/2/4 account shards, 50 ms per request.
+# The scale rows alone: Kombo and Merge, 1, 100 and 1,000 accounts, 1/2/4 account shards, 50 ms
+# per request.
 bench-scale: install
-	$(BIN)/python -m bench --scale --accounts 200 --applications 4000 --latency-ms 50
+	$(BIN)/python -m bench --scale --accounts 1 100 1000 --applications 4000 --latency-ms 50
 
 fill: install
 	$(BIN)/python -m bench.fill

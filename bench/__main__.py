@@ -9,9 +9,11 @@ by the sandbox and compared with the least possible for the data (a full page ev
 Modes: the default speed run (latency 0, no rate limits); ``--latency-ms 50`` for the
 concurrency comparison (``max_concurrency`` 1 against the default); ``--rate-limits`` for the
 rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``);
-``--scale`` for the scale row: Kombo and Merge over ``--accounts`` accounts, read by 1, 2 and 4
-``account_shard`` processes at once (``--shards``), each request ``--latency-ms`` late (default
-50), with records per second and efficiency (speed-up over one process, per shard).
+``--scale`` for the scale rows: Kombo and Merge over each of ``--accounts`` account counts (the
+same applications spread over them), read by 1, 2 and 4 ``account_shard`` processes at once
+(``--shards``, up to the account count), each request ``--latency-ms`` late (default 50), with
+records per second, efficiency (speed-up over one process, per shard) and the peak RSS of the
+largest shard process: memory must not grow with the number of accounts.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def start_sandbox(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     if args.rate_limits:
         cmd += ["--rate-limits", "--time-scale", str(args.time_scale)]
     if args.scale:
-        cmd += ["--accounts", str(args.accounts)]
+        cmd += ["--accounts", str(args.accounts[0])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
     return proc, url
@@ -226,24 +228,27 @@ def run_shards(url: str, provider: str, config: dict[str, Any], shards: int,
             "requests": call(f"{url}/_sandbox/requests")["counts"].get(provider, 0) - before,
             "wall_s": round(wall, 2), "records_per_s": round(records / wall),
             "cpu_s": round(sum(r["cpu_s"] for r in runs), 2),
+            "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
             "exit": max(r["exit"] for r in runs)}
 
 
 def bench_scale(url: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
-    """The scale row: each provider with many accounts, over 1, 2 and 4 shards (the first: 1)."""
-    call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms or 50})
+    """The scale rows: each provider and account count, over 1, 2 and 4 shards (the first: 1)."""
     rows = []
-    for provider in args.providers:
-        config = call(f"{url}/_sandbox/config/{provider}")
-        one = None
-        for shards in args.shards:
-            row = run_shards(url, provider, config, shards, tmp)
-            one = one or row
-            speedup = one["wall_s"] / row["wall_s"]
-            row.update(accounts=args.accounts, speedup=round(speedup, 2),
-                       efficiency=round(speedup / shards, 2))
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+    for accounts in args.accounts:
+        call(f"{url}/_sandbox/reset", {"accounts": accounts})
+        call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms or 50})
+        for provider in args.providers:
+            config = call(f"{url}/_sandbox/config/{provider}")
+            one = None
+            for shards in [s for s in args.shards if s <= accounts]:
+                row = run_shards(url, provider, config, shards, tmp)
+                one = one or row
+                speedup = one["wall_s"] / row["wall_s"]
+                row.update(accounts=accounts, speedup=round(speedup, 2),
+                           efficiency=round(speedup / shards, 2))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
     return rows
 
 
@@ -260,7 +265,8 @@ def main() -> None:
                         help="one tap run per provider (no raw baseline): the memory run")
     parser.add_argument("--scale", action="store_true",
                         help="the scale row: Kombo and Merge, many accounts, 1/2/4 shards")
-    parser.add_argument("--accounts", type=int, default=200, help="accounts for --scale")
+    parser.add_argument("--accounts", type=int, nargs="*", default=[200],
+                        help="account counts for --scale, each a row per shard count")
     parser.add_argument("--shards", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

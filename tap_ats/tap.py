@@ -119,6 +119,13 @@ class Writer(MsgSpecWriter):
                 raise Terminated(self.stop_signal)
 
 
+#: A setting that may be fractional: a number, or a string holding one. Meltano 4.4 cannot pass a
+#: fraction through as a number (its ``integer`` kind refuses "90.5", its ``decimal`` kind fails
+#: to write the config), so such settings are ``kind: string`` in meltano.yml, and the tap reads
+#: the number from the string (``providers.number``).
+NUMBER = th.CustomType({"type": ["number", "string"]})
+
+
 class TapATS(Tap):
     """Singer tap for applicant-tracking systems, in one unified schema per entity."""
 
@@ -128,6 +135,7 @@ class TapATS(Tap):
 
     config_jsonschema = th.PropertiesList(
         th.Property("provider", th.StringType, allowed_values=list(providers.PROVIDERS),
+                    required=True,
                     description="Which ATS API to read: greenhouse, kombo, merge or atzcrm "
                                 "(required; checked with the provider's own settings)."),
         th.Property("start_date", th.DateTimeType,
@@ -144,13 +152,13 @@ class TapATS(Tap):
                                 "candidate): off by default, the `notes` column stays null."),
         th.Property("lookback_window", th.IntegerType, default=5,
                     description="Minutes re-read before each bookmark; upserts make it harmless."),
-        th.Property("max_requests_per_minute", th.NumberType,
+        th.Property("max_requests_per_minute", NUMBER,
                     description="Request budget per account (defaults: Merge 100, ATZ CRM 60, "
                                 "Greenhouse from its rate-limit headers, Kombo unpaced)."),
         th.Property("max_concurrency", th.IntegerType, default=4,
                     description="Accounts (and ATZ CRM history calls) read at once, each "
                                 "account within its own request budget; 1 reads sequentially."),
-        th.Property("request_timeout", th.NumberType, default=int(DEFAULT_REQUEST_TIMEOUT),
+        th.Property("request_timeout", NUMBER, default=int(DEFAULT_REQUEST_TIMEOUT),
                     description="Seconds to wait for an answer to one request attempt (the "
                                 "read timeout; connecting has its own 10 s)."),
         th.Property("progress_interval", th.IntegerType, default=30,
@@ -189,7 +197,7 @@ class TapATS(Tap):
                     description="Merge: linked-account tokens, one account each."),
         th.Property("api_token", th.StringType, secret=True,
                     description="ATZ CRM: the API token (Bearer)."),
-        th.Property("atzcrm_full_refresh_days", th.NumberType, default=7,
+        th.Property("atzcrm_full_refresh_days", NUMBER, default=7,
                     description="ATZ CRM: re-read every candidate's history at least this "
                                 "often (days), a rotating slice per run; changed candidates "
                                 "are read at once. 0 re-reads every history on every run."),
@@ -221,8 +229,8 @@ class TapATS(Tap):
     def transport(self) -> Transport:
         """The one transport every request of this run goes through."""
         return Transport(self.provider.name, self.provider.api_url,
-                         request_timeout=float(self.config.get("request_timeout")
-                                               or DEFAULT_REQUEST_TIMEOUT),
+                         request_timeout=providers.number(self.config, "request_timeout",
+                                                          DEFAULT_REQUEST_TIMEOUT),
                          ca_bundle=self.config.get("ca_bundle"), logger=self.logger)
 
     @cached_property
@@ -382,7 +390,12 @@ def _check_config(config: dict) -> None:
     if error is None:
         return
     name = ".".join(str(p) for p in error.absolute_path) or "config"
-    if error.validator == "type":
+    if error.validator == "required":
+        missing = next(k for k in error.validator_value if k not in error.instance)
+        msg = f"setting '{missing}' is required"
+        if missing == "provider":
+            msg += f": one of {', '.join(providers.PROVIDERS)}"
+    elif error.validator == "type":
         kinds = error.validator_value if isinstance(error.validator_value, list) else [
             error.validator_value]
         wanted = " or ".join(k for k in kinds if k != "null")

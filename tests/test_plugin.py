@@ -34,9 +34,12 @@ KOMBO_ACCOUNT = "personio:8d1hHv8Dqs5sjPsW"
 # Meltano kind for each JSON type of a setting in --about.
 KIND = {"string": "string", "boolean": "boolean", "integer": "integer", "array": "array",
         "object": "object",
-        # Not `decimal`: Meltano 4.4 turns a decimal setting into a Python Decimal and then
-        # fails to write it into the tap's JSON config ("Decimal is not JSON serializable").
-        "number": "integer"}
+        # A fractional setting (a number or a string holding one) is a string to Meltano 4.4:
+        # `integer` refuses "90.5", and `decimal` turns it into a Python Decimal that Meltano
+        # then fails to write into the tap's JSON config ("Decimal is not JSON serializable").
+        "number": "string"}
+# Fields of the plugin definition that Meltano Hub lists and a project's meltano.yml has not.
+HUB_ONLY = ("keywords", "maintenance_status", "usage")
 # Settings only meltano.yml declares, and why.
 MELTANO_ONLY = {"emit_activate_version_messages":
                 "the SDK reads it (activate-version) but 0.54 leaves it out of a tap's --about"}
@@ -379,6 +382,9 @@ def test_meltano_yml_and_definition_fit_meltanos_own_schema():
                         .read_text())
     validator = jsonschema.Draft202012Validator(schema)
     definition = yaml.safe_load(DEFINITION.read_text())
+    hub = {key: definition.pop(key) for key in HUB_ONLY}  # Meltano Hub's listing fields
+    assert "meltano_sdk" in hub["keywords"] and hub["maintenance_status"] == "active"
+    assert "provider" in hub["usage"]
     for document in (yaml.safe_load((ROOT / "meltano.yml").read_text()),
                      {"plugins": {"extractors": [definition]}}):
         assert not [e.message for e in validator.iter_errors(document)]
@@ -396,3 +402,30 @@ def test_meltano_leaves_demographics_out_unless_selected(sandbox):
                 for entry in json.loads(dumped)["streams"]}
     assert selected.pop("demographics") is False
     assert selected and all(selected.values()), selected
+
+
+def test_fractional_settings_reach_the_tap_unchanged(sandbox, tmp_path):
+    """Meltano passes 90.5 requests a minute and a 2.5 s timeout through, and the tap reads them."""
+    env = meltano_env(sandbox.config("kombo", max_requests_per_minute=90.5,
+                                     request_timeout=2.5, page_size=50))
+    dumped = json.loads(subprocess.run([MELTANO, "invoke", "--dump=config", "tap-ats"], cwd=ROOT,
+                                       env=env, capture_output=True, text=True,
+                                       check=True).stdout)
+    assert float(dumped["max_requests_per_minute"]) == 90.5
+    assert float(dumped["request_timeout"]) == 2.5
+    rc, messages, err = run_tap(dumped, tmp_path)
+    assert rc == 0, err[-2000:]
+    assert records(messages, "applications")
+    assert run_tap({**dumped, "request_timeout": "soon"}, tmp_path)[2].count(
+        "setting 'request_timeout' must be a number, got 'soon'") == 1
+
+
+def test_provider_is_required_in_about_and_discover_without_it_says_so(tmp_path):
+    assert about()["settings"]["required"] == ["provider"]
+    for args in (["--discover"], ["--config", str(tmp_path / "c.json"), "--discover"]):
+        (tmp_path / "c.json").write_text("{}")
+        result = subprocess.run([TAP, *args], capture_output=True, text=True, check=False)
+        lines = [x for x in result.stderr.splitlines() if x.startswith("tap-ats: error:")]
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert lines == ["tap-ats: error: setting 'provider' is required: one of greenhouse, "
+                         "kombo, merge, atzcrm"]

@@ -37,6 +37,20 @@ class SettingError(ConfigurationError):
     """A missing or wrong setting; its message names the setting and is shown as one line."""
 
 
+def number(config: t.Mapping[str, t.Any], key: str, default: float | None = None) -> float | None:
+    """A setting that may be fractional, given as a number or a string (as Meltano passes it)."""
+    value = config.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        msg = f"setting '{key}' must be a number, got {value!r}"
+        raise SettingError(msg) from None
+
+
 def load(config: t.Mapping[str, t.Any]) -> Provider:
     """The provider named by the ``provider`` setting, with its settings checked."""
     name = config.get("provider")
@@ -106,9 +120,9 @@ class Provider:
             msg = f"setting 'page_size' must be 1 to {self.max_page_size} for {self.name}"
             raise SettingError(msg)
         for key in ("max_requests_per_minute", "request_timeout"):
-            value = self.config.get(key)
+            value = number(self.config, key)
             if value is not None and not value > 0:
-                msg = f"setting '{key}' must be a number above 0, got {value!r}"
+                msg = f"setting '{key}' must be a number above 0, got {self.config[key]!r}"
                 raise SettingError(msg)
         report = self.config.get("run_report")
         if report and not Path(report).parent.is_dir():
@@ -125,8 +139,9 @@ class Provider:
         key = (context or {}).get("account_id", "")
         with self._lock:
             if key not in self._pacers:
-                rpm = self.config.get("max_requests_per_minute") or self.default_requests_per_minute
-                self._pacers[key] = Pacer(None if rpm is None else float(rpm))
+                rpm = (number(self.config, "max_requests_per_minute")
+                       or self.default_requests_per_minute)
+                self._pacers[key] = Pacer(rpm)
             return self._pacers[key]
 
     def error_detail(self, response: requests.Response) -> str:
