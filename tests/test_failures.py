@@ -439,7 +439,7 @@ SETTING_MISTAKES = [
     ("kombo", {"max_requests_per_minute": -2.5},
      "setting 'max_requests_per_minute' must be a number above 0"),
     ("kombo", {"max_requests_per_minute": "fast"},
-     "setting 'max_requests_per_minute' must be of type number, got string"),
+     "setting 'max_requests_per_minute' must be a number, got 'fast'"),
     ("kombo", {"request_timeout": 0}, "setting 'request_timeout' must be a number above 0"),
     ("kombo", {"ca_bundle": "/nonexistent/ca.pem"}, "setting 'ca_bundle'"),
     ("kombo", {"ca_bundle": "/tmp"}, "setting 'ca_bundle'"),

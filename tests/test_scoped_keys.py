@@ -162,8 +162,8 @@ def test_fail_on_skipped_streams_exits_3_naming_them(sandbox, tmp_path):
 
 
 def test_a_key_that_can_read_nothing_fails_the_account(sandbox, tmp_path):
-    """ATZ CRM serves every stream from /v1/candidate: refused, the account read nothing."""
-    sandbox.faults(forbidden=["/v1/candidate"])
+    """ATZ CRM reads /v1/candidate and /v1/activity: both refused, the account read nothing."""
+    sandbox.faults(forbidden=["/v1/candidate", "/v1/activity"])
     out = tmp_path / "report.json"
     rc, messages, err = run_tap(sandbox.config("atzcrm", run_report=str(out)), tmp_path)
     assert rc == 3

@@ -1,0 +1,75 @@
+"""Singer output: messages to stdout in chunks, and how a signal ends a run between two of them.
+
+A scheduler's SIGTERM or SIGINT must never leave half a message on stdout, and the STATE last
+written must cover every record before it: the signal handler raises :class:`Terminated` at
+once, or, while a chunk is being written, right after it.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import FatalSyncError
+from singer_sdk.singerlib import Message, RecordMessage
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGINT arrived: the run stops where it is, after the last complete message.
+
+    ``received`` keeps the first signal: raised inside a lock's wait, the exception can surface
+    as another one (a lock released while not held), and the run still ended by the signal.
+    """
+
+    received: t.ClassVar[int | None] = None
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class TargetGone(FatalSyncError):
+    """stdout was closed: the target stopped reading."""
+
+
+class Writer(MsgSpecWriter):
+    """The SDK's msgspec writer, sending RECORDs to stdout in chunks instead of one by one.
+
+    The SDK writes and flushes every message on its own: one system call per record, two when
+    the environment sets ``PYTHONUNBUFFERED`` (as many containers do), where that was over a
+    third of the tap's CPU in the benchmark. Records still leave in order, and any other
+    message (SCHEMA, STATE, ACTIVATE_VERSION) first sends out the records before it, so a target
+    never sees a bookmark before the records it covers, and a crash loses only records that no
+    emitted state has claimed. A signal that arrives while a chunk is being written takes effect
+    once the chunk is out, so stdout never ends in half a message.
+    """
+
+    CHUNK_BYTES = 2**16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+        self.writing = False
+        self.stop_signal: int | None = None
+
+    def write_message(self, message: Message) -> None:
+        """Queue one message; send the queue when it is full or the message is not a RECORD."""
+        self._pending += self.format_message(message)
+        if len(self._pending) >= self.CHUNK_BYTES or not isinstance(message, RecordMessage):
+            self.writing = True
+            try:
+                out, sent = sys.stdout.buffer, 0
+                with memoryview(self._pending) as chunk:
+                    while sent < len(chunk):  # an unbuffered stdout may take part of a chunk
+                        sent += out.write(chunk[sent:])
+                self._pending.clear()
+                sys.stdout.flush()
+            except BrokenPipeError:
+                msg = ("stdout was closed (the target stopped reading); no STATE after the "
+                       "last one it received was written, so the next run resumes from there")
+                raise TargetGone(msg) from None
+            finally:
+                self.writing = False
+            if self.stop_signal is not None:
+                raise Terminated(self.stop_signal)
