@@ -1,29 +1,58 @@
-"""Dagster definitions: tap-ats accounts split over parallel ``meltano run``s, then dbt.
+"""Dagster definitions: tap-ats accounts as assets partitioned by ``meltano run`` shard, then dbt.
 
-One job, ``tap_ats_shards``:
+**Assets.** ``tap_ats_shard`` is one multi-asset: the tables the tap loads (``tap_ats/<stream>``),
+partitioned by shard (``"1/N"`` … ``"N/N"``, N from ``TAP_ATS_SHARDS``, default 4). Materializing
+partition ``k/N`` runs ``meltano run --state-id-suffix [name-]shard-k-of-N <extractor> <loader>``
+with ``<EXTRACTOR>_ACCOUNT_SHARD=k/N``: the shard reads only its accounts, under its own Meltano
+state id. One run per partition, so shards run in parallel, retry alone and show alone in the UI.
+``dbt_models`` is the dbt models (``analytics/<model>``, lineage read from the models' ``ref``
+and ``source`` calls), built by ``meltano invoke dbt-postgres:build``.
 
-1. ``plan`` brings Meltano's system database up to date once (Meltano migrates it at the start
-   of every command, with no lock between processes, so N shards starting together on a new
-   PostgreSQL database would race), then fans out one shard per ``k`` in ``1..shards``.
-2. ``sync_shard`` runs ``meltano run --state-id-suffix [name-]shard-k-of-N <extractor> <loader>``
-   with ``<EXTRACTOR>_ACCOUNT_SHARD=k/N``: the shard reads only its accounts and keeps its own
-   Meltano state id. The shards run in parallel (one process each with the multiprocess
-   executor, one pod each with ``dagster-k8s``'s ``k8s_job_executor``); a shard that fails fails
-   alone, and the job with it.
-3. ``transform`` runs ``meltano invoke dbt-postgres:build`` once every shard has succeeded, and
-   is skipped (with a log line) when the Meltano project has no such utility.
+**Why not dagster-dbt.** It needs dbt-core and an adapter in Dagster's own environment, and
+dbt-core 1.10 requires protobuf < 7 while Dagster's grpcio here is pinned with protobuf 7: the
+two cannot share one ``requirements.lock``. dbt already runs, pinned, as the Meltano utilities
+of meltano.yml (its own venv, its profiles from Meltano settings), so the dbt asset invokes that
+and declares the models as asset keys; what dagster-dbt would add (per-model events) is not
+worth a second dbt installation that can drift from the one the tests use.
 
-A second job, ``tap_ats_reshard``, carries the accounts' bookmarks over when N changes.
+**Schedule.** ``tap_ats_nightly`` (cron ``TAP_ATS_SCHEDULE``, default ``0 2 * * *`` UTC) requests
+one run per shard partition. the dbt models carry ``AutomationCondition.eager()``, evaluated
+by the ``tap_ats_dbt_after_shards`` sensor (running by default): dbt runs once the shards it
+reads have been updated and none is still in progress, so it runs after every tick, over every
+account that committed, whatever happened to the others.
 
-Everything else (the tap's settings, the loader's URL, ``MELTANO_DATABASE_URI`` for a state
-store every shard shares) comes from the environment, as for any ``meltano run``. Run it from
-the repository: ``dagster job execute -f orchestrate/definitions.py -j tap_ats_shards`` (``-c
-orchestrate/run.yaml`` to change the defaults), or ``dagster dev -f orchestrate/definitions.py``.
-``TAP_ATS_DAGSTER_EXECUTOR=k8s`` selects the Kubernetes executor (README: "On Kubernetes").
+**Outcomes.** Meltano exits 1 whenever the tap fails, so the shard reads the tap's own exit code
+from its run report (``<EXTRACTOR>_RUN_REPORT``, one per shard and attempt). Exit 0: materialized,
+checks pass. Exit 3 (some accounts failed, every other account committed): materialized, and the
+``accounts_loaded`` check of each table fails naming the accounts and reasons; no retry, which
+would re-read every account of the shard for the few that failed. Exit 2 (a setting is wrong):
+fails at once. Anything else (the run failed, the loader failed, no report): fails and is retried
+by ``SHARD_RETRY``, exponential backoff, for transient failures (an API or database outage,
+Meltano migrating its system database in another shard at the same moment).
+
+**Guards.** Two runs of one shard never overlap: runs of a partition carry the
+``dagster/partition`` tag, and orchestrate/dagster.yaml limits runs per unique value of it to
+one (the instance's run queue: later runs wait); a run that bypasses the queue (``dagster asset
+materialize``) fails at start when another run of its partition is in progress, and Meltano
+itself refuses a state id whose run is alive. A changed N would give every shard a new state id,
+hence a full re-read: the shard count the state was built with is kept in the state store
+(``...:[name-]shard-count``) and a run of another N fails until ``tap_ats_reshard`` has moved the
+bookmarks to it (it records the new N).
+
+**Logs.** Every ``meltano`` command's output goes to a file kept after success:
+``TAP_ATS_SHARD_LOGS`` (default ``.meltano/logs/dagster``)``/<suffix>/<run id>-<attempt>.log``,
+its path in the materialization's metadata, the tail in the failure's.
+
+Run it from the repository: ``dagster dev -f orchestrate/definitions.py`` with
+``DAGSTER_HOME`` holding orchestrate/dagster.yaml; or without the UI,
+``dagster asset materialize -f orchestrate/definitions.py --select 'tap_ats/*' --partition 1/4``
+and ``dagster job execute -f orchestrate/definitions.py -j tap_ats_dbt``.
+``TAP_ATS_DAGSTER_EXECUTOR=k8s`` runs each step in its own pod (README: "On Kubernetes").
 """
 
-# No ``from __future__ import annotations``: Dagster reads the op signatures' types at import.
+# No ``from __future__ import annotations``: Dagster reads the asset signatures' types at import.
 import contextlib
+import graphlib
 import json
 import os
 import re
@@ -31,7 +60,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,12 +72,33 @@ from dotenv import dotenv_values
 PROJECT = Path(os.environ.get("MELTANO_PROJECT_ROOT") or Path(__file__).resolve().parents[1])
 #: Seconds a shard's processes get to stop after SIGTERM (a terminated run) before SIGKILL.
 STOP_GRACE = 30
+#: N: the shard partitions are "1/N" … "N/N". Changing it needs tap_ats_reshard (see Guards).
+SHARDS = int(os.environ.get("TAP_ATS_SHARDS") or 4)
+#: When the schedule starts every shard (cron, UTC).
+SCHEDULE = os.environ.get("TAP_ATS_SCHEDULE") or "0 2 * * *"
+#: Where every meltano command's output is kept, one file per shard (or dbt) and run attempt.
+LOGS = Path(os.environ.get("TAP_ATS_SHARD_LOGS") or PROJECT / ".meltano" / "logs" / "dagster")
+#: The tables tap-ats loads (tap_ats.streams.STREAM_NAMES; a test keeps the two equal, so that
+#: loading these definitions never needs the tap installed).
+TABLES = ["applications", "application_stages", "jobs", "job_stages", "interviews",
+          "candidates", "candidate_history", "users", "offers", "departments", "offices",
+          "rejection_reasons", "sources", "job_hiring_team", "scorecards", "demographics",
+          "custom_field_definitions"]
+#: The run tag Dagster sets on each partition's run, which the run queue limits per value.
+PARTITION_TAG = "dagster/partition"
+
+shard_partitions = dg.StaticPartitionsDefinition([f"{k}/{SHARDS}" for k in range(1, SHARDS + 1)])
+
+#: Transient shard failures: 3 more attempts, 1, 2 then 4 times the delay (60 s unless
+#: TAP_ATS_SHARD_RETRY_DELAY says else), jittered so that failed shards do not retry in step.
+SHARD_RETRY = dg.RetryPolicy(max_retries=3,
+                             delay=float(os.environ.get("TAP_ATS_SHARD_RETRY_DELAY") or 60),
+                             backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-class ShardsConfig(dg.Config):
-    """How one run is split."""
+class ShardConfig(dg.Config):
+    """What a shard runs (the same for every shard of one set of partitions)."""
 
-    shards: int = 4
     extractor: str = "tap-ats"
     loader: str = "target-postgres"
     #: Prefixed to each shard's state-id suffix, to tell apart runs of the same extractor and
@@ -79,28 +128,57 @@ def meltano() -> str:
     return str(beside) if beside.exists() else shutil.which("meltano") or "meltano"
 
 
-def run_meltano(context: dg.OpExecutionContext, args: list[str], env: dict[str, str]) -> None:
-    """Run ``meltano <args>`` in the project; fail the step, with the log's tail, if it fails.
+def run_logged(args: list[str], env: dict[str, str], log: Path) -> int:
+    """Run ``meltano <args>`` in the project, its output in ``log``; its exit code.
 
-    Meltano's log goes to a temporary file, not to Dagster's event log, which would store every
-    line of every shard. It runs in its own process group, so that a terminated run stops the
-    tap and the target along with Meltano instead of leaving them behind.
+    The output goes to a file, not to Dagster's event log, which would store every line of
+    every shard. It runs in its own process group, so that a terminated run stops the tap and
+    the target along with Meltano instead of leaving them behind.
     """
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([meltano(), *args], cwd=PROJECT, env=env, stdout=log,
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        proc = subprocess.Popen([meltano(), *args], cwd=PROJECT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            code = proc.wait()
+            return proc.wait()
         except BaseException:  # Dagster interrupts the step when the run is terminated
             stop(proc)
             raise
-        log.seek(0)
-        tail = "".join(deque(log, maxlen=30))
+
+
+def new_log(folder: Path, run_id: str) -> Path:
+    """A log file of its own for this attempt of a run: ``<folder>/<run id>-<attempt>.log``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    attempt = 0
+    while (folder / f"{run_id}-{attempt}.log").exists():
+        attempt += 1
+    return folder / f"{run_id}-{attempt}.log"
+
+
+def tail(log: Path) -> str:
+    """The last 30 lines of a log."""
+    with log.open() as lines:
+        return "".join(deque(lines, maxlen=30))
+
+
+def failure(context: dg.OpExecutionContext, args: list[str], code: int, log: Path,
+            retry: bool = True) -> dg.Failure:
+    """The failure of ``meltano <args>``, with its log's tail and path (logged too)."""
+    context.log.error(f"meltano {' '.join(args)} exited with {code}; its log ({log}) ends:\n"
+                      f"{tail(log)}")
+    return dg.Failure(description=f"meltano {' '.join(args)} exited with {code}",
+                      metadata={"log tail": dg.MetadataValue.text(tail(log)),
+                                "log": dg.MetadataValue.path(str(log))},
+                      allow_retries=retry)
+
+
+def run_meltano(context: dg.OpExecutionContext, args: list[str], env: dict[str, str],
+                log: Path) -> None:
+    """Run ``meltano <args>``, its output kept in ``log``; fail the step if it fails."""
+    code = run_logged(args, env, log)
     if code != 0:
-        context.log.error(f"meltano {' '.join(args)} exited with {code}; its log ends:\n{tail}")
-        raise dg.Failure(description=f"meltano {' '.join(args)} exited with {code}",
-                         metadata={"log tail": dg.MetadataValue.text(tail)})
-    context.log.info(f"meltano {' '.join(args)}: done")
+        raise failure(context, args, code, log)
+    context.log.info(f"meltano {' '.join(args)}: done (log: {log})")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -113,6 +191,11 @@ def stop(proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def setting_env(plugin: str, setting: str) -> str:
+    """Meltano's environment variable for a plugin's setting (``TAP_ATS_ACCOUNT_SHARD``)."""
+    return re.sub(r"[^A-Z0-9]", "_", f"{plugin}_{setting}".upper())
 
 
 def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:
@@ -131,10 +214,11 @@ def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:
     own.mkdir(parents=True, exist_ok=True)
     for entry in system.iterdir():
         link = own / entry.name
-        if entry.is_dir() and entry.name not in ("run", "shards") and not link.exists():
+        if entry.is_dir() and entry.name not in ("run", "shards", "logs") \
+                and not link.exists():
             link.symlink_to(entry, target_is_directory=True)
     env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(own)}
-    env[re.sub(r"[^A-Z0-9]", "_", extractor.upper()) + "_ACCOUNT_SHARD"] = shard
+    env[setting_env(extractor, "account_shard")] = shard
     configured = (os.environ.get("MELTANO_DATABASE_URI")
                   or dotenv_values(PROJECT / ".env").get("MELTANO_DATABASE_URI")
                   or meltano_yml().get("database_uri"))
@@ -148,29 +232,146 @@ def shard_suffix(name: str, k: int, shards: int) -> str:
     return f"{name}-shard-{k}-of-{shards}" if name else f"shard-{k}-of-{shards}"
 
 
-@dg.op(out=dg.DynamicOut(dict))
-def plan(context: dg.OpExecutionContext,
-         config: ShardsConfig) -> Iterator[dg.DynamicOutput[dict]]:
-    """Migrate the system database once, then one output per shard."""
-    if config.shards < 1:
-        raise dg.Failure(description=f"shards must be at least 1, got {config.shards}")
-    run_meltano(context, ["state", "list"], dict(os.environ))
-    for k in range(1, config.shards + 1):
-        yield dg.DynamicOutput(
-            {"shard": f"{k}/{config.shards}", "extractor": config.extractor,
-             "loader": config.loader, "force": config.force,
-             "suffix": shard_suffix(config.name, k, config.shards)},
-            mapping_key=f"shard_{k}_of_{config.shards}")
+def pipeline_id(extractor: str, loader: str, suffix: str) -> str:
+    """Meltano's state id for a suffix (environment, pipeline, suffix)."""
+    environment = (os.environ.get("MELTANO_ENVIRONMENT")
+                   or meltano_yml().get("default_environment"))
+    pipeline = f"{extractor}-to-{loader}:{suffix}"
+    return f"{environment}:{pipeline}" if environment else pipeline
 
 
-@dg.op
-def sync_shard(context: dg.OpExecutionContext, shard: dict) -> str:
-    """``meltano run`` for one shard of the accounts, under the shard's own state id."""
-    force = ["--force"] if shard["force"] else []
-    run_meltano(context, ["run", *force, "--state-id-suffix", shard["suffix"],
-                          shard["extractor"], shard["loader"]],
-                shard_env(shard["extractor"], shard["shard"], shard["suffix"]))
-    return shard["shard"]
+def meltano_state(*args: str) -> str:
+    """The output of ``meltano state <args>`` (failing loudly)."""
+    return subprocess.run([meltano(), "state", *args], cwd=PROJECT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def read_state(state: str) -> dict:
+    """The state stored under an id, ``{}`` when there is none."""
+    out = meltano_state("get", state)
+    return json.loads(out[out.index("{"):]) if "{" in out else {}
+
+
+def count_id(extractor: str, loader: str, name: str) -> str:
+    """The state id that records how many shards the state was built with."""
+    return pipeline_id(extractor, loader, f"{name}-shard-count" if name else "shard-count")
+
+
+def record_shard_count(extractor: str, loader: str, name: str, shards: int) -> None:
+    """Record N as the shard count the shards' state is built with."""
+    meltano_state("set", "--force", count_id(extractor, loader, name),
+                  json.dumps({"singer_state": {"shards": shards}}))
+
+
+def check_shard_count(config: ShardConfig, shards: int) -> None:
+    """Refuse to run N shards when the state was built with another N.
+
+    A new N means new state ids: every shard would read its accounts from ``start_date``. The
+    first run records N; a later run of another N fails, naming the way out, until
+    ``tap_ats_reshard`` has carried the bookmarks over and recorded the new N.
+    """
+    try:
+        recorded = (read_state(count_id(config.extractor, config.loader, config.name))
+                    .get("singer_state") or {}).get("shards")
+    except subprocess.CalledProcessError as error:  # e.g. another shard migrating the database
+        raise dg.Failure(description=f"meltano state get failed: {error.stderr[-2000:]}") \
+            from error
+    if recorded is None:
+        record_shard_count(config.extractor, config.loader, config.name, shards)
+    elif recorded != shards:
+        raise dg.Failure(
+            description=(f"the shards' state was built with {recorded} shards, this run has "
+                         f"{shards}: every account would be read again from start_date. Run "
+                         f"tap_ats_reshard (from_shards {recorded}, to_shards {shards}) first, "
+                         f"or set TAP_ATS_SHARDS={recorded}; to accept the full re-read, "
+                         f"`meltano state clear "
+                         f"{count_id(config.extractor, config.loader, config.name)}`"),
+            allow_retries=False)
+
+
+def refuse_overlap(context: dg.AssetExecutionContext) -> None:
+    """Fail when another run of this shard is in progress (a run that bypassed the queue)."""
+    busy = context.instance.get_run_records(dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+        tags={PARTITION_TAG: context.partition_key}))
+    others = [r.dagster_run.run_id for r in busy if r.dagster_run.run_id != context.run.run_id
+              and dg.AssetKey(["tap_ats", TABLES[0]]) in (r.dagster_run.asset_selection or ())]
+    if others:
+        raise dg.Failure(description=f"shard {context.partition_key} is already running in run "
+                                     f"{others[0]}", allow_retries=False)
+
+
+def read_report(path: Path) -> dict:
+    """The tap's run report, ``{}`` when it wrote none (it failed before it could)."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def failed_accounts(report: dict, table: str) -> dict[str, str]:
+    """Account → reason, for the accounts whose rows of ``table`` did not all commit."""
+    out = {}
+    for account, outcome in (report.get("accounts") or {}).items():
+        stream = (outcome.get("streams") or {}).get(table)
+        if stream and stream.get("status") == "failed":
+            out[account] = stream.get("reason") or outcome.get("reason") or "failed"
+        elif stream is None and outcome.get("status") == "failed":
+            out[account] = outcome.get("reason") or "failed"
+    return out
+
+
+def loader_failed(log: Path) -> bool:
+    """Whether Meltano says the loader failed (then nothing the tap reports is committed)."""
+    return re.search(r"[Ll]oader failed", log.read_text()) is not None
+
+
+@dg.multi_asset(
+    name="tap_ats_shard",
+    specs=[dg.AssetSpec(["tap_ats", table], partitions_def=shard_partitions, group_name="tap_ats",
+                        kinds={"meltano"},
+                        description=f"The unified `{table}` rows of the shard's accounts.")
+           for table in TABLES],
+    check_specs=[dg.AssetCheckSpec(
+        "accounts_loaded", asset=["tap_ats", table],
+        description="Every account of the shard committed this table (the tap's run report).")
+        for table in TABLES],
+    retry_policy=SHARD_RETRY,
+)
+def tap_ats_shard(context: dg.AssetExecutionContext,
+                  config: ShardConfig) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """``meltano run`` of one shard's accounts; failed accounts fail its checks, not the run."""
+    k, shards = map(int, context.partition_key.split("/"))
+    refuse_overlap(context)
+    check_shard_count(config, shards)
+    suffix = shard_suffix(config.name, k, shards)
+    log = new_log(LOGS / suffix, context.run.run_id)
+    report_path = log.with_suffix(".report.json")
+    env = shard_env(config.extractor, context.partition_key, suffix)
+    env[setting_env(config.extractor, "run_report")] = str(report_path)
+    args = ["run", *(["--force"] if config.force else []), "--state-id-suffix", suffix,
+            config.extractor, config.loader]
+    code = run_logged(args, env, log)
+    report = read_report(report_path)
+    tap_code = report.get("exit_code", code)
+    if code != 0 and (tap_code != 3 or loader_failed(log)):
+        raise failure(context, args, code, log, retry=tap_code != 2)
+    context.log.info(f"shard {context.partition_key}: meltano exited with {code}, the tap "
+                     f"with {tap_code} (log: {log})")
+    for table in TABLES:
+        key = dg.AssetKey(["tap_ats", table])
+        streams = [a.get("streams", {}).get(table) or {}
+                   for a in (report.get("accounts") or {}).values()]
+        yield dg.MaterializeResult(asset_key=key, metadata={
+            "records": sum(s.get("records", 0) for s in streams),
+            "tap exit code": tap_code,
+            "log": dg.MetadataValue.path(str(log)),
+            "run report": dg.MetadataValue.path(str(report_path))})
+        failed = failed_accounts(report, table)
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name="accounts_loaded", passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(f"{len(failed)} accounts failed: " + "; ".join(
+                f"{a}: {r}" for a, r in sorted(failed.items()))) if failed else None,
+            metadata={"failed accounts": dg.MetadataValue.json(failed),
+                      "shard": context.partition_key})
 
 
 def project_plugins() -> set[str]:
@@ -179,17 +380,41 @@ def project_plugins() -> set[str]:
             for plugin in plugins or []}
 
 
-@dg.op
-def transform(context: dg.OpExecutionContext, shards: list[str],
-              config: TransformConfig) -> bool:
-    """The dbt models over everything the shards loaded; False when there are none to run."""
+def read_dbt_models() -> dict[str, set[dg.AssetKey]]:
+    """Each dbt model of transform/ → the assets it reads, from its ``ref`` and ``source`` calls."""
+    models = {}
+    for sql in sorted((PROJECT / "transform" / "models").rglob("*.sql")):
+        text = sql.read_text()
+        models[sql.stem] = (
+            {dg.AssetKey(["analytics", m]) for m in re.findall(r"ref\(\s*'(\w+)'\s*\)", text)}
+            | {dg.AssetKey(["tap_ats", t])
+               for t in re.findall(r"source\(\s*'tap_ats'\s*,\s*'(\w+)'\s*\)", text)})
+    return models
+
+
+@dg.multi_asset(
+    name="dbt_models",
+    # Skippable: a project without the dbt utility materializes nothing, and says so.
+    specs=[dg.AssetSpec(["analytics", model], deps=deps, group_name="dbt", kinds={"dbt"},
+                        skippable=True, automation_condition=dg.AutomationCondition.eager())
+           for model, deps in read_dbt_models().items()],
+)
+def dbt_models(context: dg.AssetExecutionContext,
+                config: TransformConfig) -> Iterator[dg.MaterializeResult]:
+    """The dbt models over every account the shards committed (``meltano invoke``)."""
     utility = config.command.split(":")[0]
     if not utility or utility not in project_plugins():
         context.log.info(f"transform skipped: no {utility or 'dbt'} utility in meltano.yml")
-        return False
-    run_meltano(context, ["invoke", config.command], dict(os.environ))
-    context.log.info(f"transform ran after shards {', '.join(sorted(shards))}")
-    return True
+        return
+    log = new_log(LOGS / "dbt", context.run.run_id)
+    run_meltano(context, ["invoke", config.command], dict(os.environ), log)
+    # Dagster wants a multi-asset's outputs in dependency order: a model after what it reads.
+    order = graphlib.TopologicalSorter(
+        {dg.AssetKey(["analytics", model]): deps for model, deps in read_dbt_models().items()})
+    for key in order.static_order():
+        if key in context.selected_asset_keys:
+            yield dg.MaterializeResult(asset_key=key,
+                                       metadata={"log": dg.MetadataValue.path(str(log))})
 
 
 class ReshardConfig(dg.Config):
@@ -203,17 +428,8 @@ class ReshardConfig(dg.Config):
 
 
 def state_id(config: ReshardConfig, k: int, shards: int) -> str:
-    """Meltano's state id for shard k of N (environment, pipeline, suffix)."""
-    environment = (os.environ.get("MELTANO_ENVIRONMENT")
-                   or meltano_yml().get("default_environment"))
-    pipeline = f"{config.extractor}-to-{config.loader}:{shard_suffix(config.name, k, shards)}"
-    return f"{environment}:{pipeline}" if environment else pipeline
-
-
-def meltano_state(*args: str) -> str:
-    """The output of ``meltano state <args>`` (failing loudly)."""
-    return subprocess.run([meltano(), "state", *args], cwd=PROJECT, capture_output=True,
-                          text=True, check=True).stdout
+    """Meltano's state id for shard k of N."""
+    return pipeline_id(config.extractor, config.loader, shard_suffix(config.name, k, shards))
 
 
 @dg.op
@@ -223,8 +439,9 @@ def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
     Changing N changes every state id, and a new shard without state reads its accounts from
     ``start_date``. This reads every old shard's state, keeps each account's partitions, and
     writes each new shard the partitions of the accounts that now hash to it (so each state
-    holds only its own accounts). Run it before the first run with the new N; the old state
-    ids are left as they were. Returns the number of accounts carried over.
+    holds only its own accounts), then records the new N so that the shards' guard lets runs of
+    it start. Run it before the first run with the new N; the old state ids are left as they
+    were. Returns the number of accounts carried over.
     """
     # The tap's own rule, so that the two can never disagree; only this job needs the tap
     # package beside Dagster (`pip install -e '.[dagster]'` has it).
@@ -234,7 +451,7 @@ def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
         raise dg.Failure(description="from_shards and to_shards must be at least 1")
     streams: dict[str, list[dict]] = {}
     for k in range(1, config.from_shards + 1):
-        got = json.loads(meltano_state("get", state_id(config, k, config.from_shards)) or "{}")
+        got = read_state(state_id(config, k, config.from_shards))
         for stream, bookmark in (got.get("singer_state") or {}).get("bookmarks", {}).items():
             streams.setdefault(stream, []).extend(bookmark.get("partitions") or [])
     accounts = {p["context"]["account_id"] for parts in streams.values() for p in parts}
@@ -251,31 +468,41 @@ def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
                       json.dumps({"singer_state": {"bookmarks": bookmarks}}))
         context.log.info(f"{target}: bookmarks of "
                          f"{sum(shard.holds(a) for a in accounts)} accounts")
+    record_shard_count(config.extractor, config.loader, config.name, config.to_shards)
     return len(accounts)
 
 
-@dg.configured(dg.multiprocess_executor, config_schema={
-    "max_concurrent": dg.Field(int, default_value=16, description=(
-        "Shards run at once. They wait on the APIs and the target rather than on this "
-        "machine's CPU, so the default is not the core count."))})
-def shards_executor(config: dict) -> dict:
-    """The multiprocess executor, as many shards at once as configured (not one per core)."""
-    return {"max_concurrent": config["max_concurrent"]}
-
-
 def executor() -> dg.ExecutorDefinition:
-    """One process per shard here; one pod per shard with ``TAP_ATS_DAGSTER_EXECUTOR=k8s``."""
+    """One process per step here; one pod per step with ``TAP_ATS_DAGSTER_EXECUTOR=k8s``."""
     if os.environ.get("TAP_ATS_DAGSTER_EXECUTOR") == "k8s":
         from dagster_k8s import k8s_job_executor
 
         return k8s_job_executor
-    return shards_executor
+    return dg.multiprocess_executor
 
 
-@dg.job(executor_def=executor())
-def tap_ats_shards() -> None:
-    """The accounts of one extractor in parallel shards, then the dbt models."""
-    transform(plan().map(sync_shard).collect())
+tap_ats_shards = dg.define_asset_job(
+    "tap_ats_shards", selection=dg.AssetSelection.assets(tap_ats_shard),
+    executor_def=executor(),
+    description="One shard's accounts into the warehouse (one run per partition).")
+
+tap_ats_dbt_job = dg.define_asset_job(
+    "tap_ats_dbt", selection=dg.AssetSelection.assets(dbt_models), executor_def=executor(),
+    description="The dbt models, at once (the sensor runs them after the shards).")
+
+
+@dg.schedule(job=tap_ats_shards, cron_schedule=SCHEDULE, execution_timezone="UTC")
+def tap_ats_nightly(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    """Every shard, one run each (the run queue keeps each shard to one run at a time)."""
+    tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time \
+        else "now"
+    for key in shard_partitions.get_partition_keys():
+        yield dg.RunRequest(run_key=f"{key}@{tick}", partition_key=key)
+
+
+dbt_after_shards = dg.AutomationConditionSensorDefinition(
+    "tap_ats_dbt_after_shards", target=dg.AssetSelection.assets(dbt_models),
+    default_status=dg.DefaultSensorStatus.RUNNING)
 
 
 @dg.job
@@ -284,4 +511,6 @@ def tap_ats_reshard() -> None:
     reshard()
 
 
-defs = dg.Definitions(jobs=[tap_ats_shards, tap_ats_reshard])
+defs = dg.Definitions(assets=[tap_ats_shard, dbt_models],
+                      jobs=[tap_ats_shards, tap_ats_dbt_job, tap_ats_reshard],
+                      schedules=[tap_ats_nightly], sensors=[dbt_after_shards])
