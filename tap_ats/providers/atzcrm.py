@@ -13,14 +13,20 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   candidates, the histories are fetched concurrently (``max_concurrency`` threads, one
   ``requests.Session`` each) through the same pacer and retry path as every other request;
   only the main thread writes Singer messages. A 404 (candidate removed meanwhile) is read as
-  an empty history.
-- ``GET /job/:slug``: each job with a new row in the histories read is read once per run,
-  concurrently too (for a slice candidate: a row of the last two refresh periods; older jobs
-  were read when their rows were new). ATZ's job read does not carry a status:
+  an empty history, counted, and reported in one WARNING per run; more than 5% of the listed
+  candidates (and at least 10) answering 404 is an API change, not deletions: the account
+  fails naming the path, its bookmark and slice kept.
+- ``GET /job/:slug?maximize=owner``: each job with a new row in the histories read is read once
+  per run and yields ``jobs`` and ``job_hiring_team`` (its owner, see :class:`JobHiringTeam`);
+  these reads run concurrently too (for a slice candidate: a row of the last two refresh
+  periods; older jobs were read when their rows were new). ATZ's job read does not carry a status:
   ``jobs.status``/``status_raw`` come from the ``job_status`` of the job's latest history row
   read in the run, when the job read lacks one.
-- Ids are slugs. A history row has no id in ATZ, so the tap builds a stable one from its content:
-  ``<candidate slug>:<job slug>:<talent_stage id>:<updated_at>``; a derived application is
+- Ids are slugs. A history row has no id in ATZ, so the tap builds one from what identifies the
+  row, the n-th stay of the candidate's application in a talent stage:
+  ``<candidate slug>:<job slug>:<talent_stage id>:<n>`` (n from 1, in visit order). It leaves
+  out what a recruiter can edit (comment, visibility, ``updated_at``), so an edited row is
+  upserted in place rather than written again beside the old one; a derived application is
   ``<candidate slug>:<job slug>``; its ``application_stages`` rows (``origin=derived``) reuse the
   history row ids; ``jobs.stages`` is null.
 - Job stages: ATZ's talent stages belong to the account's talent funnel, shared by every job,
@@ -55,13 +61,20 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   period, not at the next run; to force a full re-read, run once with
   ``atzcrm_full_refresh_days: 0`` (or clear the state). A candidate deleted in ATZ shifts the
   list positions after it, so a candidate can miss one period's slice (it is read in the next).
+- ``GET /activity``: interviews, newest change first, down to the bookmark (:class:`Interviews`;
+  docs.atzcrm.com, endpoints/activities: show-all-activity, get-activity, add-activity).
+- Not offered, for want of anything in ATZ's documented API to read them from: offers,
+  departments, offices, rejection reasons, sources, scorecards, demographics, users (only
+  embedded ``updated_by``/owner/creator objects) and custom field definitions; ``custom_fields``
+  stays null (ATZ documents custom fields only as ``{id, value}`` on writes).
 - Deletes: ATZ shows none (webhooks are its only delete signal), so ``deleted_at`` stays null.
 - Rate limit: 60 requests per 60 s per token; the default budget is 60 requests/minute, paced
   with a 2% margin. The first sync costs ``ceil(N / 100)`` list pages + ``N`` history calls +
-  one call per distinct job (about three hours for 10,000 candidates). A daily run then costs
-  ``ceil(N / 100)`` pages + changed candidates + ``ceil(N / 7)`` history calls + one call per
-  job met: at 10,000 candidates and 1% changed, at most 100 + 100 + 1,429 history-side calls
-  instead of 10,100.
+  one call per distinct job + ``ceil(I / 25)`` pages of the ``I`` interviews (about three
+  hours for 10,000 candidates). A daily run then costs ``ceil(N / 100)`` pages + changed
+  candidates + ``ceil(N / 7)`` history calls + one call per job met + the interview pages
+  changed since the bookmark (one, mostly): at 10,000 candidates and 1% changed, at most
+  100 + 100 + 1,429 history-side calls instead of 10,100.
 """
 
 from __future__ import annotations
@@ -81,7 +94,7 @@ from singer_sdk.pagination import PageNumberPaginator
 
 from tap_ats.client import ATSStream, DerivedStream, day, ts, utc_now
 from tap_ats.http import body
-from tap_ats.providers import Provider, SettingError
+from tap_ats.providers import Provider, SettingError, number
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -93,6 +106,14 @@ REJECTED = ("rejected", "declined", "withdrawn", "not interested")
 DEFAULT_REFRESH_DAYS = 7
 JOB_STATUS = {"in progress": "open", "open": "open", "won": "closed", "lost": "closed",
               "closed": "closed", "draft": "draft"}
+#: ATZ's inbuilt "Interview" activity type, and the most activities a page may hold.
+INTERVIEW_TYPE = 5
+ACTIVITY_LIMIT = 25
+#: Listed candidates whose history may answer 404 (removed meanwhile) before the account fails:
+#: more than this share, and at least ``MISSING_FLOOR`` of them, reads as an API change.
+MISSING_SHARE = 0.05
+MISSING_FLOOR = 10
+HISTORY_PATH = "/candidate/{slug}/history"
 
 
 class AtzCrm(Provider):
@@ -107,15 +128,17 @@ class AtzCrm(Provider):
     def validate(self) -> None:
         """The base checks, plus a non-negative ``atzcrm_full_refresh_days``."""
         super().validate()
-        days = self.config.get("atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS)
-        if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+        days = number(self.config, "atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS)
+        if days < 0:
             msg = ("setting 'atzcrm_full_refresh_days' must be a number of days, 0 or more "
-                   f"(0 re-reads every history on every run), got {days!r}")
+                   "(0 re-reads every history on every run), got "
+                   f"{self.config['atzcrm_full_refresh_days']!r}")
             raise SettingError(msg)
 
     def stream_classes(self) -> list[type]:
-        """Candidates, their history, and the streams derived from it (no interviews)."""
-        return [Candidates, CandidateHistory, Applications, ApplicationStages, JobStages, Jobs]
+        """Candidates, their history, what derives from it and the job reads; interviews."""
+        return [Candidates, CandidateHistory, Applications, ApplicationStages, JobStages, Jobs,
+                JobHiringTeam, Interviews]
 
     def error_detail(self, response: t.Any) -> str:
         """ATZ's ``message``."""
@@ -126,13 +149,24 @@ class AtzCrm(Provider):
 
     def auth_hint(self, status: int) -> str:
         """Which ATZ credential to check."""
-        if status == 401:
-            return "Check setting 'api_token' (an ATZ CRM API token)"
-        return "Check that the API token may read candidates and jobs"
+        return "Check setting 'api_token' (an ATZ CRM API token)"
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """ATZ CRM documents no per-endpoint permission: the token's user must see them."""
+        return f"check that the API token's user may read {path} in ATZ CRM"
 
 
 class NotFound(FatalAPIError):
     """A 404: the slug asked for is gone."""
+
+
+class AtzStream(ATSStream):
+    """An ATZ CRM list endpoint: the API token as a bearer token."""
+
+    @property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        """The API token as a bearer token (a header, never in the URL)."""
+        return BearerTokenAuthenticator(token=self.config["api_token"])
 
 
 class LastPagePaginator(PageNumberPaginator):
@@ -151,11 +185,17 @@ class LastPagePaginator(PageNumberPaginator):
 class History:
     """One candidate's history rows, split into what the tap emits this run."""
 
-    def __init__(self, rows: list[dict], since: dt.datetime | None) -> None:
+    def __init__(self, candidate: str, rows: list[dict], since: dt.datetime | None) -> None:
         self.rows = sorted(rows, key=lambda r: (r["stage_date"] or "", r["updated_at"] or ""))
+        # Keyed by the row object: the ids need the whole history, the callers hold single rows.
+        self._ids = dict(zip(map(id, self.rows), row_ids(candidate, self.rows), strict=True))
         self.new = [r for r in self.rows if since is None or _changed_since(r["updated_at"], since)]
         #: Jobs whose derived rows are emitted again: those with a new row.
         self.jobs = sorted({r["job_slug"] for r in self.new})
+
+    def row_id(self, row: dict) -> str:
+        """The stable id of one of this history's rows."""
+        return self._ids[id(row)]
 
     def of_job(self, job: str) -> list[dict]:
         """The rows of one application, in visit order."""
@@ -214,9 +254,18 @@ def median_low(histogram: Counter[int]) -> int:
     raise ValueError(msg)
 
 
-def row_id(candidate: str, row: dict) -> str:
-    """A history row's stable id: ATZ gives rows none."""
-    return f"{candidate}:{row['job_slug']}:{row['talent_stage']['id']}:{row['updated_at']}"
+def row_ids(candidate: str, rows: list[dict]) -> list[str]:
+    """The ids of a candidate's history rows, given in visit order (ATZ gives rows none).
+
+    ``<candidate>:<job>:<talent stage>:<n>``: the n-th stay of the application in that stage.
+    """
+    stays: Counter[str] = Counter()
+    out = []
+    for row in rows:
+        stay = f"{candidate}:{row['job_slug']}:{row['talent_stage']['id']}"
+        stays[stay] += 1
+        out.append(f"{stay}:{stays[stay]}")
+    return out
 
 
 def midnight(date: str | None) -> str | None:
@@ -248,7 +297,7 @@ class Slice:
         return (self.start + self.count) % self.total if self.total else 0
 
 
-class Candidates(ATSStream):
+class Candidates(AtzStream):
     """``GET /candidate``, read in full; fetches the histories it must and the jobs they name.
 
     Children are :class:`DerivedStream` s fed from :attr:`histories`; they are written before the
@@ -276,13 +325,10 @@ class Candidates(ATSStream):
         #: order its row was last emitted with in this run.
         self.positions: dict[str, Counter[int]] = {}
         self.orders: dict[str, int | None] = {}
-        #: Candidates listed in this account's pass so far (for the progress line's ETA).
+        #: Candidates listed in this account's pass so far (for the progress line's ETA), and
+        #: how many of the histories read answered 404.
         self.listed = 0
-
-    @property
-    def authenticator(self) -> BearerTokenAuthenticator:
-        """The API token as a bearer token (a header, never in the URL)."""
-        return BearerTokenAuthenticator(token=self.config["api_token"])
+        self.missing = 0
 
     def get_new_paginator(self) -> LastPagePaginator:
         """Pages 1, 2, ... up to ``last_page``."""
@@ -306,17 +352,37 @@ class Candidates(ATSStream):
         """
         self._context, self._slice = context, None
         self.jobs, self.emitted, self.job_status = {}, set(), {}
-        self.positions, self.orders, self.listed = {}, {}, 0
+        self.positions, self.orders, self.listed, self.missing = {}, {}, 0, 0
         self._pool = ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
         try:
             yield from super().get_records(context)
         finally:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.missing and not self.tap.failed(context):
+            self._report_missing(context)
         state = self.get_context_state(context)
         if self._slice is not None and state.get("progress_markers", {}).get(
                 "replication_key_value"):  # the account is out in full: its bookmark moves
             state["history_slice"] = self._slice.next_start
             state["history_slice_at"] = self._slice.at.isoformat()
+
+    def _report_missing(self, context: Context | None) -> None:
+        """One WARNING for the histories that answered 404, or the account's failure.
+
+        A few candidates removed while the run read them are normal; a larger share (more than
+        ``MISSING_SHARE`` of those listed, and at least ``MISSING_FLOOR``) means the history path
+        itself changed, and reading on would load an account with its histories silently gone.
+        """
+        if self.missing >= MISSING_FLOOR and self.missing > MISSING_SHARE * self.listed:
+            msg = (f"atzcrm GET {HISTORY_PATH} answered 404 for {self.missing} of "
+                   f"{self.listed} listed candidates (more than {MISSING_SHARE:.0%}): the path "
+                   "looks changed in the API, not candidates deleted")
+            self._account_failed(context, FatalAPIError(msg))
+            return
+        self.logger.warning(
+            "atzcrm: GET %s answered 404 for %d of %d listed candidates (removed while the run "
+            "read them?); their history was not read in this run", HISTORY_PATH, self.missing,
+            self.listed)
 
     def plan(self, total: int) -> Slice:
         """The slice of ``total`` listed candidates to re-read in this run, from the state.
@@ -329,7 +395,7 @@ class Candidates(ATSStream):
         """
         state, now = self.get_context_state(self._context), utc_now()
         start = int(state.get("history_slice") or 0) % max(total, 1)
-        days = float(self.config.get("atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS))
+        days = number(self.config, "atzcrm_full_refresh_days", DEFAULT_REFRESH_DAYS)
         previous = state.get("history_slice_at") or state.get("replication_key_value")
         if not state.get("replication_key_value") or not previous or days <= 0:
             return Slice(start, total, total, now)
@@ -351,7 +417,8 @@ class Candidates(ATSStream):
         read = [c for c in page if c["id"] in swept or since is None or (
             c["updated_at"] is not None and _changed_since(c["updated_at"], since))]
         rows = self._fetch_all([("candidate", c["id"], "history") for c in read])
-        self.histories = {c["id"]: History(history_rows(c["id"], r),
+        self.missing += sum(r is None for r in rows)
+        self.histories = {c["id"]: History(c["id"], history_rows(c["id"], r),
                                            floor if c["id"] in swept else since)
                           for c, r in zip(read, rows, strict=True)}
         for history in self.histories.values():
@@ -359,7 +426,8 @@ class Candidates(ATSStream):
         wanted = sorted(set().union(*(
             h.jobs_since(self._slice.jobs_since if c in swept else since)
             for c, h in self.histories.items())) - set(self.jobs))
-        self.jobs.update(zip(wanted, self._fetch_all([("job", j) for j in wanted]), strict=True))
+        self.jobs.update(zip(wanted, self._fetch_all([("job", j) for j in wanted],
+                                                     maximize="owner"), strict=True))
         self.listed += len(page)
         self.progress.page(len(read), self._eta(payload.get("total")))
         self._page_last = read[-1] if read else None
@@ -396,15 +464,15 @@ class Candidates(ATSStream):
         return (f"; history pass: {self.listed} of {total} candidates listed, {left} left, "
                 f"ETA {dt.timedelta(seconds=round(seconds))}")
 
-    def _fetch_all(self, paths: list[tuple[str, ...]]) -> list[t.Any]:
-        """GET every path (segments) concurrently, paced and retried like any request.
+    def _fetch_all(self, paths: list[tuple[str, ...]], **params: str) -> list[t.Any]:
+        """GET every path (segments, with ``params``) concurrently, paced and retried as any.
 
         None for what is gone (404); the characters replaced in bad bytes are counted.
         """
 
         def get(segments: tuple[str, ...]) -> requests.Response | None:
             try:
-                return self.get(segments, self._context)
+                return self.get(segments, self._context, **params)
             except NotFound:
                 return None
 
@@ -464,13 +532,13 @@ class CandidateHistory(AtzDerived):
 
     def derive(self, parent_record: dict) -> list[dict]:
         """One row per new history row."""
-        cand = parent_record
+        cand, history = parent_record, self.parent.histories[parent_record["id"]]
         out = []
-        for row in self.parent.histories[cand["id"]].new:
+        for row in history.new:
             org, user = row.get("organization") or {}, row.get("updated_by") or {}
             stage, visibility = row.get("talent_stage") or {}, row.get("visibility")
             out.append({
-                **self.base(cand, row_id(cand["id"], row), ts(row["updated_at"])),
+                **self.base(cand, history.row_id(row), ts(row["updated_at"])),
                 "candidate_id": cand["id"], "job_id": row["job_slug"],
                 "job_name": row.get("job_name"), "organization_id": org.get("slug"),
                 "organization_name": org.get("name"),
@@ -536,7 +604,7 @@ class ApplicationStages(AtzDerived):
                 nxt = rows[i + 1] if i + 1 < len(rows) else None
                 stage = row["talent_stage"]
                 out.append({
-                    **self.base(cand, row_id(cand["id"], row), ts(row["updated_at"])),
+                    **self.base(cand, history.row_id(row), ts(row["updated_at"])),
                     "application_id": f"{cand['id']}:{job}", "job_id": job,
                     "candidate_id": cand["id"], "stage_id": str(stage["id"]),
                     "stage_name": stage.get("name"), "entered_at": midnight(row.get("stage_date")),
@@ -601,3 +669,145 @@ class Jobs(AtzDerived):
                 "raw": self.raw(raw),
             })
         return out
+
+
+def user_id(value: t.Any) -> str | None:
+    """A user reference as its id: ATZ gives an object with ``id`` when maximized, else the id."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return None if value is None or isinstance(value, bool | dict | list) else str(value)
+
+
+class JobHiringTeam(AtzDerived):
+    """``job_hiring_team``: each job's owner, from the job reads :class:`Jobs` uses (no request).
+
+    ATZ names one owner per job (``owner_id`` is required when a job is added; the job read
+    expands it with ``maximize=owner``). Its role is ``other`` (``role_raw`` ``owner``): every
+    ATZ record has an owner, candidates and contacts too, so the owner is whoever holds the
+    record, not a hiring-team role ATZ would name recruiter or hiring manager.
+    """
+
+    name = "job_hiring_team"
+
+    def derive(self, parent_record: dict) -> list[dict]:
+        """The owner of each of the candidate's changed jobs not yet emitted in this run."""
+        cand = parent_record
+        out = []
+        for job in self.parent.histories[cand["id"]].jobs:
+            raw = self.parent.jobs.get(job)
+            owner = user_id((raw or {}).get("owner"))
+            if raw is None or owner is None or not self.first_time(job):
+                continue
+            out.append({
+                **self.base(cand, f"{raw['slug']}:{owner}:other", ts(raw.get("created_at"))),
+                "updated_at": ts(raw.get("updated_at")), "job_id": str(raw["slug"]),
+                "user_id": owner, "role": "other", "role_raw": "owner",
+                "raw": self.raw(raw["owner"]) if isinstance(raw["owner"], dict) else None,
+            })
+        return out
+
+
+class ActivityPaginator(LastPagePaginator):
+    """Page numbers, newest change first, up to the first row older than ``since``.
+
+    ``GET /activity`` sorts by ``updated_at`` descending, so every later row is older too. A row
+    whose ``updated_at`` cannot be read counts as changed (the read goes on).
+    """
+
+    def __init__(self, since: dt.datetime | None) -> None:
+        super().__init__(1)
+        self.since = since
+
+    def has_more(self, response: requests.Response) -> bool:
+        """Whether a page follows and this one still ended inside the window."""
+        rows = body(response)["data"]
+        if self.since is not None and rows and not _changed_since(
+                rows[-1].get("updated_at"), self.since):
+            return False
+        return super().has_more(response)
+
+
+def activity_times(raw: dict) -> tuple[str | None, str | None]:
+    """An activity's start and end: ``start_date`` with ``start_time`` / ``end_time``, in UTC.
+
+    ATZ reads back a date and two ``HH:MM`` clock times with no zone (it is written as ISO 8601
+    UTC); an end before the start is taken to be on the next day.
+    """
+    try:
+        start = dt.datetime.fromisoformat(f"{raw['start_date']}T{raw['start_time']}")
+    except (KeyError, TypeError, ValueError):
+        return None, None
+    start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+    try:
+        end = dt.datetime.combine(start.date(), dt.time.fromisoformat(str(raw["end_time"])),
+                                  start.tzinfo)
+    except (KeyError, TypeError, ValueError):
+        return ts(start.isoformat()), None
+    if end < start:
+        end += dt.timedelta(days=1)
+    return ts(start.isoformat()), ts(end.isoformat())
+
+
+class Interviews(AtzStream):
+    """``GET /activity`` of type Interview, newest change first, down to the bookmark.
+
+    ATZ's activity list is paged (``page``, ``limit`` at most 25), sortable by ``updated_at``
+    descending and filterable by ``activity_type_id`` (5 is the inbuilt "Interview"); it has
+    no change filter, so the read stops at the first row older than the bookmark less the
+    lookback. An activity is related to one record (``related_to``, ``related_to_type``) and
+    lists its attendees: ``job_id`` is the related job, the candidate the related candidate or
+    else the one candidate attendee, ``application_id`` ``<candidate slug>:<job slug>`` when
+    both are known (an interview logged on a candidate names no job, so it stays null).
+    ``stage_id`` stays null (an activity names no talent stage), ``status`` is ``complete``
+    when ``mark_as_done``, else ``scheduled`` (ATZ has no cancelled state and no status text,
+    so ``status_raw`` stays null), ``organizer_id`` the creator, ``interviewer_ids`` the user
+    attendees, ``location`` the location or else the meeting link.
+    """
+
+    name = "interviews"
+    path = "/activity"
+    #: The account's start time, set when its read begins (the paginator stops there).
+    _since: dt.datetime | None = None
+
+    def get_records(self, context: Context | None) -> Iterable[dict]:
+        """Read one account from its own start time (the paginator stops there)."""
+        self._since = self.start_time(context)
+        yield from super().get_records(context)
+
+    def get_new_paginator(self) -> ActivityPaginator:
+        """Pages 1, 2, ... until ``last_page`` or a row older than the window."""
+        return ActivityPaginator(self._since)
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
+        """Interviews only, newest change first, creators expanded."""
+        return {"page": next_page_token or 1, "limit": min(self.page_size, ACTIVITY_LIMIT),
+                "activity_type_id": INTERVIEW_TYPE, "sort_by": "updated_at",
+                "sort_order": "desc", "maximize": "created_by"}
+
+    def records_from(self, payload: dict) -> list[dict]:
+        """Only interviews changed inside the window (the last page may reach past it)."""
+        return [row for row in payload["data"]
+                if (row.get("activity_type") or {}).get("id") == INTERVIEW_TYPE
+                and (self._since is None or _changed_since(row.get("updated_at"), self._since))]
+
+    def map_record(self, raw: dict) -> dict:
+        """ATZ interview activity to the unified columns."""
+        kind, target = raw.get("related_to_type"), raw.get("related_to")
+        attendees = raw.get("attendees") or {}
+        people = [str(c["slug"]) for c in attendees.get("candidates") or [] if c.get("slug")]
+        job = str(target) if kind == "job" and target else None
+        candidate = (str(target) if kind == "candidate" and target
+                     else people[0] if len(people) == 1 else None)
+        done = raw.get("mark_as_done")
+        start, end = activity_times(raw)
+        return {
+            "id": raw["id"], "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "application_id": f"{candidate}:{job}" if candidate and job else None,
+            "job_id": job, "stage_id": None, "title": raw.get("title"),
+            "status": None if done is None else "complete" if done else "scheduled",
+            "status_raw": None, "start_at": start, "end_at": end,
+            "location": raw.get("location") or raw.get("meeting_link"),
+            "organizer_id": user_id(raw.get("created_by")),
+            "interviewer_ids": [u for u in map(user_id, attendees.get("users") or []) if u],
+        }

@@ -18,8 +18,25 @@
   written). ``talent_stage`` is a stage of the account's talent funnel, shared by every job:
   its id is the stage's place in the funnel (1 for "Application Review" ...), the same on every
   job. ``job_status`` is the job's status (open "In Progress", closed "Won", draft "On Hold").
-- ``GET /job/:slug``: one job with the documented fields (``position_name``, ``open_date``,
-  ``close_date``, ...); like ATZ's documented job, it has no status.
+- ``GET /job/:slug[?maximize=owner]``: one job with the documented fields (``position_name``,
+  ``open_date``, ``close_date``, ...); like ATZ's documented job, it has no status. Its
+  ``owner`` (ATZ requires ``owner_id`` on every job) is the world's recruiter on the job, else
+  its first hiring-team member, else user 1 (the admin): the user id, or with
+  ``maximize=owner`` (or ``all``) an object ``{id, slug, full_name, email}``.
+- ``GET /activity?page=&limit=&sort_by=&sort_order=&activity_type_id=&related_to_entity=
+  &related_to=&maximize=``: ATZ's documented activity list, here the world's interviews as
+  activities of the inbuilt type 5 "Interview" (nothing else is logged). ``limit`` 1 to 25
+  (default 25), ``sort_by`` ``created_at``/``updated_at`` (default), ``sort_order``
+  ``asc``/``desc`` (default), ties by id in the same direction; anything else is 400. The
+  envelope is Laravel's (``total``, ``per_page``, ``current_page``, ``last_page``,
+  ``next_page_url``, ``prev_page_url``, ``from``, ``to``, ``data``). An interview is related
+  to its job (``related_to_type`` ``job``) with its candidate as the one candidate attendee
+  and its interviewers as user attendees; ``start_date``/``start_time``/``end_time`` are the
+  UTC date and ``HH:MM`` clock times (seconds dropped, an end past midnight shows the smaller
+  clock time), ``mark_as_done`` is true once complete, ``created_by`` is the organizer (the
+  id, or an object with ``maximize=created_by``). Interviews never change once scheduled, so
+  ``updated_at`` is their creation time. The list faults (``empty_pages``, ``bad_bytes``,
+  ``bad_records``) do not touch it.
 - Deletes: ATZ shows none. A deleted application's history stays; hires and rejections that the
   world records without a stage move leave no row (ATZ models them as talent stages).
 - Rate limit: 60 requests per 60 s per token, a fixed window (``60 * time_scale`` seconds), only
@@ -48,6 +65,7 @@ import math
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -61,11 +79,14 @@ from tap_ats.sandbox.server import (
     iso,
     truth_entry,
 )
-from tap_ats.sandbox.world import Application, Candidate, Job, Stage, Visit, World
+from tap_ats.sandbox.world import Application, Candidate, Interview, Job, Stage, Visit, World
 
 API_TOKEN = "atz_sandbox_token_0123456789abcdef"  # noqa: S105 - the sandbox's own dummy token
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+ACTIVITY_LIMIT = 25
+INTERVIEW_TYPE = {"id": 5, "label": "Interview"}
+ENTITIES = {"candidate": 1, "job": 2}
 RATE_LIMIT = 60
 JOB_STATUS = {"open": (1, "In Progress"), "closed": (2, "Won"), "draft": (3, "On Hold")}
 ORGANIZATIONS = ["Acme Corp", "Beta Solutions", "Globex", "Initech", "Umbrella Staffing"]
@@ -146,6 +167,8 @@ class AtzCrmAPI(ProviderAPI):
         self._limit = FixedWindow(RATE_LIMIT, 60.0 * sandbox.time_scale)
         self._index = _Index(self.slug)
         self._index_lock = threading.Lock()
+        #: The interviews sorted for the activity list, by (sort key, order, world size).
+        self._sorted: dict[tuple[str, str], tuple[int, list[Interview]]] = {}
 
     def config(self, base_url: str) -> dict[str, Any]:
         """Config for tap-ats; the request budget follows the sandbox's (scaled) rate limit.
@@ -188,14 +211,59 @@ class AtzCrmAPI(ProviderAPI):
         name = ORGANIZATIONS[j.id % len(ORGANIZATIONS)]
         return {"slug": slug("organization", name), "name": name}
 
-    def _job(self, j: Job) -> dict[str, Any]:
+    def _job(self, w: World, j: Job, maximize: set[str]) -> dict[str, Any]:
+        owner = self._owner(w, j.id)
         return {
             "id": j.id, "slug": self.slug("job", j.id), "position_name": j.name, "headcount": 1,
             "tags": [], "description": f"{j.name} ({j.code})", "talent_funnel_id": 1,
             "organization": self._organization(j),
             "open_date": day(j.opened_at), "close_date": day(j.closed_at) if j.closed_at else None,
             "city": "Berlin", "state": None, "country": "Germany",
+            "owner": self._user_ref(owner) if maximize & {"owner", "all"} else owner,
             "created_at": iso(j.created_at), "updated_at": iso(j.updated_at),
+        }
+
+    @staticmethod
+    def _owner(w: World, job_id: int) -> int:
+        """The job's owner: its recruiter, else its first hiring-team member, else the admin."""
+        team = [m for m in w.hiring_team if m.job_id == job_id]
+        return next((m.user_id for m in team if m.role == "recruiter"),
+                    team[0].user_id if team else 1)
+
+    def _user_ref(self, user_id: int) -> dict[str, Any]:
+        """A user as ATZ expands one (``maximize``): id, slug, full name, email."""
+        user = self._user(user_id)
+        return {"id": user_id, "slug": self.slug("user", user_id), "full_name": user["full_name"],
+                "email": user["email"]}
+
+    def _activity(self, w: World, i: Interview, maximize: set[str]) -> dict[str, Any]:
+        """One interview as an ATZ activity related to its job."""
+        app = w.applications.get(i.application_id)
+        cand = w.candidates.get(app.candidate_id)
+        job = self.slug("job", i.job_id)
+        every = "all" in maximize
+        creator = (self._user_ref(i.organizer_id) if every or "created_by" in maximize
+                   else i.organizer_id)
+        return {
+            "id": i.id, "title": i.title, "activity_type": dict(INTERVIEW_TYPE),
+            "related_to": job, "related_to_type": "job",
+            **({"related_record": {"slug": job}} if every or "related_record" in maximize
+               else {}),
+            "collaborators": [],
+            "start_date": day(i.start_at), "start_time": f"{i.start_at:%H:%M}",
+            "end_time": f"{i.end_at:%H:%M}",
+            "attendees": {
+                "candidates": [{"slug": self.slug("candidate", cand.id),
+                                "full_name": f"{cand.first_name} {cand.last_name}"}],
+                "contacts": [],
+                "users": [{k: v for k, v in self._user_ref(u).items() if k != "slug"}
+                          for u in i.interviewer_ids]},
+            "meeting_link": None, "importance": "normal", "location": i.location,
+            "description": None, "do_not_send_calendar_invite": False,
+            "mark_as_done": i.status == "complete", "attachment": None,
+            "created_by": creator,
+            "updated_by": creator if every or "updated_by" in maximize else i.organizer_id,
+            "created_at": iso(i.created_at), "updated_at": iso(i.updated_at),
         }
 
     @staticmethod
@@ -239,7 +307,9 @@ class AtzCrmAPI(ProviderAPI):
             case ["candidate", candidate, "history"]:
                 return self._history(request, candidate)
             case ["job", job]:
-                return self._get_job(job)
+                return self._get_job(request, job)
+            case ["activity"]:
+                return self._activities(request)
         return error(404, f"Route {request.path} not found")
 
     def _list(self, request: Request) -> Response:
@@ -297,28 +367,75 @@ class AtzCrmAPI(ProviderAPI):
         rows.sort(key=lambda r: (r["stage_date"], r["updated_at"]), reverse=True)
         response = Response(200, rows)
         if rows:
-            first = rows[0]
-            key = (f"{candidate_slug}:{first['job_slug']}:{first['talent_stage']['id']}:"
-                   f"{first['updated_at']}")
+            first = rows[0]  # the latest row: its stay number counts every row of its stage
+            stays = sum(r["job_slug"] == first["job_slug"]
+                        and r["talent_stage"]["id"] == first["talent_stage"]["id"] for r in rows)
+            key = f"{candidate_slug}:{first['job_slug']}:{first['talent_stage']['id']}:{stays}"
             self.sandbox.spoil(request, response, self.accounts[0], DAMAGE["history"], key,
                                first)
         return response
 
-    def _get_job(self, job_slug: str) -> Response:
-        _, index = self._world()
+    def _get_job(self, request: Request, job_slug: str) -> Response:
+        w, index = self._world()
         job = index.jobs.get(job_slug)
         if job is None:
             return error(404, "Job not found")
-        return Response(200, self._job(job))
+        return Response(200, self._job(w, job, _maximize(request)))
+
+    def _activities(self, request: Request) -> Response:
+        """``GET /activity``: the interviews as activities, paged, sorted and filtered."""
+        try:
+            page = int(request.arg("page", "1"))
+            limit = int(request.arg("limit", str(ACTIVITY_LIMIT)))
+            kind = request.arg("activity_type_id")
+            entity = request.arg("related_to_entity")
+            kind, entity = (None if kind is None else int(kind),
+                            None if entity is None else int(entity))
+        except ValueError:
+            return error(400, "Unprocessable Entity: page, limit and the ids must be integers")
+        sort_by = request.arg("sort_by", "updated_at")
+        order = request.arg("sort_order", "desc")
+        if sort_by not in ("created_at", "updated_at") or order not in ("asc", "desc"):
+            return error(400, "Invalid sort_order or sort_by value")
+        if page < 1 or not 1 <= limit <= ACTIVITY_LIMIT:
+            return error(400, f"Unprocessable Entity: page >= 1 and limit 1 to {ACTIVITY_LIMIT}")
+        w, _ = self._world()
+        rows = self._interviews(w, sort_by, order)
+        related = request.arg("related_to")
+        if kind not in (None, INTERVIEW_TYPE["id"]) or entity not in (None, ENTITIES["job"]):
+            rows = []
+        elif related is not None:
+            rows = [i for i in rows if self.slug("job", i.job_id) == related]
+        total, first = len(rows), (page - 1) * limit
+        maximize = _maximize(request)
+        data = [self._activity(w, i, maximize) for i in rows[first:first + limit]]
+        last = max(1, math.ceil(total / limit))
+        url = f"{request.path}?page="
+        return Response(200, {
+            "total": total, "per_page": limit, "current_page": page, "last_page": last,
+            "next_page_url": f"{url}{page + 1}" if page < last else None,
+            "prev_page_url": f"{url}{page - 1}" if page > 1 else None,
+            "from": first + 1 if data else None, "to": first + len(data) if data else None,
+            "data": data})
+
+    def _interviews(self, w: World, sort_by: str, order: str) -> list[Interview]:
+        """Every interview in list order, sorted once per size of the world (append-only)."""
+        size, rows = self._sorted.get((sort_by, order), (-1, []))
+        if size != len(w.interviews):
+            rows = sorted(w.interviews, key=lambda i: (getattr(i, sort_by), i.id),
+                          reverse=order == "desc")
+            self._sorted[sort_by, order] = (len(rows), rows)
+        return rows
 
     # Truth -------------------------------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
         """Everything a full sync emits now, keyed as the tap keys ATZ rows.
 
-        A history row's id is ``<candidate slug>:<job slug>:<talent stage id>:<updated_at>``; a
-        derived application is ``<candidate slug>:<job slug>`` and its stage rows reuse the
-        history ids. A visit runs from its ``stage_date`` to the next row's, at 00:00 UTC.
+        A history row's id is ``<candidate slug>:<job slug>:<talent stage id>:<n>``, the n-th stay
+        of the application in that stage; a derived application is ``<candidate slug>:<job
+        slug>`` and its stage rows reuse the history ids. A visit runs from its ``stage_date``
+        to the next row's, at 00:00 UTC.
         """
         account = self.accounts[0]
         w, _ = self._world()
@@ -329,9 +446,11 @@ class AtzCrmAPI(ProviderAPI):
             app_id = f"{cand}:{job}"
             apps.add(app_id)
             jobs.add(job)
+            stays: Counter[str] = Counter()
             for i, v in enumerate(a.visits):
                 stage = str(talent_id(w.stage(v.stage_id)))
-                history.add(f"{app_id}:{stage}:{iso(v.entered_at)}")
+                stays[stage] += 1
+                history.add(f"{app_id}:{stage}:{stays[stage]}")
                 stages.add(stage)
                 nxt = a.visits[i + 1] if i + 1 < len(a.visits) else None
                 visits.append({"account_id": account, "application_id": app_id,
@@ -342,9 +461,14 @@ class AtzCrmAPI(ProviderAPI):
         def entry(ids: set[str]) -> dict[str, Any]:
             return truth_entry([(account, i, False) for i in ids])
 
+        slugs = {j.id: self.slug("job", j.id) for j in w.jobs}
+        team = {f"{slugs[j]}:{self._owner(w, j)}:other"
+                for j in {a.job_id for a in w.applications}}
         out = {"candidates": entry({self.slug("candidate", c.id) for c in w.candidates}),
                "candidate_history": entry(history), "application_stages": entry(history),
-               "applications": entry(apps), "job_stages": entry(stages), "jobs": entry(jobs)}
+               "applications": entry(apps), "job_stages": entry(stages), "jobs": entry(jobs),
+               "job_hiring_team": entry(team),
+               "interviews": entry({str(i.id) for i in w.interviews})}
         out["stage_visits"] = visits
         out["hires"] = []  # hires leave no history row (module docstring): the tap sees none
         return out
@@ -358,6 +482,31 @@ class AtzCrmAPI(ProviderAPI):
                 for j in w.jobs if j.id in met]
         stages = {talent_id(w.stage(v.stage_id)): w.stage(v.stage_id).name
                   for a in w.applications for v in a.visits}
+        team = [[account, f"{self.slug('job', j)}:{self._owner(w, j)}:other",
+                 {"job_id": self.slug("job", j), "user_id": str(self._owner(w, j)),
+                  "role": "other", "role_raw": "owner"}] for j in sorted(met)]
         return {"jobs": jobs, "job_stages": [
             [account, str(n), {"job_id": None, "name": name, "order": n - 1}]
-            for n, name in sorted(stages.items())]}
+            for n, name in sorted(stages.items())], "job_hiring_team": team,
+            "interviews": [[account, str(i.id), self._interview_fields(w, i)]
+                           for i in w.interviews]}
+
+    def _interview_fields(self, w: World, i: Interview) -> dict[str, Any]:
+        """What the tap must read from one interview's activity (times to the minute)."""
+        app = w.applications.get(i.application_id)
+        job = self.slug("job", i.job_id)
+
+        def minute(t: dt.datetime) -> str:
+            return f"{t:%Y-%m-%dT%H:%M}:00Z"
+
+        return {"application_id": f"{self.slug('candidate', app.candidate_id)}:{job}",
+                "job_id": job, "stage_id": None, "title": i.title,
+                "status": "complete" if i.status == "complete" else "scheduled",
+                "start_at": minute(i.start_at), "end_at": minute(i.end_at),
+                "location": i.location, "organizer_id": str(i.organizer_id),
+                "interviewer_ids": [str(u) for u in i.interviewer_ids]}
+
+
+def _maximize(request: Request) -> set[str]:
+    """The ``maximize`` values a request asks for."""
+    return {v.strip() for v in (request.arg("maximize") or "").split(",") if v.strip()}
