@@ -34,18 +34,30 @@ RELOADED = "2026-06-02 00:00:00"  # ... of the rows the incremental test changes
 COLUMNS = {  # table: columns (name, type); the common ones follow
     "applications": "candidate_id text, job_id text, current_stage_id text, "
                     "current_stage_name text, status text, status_raw text, applied_at timestamp, "
-                    "rejected_at timestamp, rejection_reason text, source text",
+                    "rejected_at timestamp, rejection_reason text, source text, source_id text, "
+                    "rejection_reason_id text",
     "application_stages": "application_id text, job_id text, candidate_id text, stage_id text, "
                           "stage_name text, entered_at timestamp, exited_at timestamp, "
                           "is_current boolean, origin text, observed_at timestamp",
     "jobs": "name text, code text, status text, status_raw text, opened_at timestamp, "
-            "closed_at timestamp",
+            "closed_at timestamp, department_ids {list}, office_ids {list}",
     "job_stages": 'job_id text, name text, "order" integer, active boolean',
     "candidates": "first_name text, last_name text",
     "interviews": "application_id text, job_id text, stage_id text, title text, status text, "
                   "start_at timestamptz, end_at timestamptz, location text, organizer_id text, "
                   "interviewer_ids {list}",
     "users": "name text, email text, active boolean",
+    "offers": "application_id text, job_id text, candidate_id text, status text, "
+              "status_raw text, version integer, sent_at timestamp, resolved_at timestamp, "
+              "starts_at timestamp",
+    "departments": "name text, parent_id text, external_id text",
+    "offices": "name text, parent_id text, location text, external_id text",
+    "rejection_reasons": "name text, type text, type_raw text",
+    "sources": "name text, type text",
+    "job_hiring_team": "job_id text, user_id text, role text, role_raw text",
+    "scorecards": "application_id text, candidate_id text, job_id text, interview_id text, "
+                  "interviewer_id text, submitted_at timestamp, overall_recommendation text, "
+                  "overall_recommendation_raw text",
 }
 COMMON = ("provider text, account_id text, id text, created_at timestamp, updated_at timestamp, "
           "deleted_at timestamp, _sdc_deleted_at timestamp, _sdc_extracted_at timestamp")
@@ -69,11 +81,12 @@ def row(account: tuple[str, str], id_: str, deleted: str | None = None,
 
 def application(account: tuple[str, str], id_: str, job: str, stage: str, status: str,
                 reason: str | None = None, **kw: Any) -> dict[str, Any]:
-    names = {**GH_STAGES, **KB_STAGES, **ATZ_STAGES}
+    names = {**GH_STAGES, **KB_STAGES, **ATZ_STAGES, "j2s1": "Screen"}
     return row(account, id_, candidate_id=f"cand-{id_}", job_id=job, current_stage_id=stage,
                current_stage_name=names[stage], status=status, status_raw=status,
                applied_at="2026-01-01 09:00:00", rejected_at=None, rejection_reason=reason,
-               source="LinkedIn", **kw)
+               **{"source": "LinkedIn", "source_id": "src-li" if account == GH else None,
+                  "rejection_reason_id": None, **kw})
 
 
 def path(account: tuple[str, str], app: str, job: str, stages: list[str], origin: str,
@@ -104,20 +117,40 @@ def sightings(app: str, seen: list[tuple[str, str]]) -> list[dict[str, Any]]:
                 observed_at=at) for stage, at in seen]
 
 
+def offer(account: tuple[str, str], id_: str, app: str, status: str, version: int,
+          sent: str | None = None, resolved: str | None = None, created: str | None = None,
+          sdc_deleted: str | None = None) -> dict[str, Any]:
+    return {**row(account, id_, sdc_deleted=sdc_deleted, application_id=app, job_id=None,
+                  candidate_id=None, status=status, status_raw=status, version=version,
+                  sent_at=sent, resolved_at=resolved, starts_at=None),
+            "created_at": created or sent}
+
+
+def scorecard(account: tuple[str, str], id_: str, app: str, interviewer: str | None,
+              recommendation: str, sdc_deleted: str | None = None) -> dict[str, Any]:
+    return row(account, id_, sdc_deleted=sdc_deleted, application_id=app, candidate_id=None,
+               job_id=None, interview_id=None, interviewer_id=interviewer, submitted_at=None,
+               overall_recommendation=recommendation, overall_recommendation_raw=recommendation)
+
+
 T1, T2, T3 = "2026-02-01 08:00:00", "2026-02-08 08:00:00", "2026-02-15 08:00:00"
 
 FIXTURES: dict[str, list[dict[str, Any]]] = {
     "applications": [
         application(GH, "A1", "J1", "s4", "hired"),
         application(GH, "A2", "J1", "s3", "active"),  # skipped s2
-        application(GH, "A3", "J1", "s1", "rejected", "Not a fit"),
-        application(GH, "A4", "J1", "s2", "rejected", "Lacks experience"),
+        application(GH, "A3", "J1", "s1", "rejected", "Not a fit", source="Referral",
+                    source_id="src-ref"),
+        # A4's reason is of type candidate_withdrew, A6's of type we_rejected (whatever its name).
+        application(GH, "A4", "J1", "s2", "rejected", rejection_reason_id="r2"),
         application(GH, "A5", "J1", "s3", "rejected", "Withdrew"),
-        application(GH, "A6", "J1", "s4", "rejected", "Position filled"),
+        application(GH, "A6", "J1", "s4", "rejected", "Withdrawn position",
+                    rejection_reason_id="r1"),
         application(GH, "A7", "J1", "s2", "active", sdc_deleted="2026-05-01 00:00:00"),
         application(GH, "A8", "J1", "s1", "active", deleted="2026-05-01 00:00:00"),
         application(GH, "A9", "J1", "s2", "active"),  # its s4 row is deleted
         application(GH, "A10", "J1", "s2", "active"),  # moved back from s3
+        application(GH, "A12", "J2", "j2s1", "active"),  # J2: a second job of D1, in New York
         application(KB, "B1", "K1", "k3", "active"),  # never observed at k2
         application(KB, "B2", "K1", "k4", "hired"),
         application(KB, "B3", "K1", "k2", "rejected", "Not a fit"),
@@ -137,6 +170,7 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         *path(GH, "A8", "J1", ["s1"], "native"),
         *path(GH, "A9", "J1", ["s1", "s2", "s4"], "native", deleted=(2,)),
         *path(GH, "A10", "J1", ["s1", "s3", "s2"], "native"),
+        *path(GH, "A12", "J2", ["j2s1"], "native"),
         *sightings("B1", [("k1", T1), ("k1", T2), ("k3", T3)]),
         *sightings("B2", [("k1", T1), ("k4", T2)]),
         *sightings("B3", [("k2", T1), ("k2", T2)]),
@@ -147,17 +181,23 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
     ],
     "jobs": [
         row(GH, "J1", name="Engineer", code=None, status="open", status_raw="open",
-            opened_at="2025-12-01 00:00:00", closed_at=None),
+            opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=["D1"],
+            office_ids=["O-NY", "O-LDN"]),
+        row(GH, "J2", name="Tester", code=None, status="open", status_raw="open",
+            opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=["D1"],
+            office_ids=["O-NY"]),
         row(GH, "J9", deleted="2026-05-01 00:00:00", name="Gone", code=None, status="open",
             status_raw="open", opened_at="2025-12-01 00:00:00", closed_at=None),
         row(KB, "K1", name="Designer", code=None, status="open", status_raw="OPEN",
-            opened_at="2025-12-01 00:00:00", closed_at=None),
+            opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=["KD"],
+            office_ids=[]),
         row(ATZ, "job-a", name="Analyst", code=None, status="open", status_raw="In Progress",
             opened_at="2025-12-01 00:00:00", closed_at=None),
     ],
     "job_stages": [
         *(row(GH, s, job_id="J1", name=n, order=i, active=True)
           for i, (s, n) in enumerate(GH_STAGES.items())),
+        row(GH, "j2s1", job_id="J2", name="Screen", order=0, active=True),
         *(row(KB, s, job_id="K1", name=n, order=i, active=True)
           for i, (s, n) in enumerate(KB_STAGES.items())),
         *(row(ATZ, s, job_id=None, name=n, order=ATZ_ORDER[s], active=None)
@@ -190,6 +230,47 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
     "users": [row(GH, "u1", name="Ada", email="ada@example.com", active=True),
               row(GH, "u2", name="Grace", email="grace@example.com", active=True),
               row(GH, "u3", deleted="2026-05-01 00:00:00", name="Gone", email=None, active=False)],
+    "offers": [  # A1 hired on its revised offer; A2's is a draft; O6 is deleted; B1 accepted
+        offer(GH, "O1", "A1", "deprecated", 1, sent="2026-01-10 09:00:00"),
+        offer(GH, "O2", "A1", "accepted", 2, sent="2026-01-12 09:00:00",
+              resolved="2026-01-15 09:00:00"),
+        offer(GH, "O3", "A6", "declined", 1, sent="2026-01-20 09:00:00",
+              resolved="2026-01-22 09:00:00"),
+        offer(GH, "O4", "A2", "draft", 1, created="2026-01-25 09:00:00"),
+        offer(GH, "O5", "A9", "sent", 1, sent="2026-01-31 09:00:00"),
+        offer(GH, "O6", "A9", "accepted", 2, sent="2026-02-01 09:00:00",
+              resolved="2026-02-02 09:00:00", sdc_deleted="2026-05-01 00:00:00"),
+        offer(KB, "O7", "B1", "accepted", 1, sent="2026-02-16 09:00:00",
+              resolved="2026-02-18 09:00:00"),
+    ],
+    "departments": [row(GH, "D1", name="Engineering", parent_id=None, external_id=None),
+                    row(KB, "KD", name="Design", parent_id=None, external_id=None),
+                    row(GH, "D9", deleted="2026-05-01 00:00:00", name="Gone", parent_id=None,
+                        external_id=None)],
+    "offices": [row(GH, "O-NY", name="New York", parent_id=None, location="NY", external_id=None),
+                row(GH, "O-LDN", name="London", parent_id=None, location="UK", external_id=None)],
+    "rejection_reasons": [
+        row(GH, "r1", name="Withdrawn position", type="we_rejected", type_raw="We rejected them"),
+        row(GH, "r2", name="Took another offer", type="candidate_withdrew",
+            type_raw="They rejected us")],
+    "sources": [row(GH, "src-li", name="LinkedIn", type="job_board"),
+                row(GH, "src-ref", name="Employee referral", type="referral")],
+    "job_hiring_team": [row(GH, "J1:u1:recruiter", job_id="J1", user_id="u1", role="recruiter",
+                            role_raw="Recruiter")],
+    "scorecards": [  # A1, B1, B2 hired; A3, A6, B3 rejected; A4, A5 withdrawn; A2 in process
+        scorecard(GH, "SC1", "A1", "u1", "strong_yes"),
+        scorecard(GH, "SC2", "A1", "u2", "no"),
+        scorecard(GH, "SC3", "A3", "u1", "no"),
+        scorecard(GH, "SC4", "A5", "u1", "strong_no"),
+        scorecard(GH, "SC5", "A6", "u2", "strong_no"),
+        scorecard(GH, "SC6", "A2", "u2", "yes"),
+        scorecard(GH, "SC7", "A4", "u1", "yes"),
+        scorecard(GH, "SC8", "A1", "u2", "strong_yes", sdc_deleted="2026-05-01 00:00:00"),
+        scorecard(GH, "SC9", "A1", None, "yes"),
+        scorecard(KB, "SC10", "B1", "u9", "yes"),
+        scorecard(KB, "SC11", "B3", "u9", "no_decision"),
+        scorecard(KB, "SC12", "B2", "u9", "other"),
+    ],
 }
 
 # Changes between two builds: a sighting, a new application, a deleted application, a deleted
@@ -319,14 +400,14 @@ def built(request, tmp_path_factory) -> Iterator[Engine]:
 def test_deleted_rows_are_in_no_model(built):
     m = built.models
     apps = {r[0] for r in built.query(f"select application_id from {m}.ats__applications_enhanced")}
-    assert apps == {"A1", "A2", "A3", "A4", "A5", "A6", "A9", "A10", "B1", "B2", "B3",
+    assert apps == {"A1", "A2", "A3", "A4", "A5", "A6", "A9", "A10", "A12", "B1", "B2", "B3",
                     "c1:job-a", "c2:job-a", "c3:job-a", "c5:job-a"}  # not A7, A8
     visited = {r[0] for r in built.query(f"select application_id from {m}.ats__stage_visits")}
     assert visited == apps
     assert built.query(f"select stage_id from {m}.ats__stage_visits "
                        "where application_id = 'A9' order by visit_number") == [("s1",), ("s2",)]
     assert {r[0] for r in built.query(f"select job_id from {m}.ats__jobs_enhanced")} == {
-        "J1", "K1", "job-a"}  # not J9
+        "J1", "J2", "K1", "job-a"}  # not J9
     panel = built.query(f"select interview_id, interviewer_id, interviewer_name "
                         f"from {m}.ats__interviews_enhanced order by 1, 2")
     assert panel == [("I1", "u1", "Ada"), ("I1", "u2", "Grace"), ("I2", "u1", "Ada"),
@@ -355,7 +436,8 @@ def test_stage_visits(built):
     assert paths == {
         "A1": ["s1", "s2", "s3", "s4"], "A2": ["s1", "s3"], "A3": ["s1"], "A4": ["s1", "s2"],
         "A5": ["s1", "s2", "s3"], "A6": ["s1", "s2", "s3", "s4"], "A9": ["s1", "s2"],
-        "A10": ["s1", "s3", "s2"], "B1": ["k1", "k3"], "B2": ["k1", "k4"], "B3": ["k2"],
+        "A10": ["s1", "s3", "s2"], "A12": ["j2s1"], "B1": ["k1", "k3"], "B2": ["k1", "k4"],
+        "B3": ["k2"],
         "c1:job-a": ["t1", "t2", "t8"], "c2:job-a": ["t1", "t2", "t3", "t9"],
         "c3:job-a": ["t1", "t8", "t1", "t2"], "c5:job-a": ["t1", "t7"]}
 
@@ -369,12 +451,14 @@ def test_funnel(built):
            for j, s, o, r, m, x, w, c in rows]
     assert got == [
         # job, stage, order, reached, moved on, rejected, withdrawn, conversion
-        # A1 hired; A2 s1,s3 (skipped s2); A3..A6 out at s1, s2, s3 (withdrew), s4; A9 at s2
+        # A1 hired; A2 s1,s3 (skipped s2); A3..A6 out at s1, s2 (withdrew: the reason's type),
+        # s3 (withdrew: the reason's name), s4 (rejected: the type, whatever the name); A9 at s2
         # (its s4 row deleted); A10 back from s3 to s2.
         ("J1", "s1", 0, 8, 7, 1, 0, 0.875),
-        ("J1", "s2", 1, 7, 5, 1, 0, 0.7143),
+        ("J1", "s2", 1, 7, 5, 0, 1, 0.7143),
         ("J1", "s3", 2, 5, 2, 0, 1, 0.4),
         ("J1", "s4", 3, 2, 1, 1, 0, 0.5),  # the hire moved on from the last stage
+        ("J2", "j2s1", 0, 1, 0, 0, 0, 0.0),
         # B1 seen at k1 then k3 (k2 never observed); B2 hired from k4; B3 first seen at k2 and
         # rejected there.
         ("K1", "k1", 0, 3, 3, 0, 0, 1.0),
@@ -392,7 +476,7 @@ def test_funnel(built):
 def test_outcomes(built):
     rows = built.query(f"select application_id, outcome from {built.models}."
                        "ats__applications_enhanced where outcome is not null order by 1")
-    assert rows == [("A1", "hired"), ("A3", "rejected"), ("A4", "rejected"), ("A5", "withdrawn"),
+    assert rows == [("A1", "hired"), ("A3", "rejected"), ("A4", "withdrawn"), ("A5", "withdrawn"),
                     ("A6", "rejected"), ("B2", "hired"), ("B3", "rejected"),
                     ("c1:job-a", "rejected"), ("c2:job-a", "hired"), ("c5:job-a", "withdrawn")]
 
@@ -411,6 +495,115 @@ def test_interviewer_load(built):
         ("u2", "Grace", "2026-03-02", 2026, 10, 2, 2.0, 0),
         ("u2", "Grace", "2099-01-05", 2099, 2, 0, 0.0, 1),  # I4, still to come
         ("u3", None, "2026-03-02", 2026, 10, 1, 1.5, 0),  # sat I2; the user row is deleted
+    ]
+
+
+def numbers(rows: list[tuple], text: int) -> list[tuple]:
+    """Rows with their first ``text`` columns as text and the rest as numbers (None kept)."""
+    return [(*r[:text], *(None if v is None else round(float(v), 4) for v in r[text:]))
+            for r in rows]
+
+
+def test_offers_enhanced(built):
+    rows = built.query(
+        f"select offer_id, application_id, job_name, department_names, office_names, "
+        f"case when is_latest_version then 1 else 0 end, days_to_offer, days_to_resolve "
+        f"from {built.models}.ats__offers_enhanced order by 1")
+    assert numbers(rows, 5) == [  # O6 is deleted; O4 is a draft created on 25 Jan
+        ("O1", "A1", "Engineer", "Engineering", "London, New York", 0, 9.0, None),
+        ("O2", "A1", "Engineer", "Engineering", "London, New York", 1, 11.0, 3.0),
+        ("O3", "A6", "Engineer", "Engineering", "London, New York", 1, 19.0, 2.0),
+        ("O4", "A2", "Engineer", "Engineering", "London, New York", 1, 24.0, None),
+        ("O5", "A9", "Engineer", "Engineering", "London, New York", 1, 30.0, None),
+        ("O7", "B1", "Designer", "Design", None, 1, 46.0, 2.0),
+    ]
+
+
+def test_offer_acceptance(built):
+    rows = built.query(
+        f"select group_type, group_id, group_name, offers_extended, offers_accepted, "
+        f"offers_declined, offers_pending, acceptance_rate, median_days_to_offer "
+        f"from {built.models}.ats__offer_acceptance order by 1, 2")
+    # Latest offers out: A1 accepted (first sent on day 9), A6 declined (19), A9 sent (30; its
+    # accepted v2 is deleted), B1 accepted (46); A2's draft never went out. J2 made no offer.
+    j1 = (3, 1, 1, 1, 0.5, 19.0)
+    k1 = (1, 1, 0, 0, 1.0, 46.0)
+    assert numbers(rows, 3) == [
+        ("department", "D1", "Engineering", *j1), ("department", "KD", "Design", *k1),
+        ("job", "J1", "Engineer", *j1), ("job", "K1", "Designer", *k1),
+        ("office", "O-LDN", "London", *j1), ("office", "O-NY", "New York", *j1),
+    ]
+
+
+def test_time_to_hire(built):
+    rows = built.query(
+        f"select group_type, group_id, applications, applications_offered, hires, "
+        f"hires_dated_by_offer, median_days_to_offer, median_days_to_hire, average_days_to_hire "
+        f"from {built.models}.ats__time_to_hire order by 1, 2")
+    # A1 hired by the offer accepted on 15 Jan (14 days); B1 still active but its offer was
+    # accepted on 18 Feb (48 days); B2 hired without an offer, dated by the start of its last
+    # stage, 8 Feb 08:00 (37.96 days); c2 Placed, from t9 entered 5 Jan 10:00 (4.04 days).
+    j1 = (8, 3, 1, 1, 19.0, 14.0, 14.0)
+    d1 = (9, 3, 1, 1, 19.0, 14.0, 14.0)  # J1 and J2 (A12)
+    k1 = (3, 1, 2, 1, 46.0, 42.98, 42.98)
+    assert numbers(rows, 2) == [
+        ("department", "D1", *d1), ("department", "KD", *k1),
+        ("job", "J1", *j1), ("job", "J2", 1, 0, 0, 0, None, None, None),
+        ("job", "K1", *k1), ("job", "job-a", 4, 0, 1, 0, None, 4.04, 4.04),
+        ("office", "O-LDN", *j1), ("office", "O-NY", *d1),
+    ]
+
+
+def test_source_effectiveness(built):
+    rows = built.query(
+        f"select provider, source_id, source_name, source_type, applications, "
+        f"applications_interviewed, applications_offered, hires, interview_rate, offer_rate, "
+        f"hire_rate from {built.models}.ats__source_effectiveness order by 1, 2")
+    assert numbers(rows, 4) == [
+        # Greenhouse names sources by id; A3 came by referral. A1 and A2 were interviewed (I5
+        # canceled, I6 deleted), A1, A6, A9 offered (A2's draft never went out), A1 hired.
+        ("atzcrm", None, "LinkedIn", None, 4, 0, 0, 1, 0.0, 0.0, 0.25),
+        ("greenhouse", "src-li", "LinkedIn", "job_board", 8, 2, 3, 1, 0.25, 0.375, 0.125),
+        ("greenhouse", "src-ref", "Employee referral", "referral", 1, 0, 0, 0, 0.0, 0.0, 0.0),
+        # Kombo by the applications' text: B1 hired by its accepted offer, B2 by its status.
+        ("kombo", None, "LinkedIn", None, 3, 0, 1, 2, 0.0, 0.3333, 0.6667),
+    ]
+
+
+def test_interviewer_calibration(built):
+    rows = built.query(
+        f"select interviewer_id, interviewer_name, scorecards, strong_yes, yes, no, strong_no, "
+        f"no_decision, other_recommendation, scorecards_on_hired, positive_on_hired, "
+        f"scorecards_on_rejected, negative_on_rejected, hired_agreement_rate, "
+        f"rejected_agreement_rate, agreement_rate "
+        f"from {built.models}.ats__interviewer_calibration order by 1")
+    assert numbers(rows, 2) == [
+        # u1: strong_yes on hired A1, no on rejected A3; A5, A4 withdrew: neither.
+        ("u1", "Ada", 4, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1.0, 1.0, 1.0),
+        # u2: no on hired A1, strong_no on rejected A6, yes on A2 in process; SC8 deleted.
+        ("u2", "Grace", 3, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0.0, 1.0, 0.5),
+        # u9 (Kombo, no users): yes on B1 (hired by its offer), other on hired B2, no_decision
+        # on rejected B3.
+        ("u9", None, 3, 0, 1, 0, 0, 1, 1, 2, 1, 1, 0, 0.5, 0.0, 0.3333),
+    ]
+
+
+def test_pass_through(built):
+    rows = built.query(
+        f"select group_id, stage_name, stage_order, jobs, applications_reached, "
+        f"applications_moved_on, applications_rejected, applications_withdrawn, "
+        f"pass_through_rate from {built.models}.ats__pass_through order by 1, 3, 2")
+    got = [(g, s, *(round(float(v), 4) for v in rest)) for g, s, *rest in numbers(rows, 2)]
+    # J1's funnel (test_funnel), plus J2's Screen (A12 there, in D1 and New York); K1's in KD.
+    engineering = [("Screen", 0, 2, 9, 7, 1, 0, 0.7778), ("Phone", 1, 1, 7, 5, 0, 1, 0.7143),
+                   ("Onsite", 2, 1, 5, 2, 0, 1, 0.4), ("Offer", 3, 1, 2, 1, 1, 0, 0.5)]
+    london = [("Screen", 0, 1, 8, 7, 1, 0, 0.875), *engineering[1:]]
+    assert got == [
+        *(("D1", *r) for r in engineering),
+        ("KD", "Applied", 0, 1, 3, 3, 0, 0, 1.0), ("KD", "Screen", 1, 1, 3, 2, 1, 0, 0.6667),
+        ("KD", "Interview", 2, 1, 2, 1, 0, 0, 0.5), ("KD", "Offer", 3, 1, 1, 1, 0, 0, 1.0),
+        *(("O-LDN", *r) for r in london),
+        *(("O-NY", *r) for r in engineering),
     ]
 
 

@@ -3,7 +3,8 @@
 Per provider: a full ``meltano run tap-ats target-duckdb``; the sandbox then moves applications on
 (stage moves, hires, rejections, deletions), and ``meltano run tap-ats target-duckdb
 dbt-duckdb:build`` reads the changes and builds the models, so that the observed stage history of
-Kombo and Merge has visits to fold. The demo ends with each provider's funnel.
+Kombo and Merge has visits to fold. The demo ends with each provider's funnel, offer acceptance
+and source effectiveness.
 
 The helpers here (config to Meltano environment, one Meltano run, rows per table) are shared
 with the end-to-end tests, so the demo and the tests drive Meltano the same way.
@@ -113,7 +114,9 @@ def table_counts(duckdb_path: Path, schema: str = "tap_ats") -> dict[str, int]:
 
 
 MODELS = ["ats__stage_visits", "ats__applications_enhanced", "ats__jobs_enhanced", "ats__funnel",
-          "ats__interviews_enhanced", "ats__interviewer_load"]
+          "ats__interviews_enhanced", "ats__interviewer_load", "ats__offers_enhanced",
+          "ats__offer_acceptance", "ats__time_to_hire", "ats__source_effectiveness",
+          "ats__interviewer_calibration", "ats__pass_through"]
 
 # A provider's funnel, all jobs together: stages by name in funnel order; the median from the
 # visits. Moving on from the last stage is being hired.
@@ -148,6 +151,45 @@ def funnel_table(duckdb_path: Path) -> str:
         lines.append(f"{stage or '?':<22}{reached:>9}{moved:>10}{rejected:>10}{withdrew:>10}"
                      f"{rate_text:>12}{days_text:>13}")
     lines.append("(moving on from the last stage is a hire)")
+    return "\n".join(lines)
+
+
+# Offers of all jobs together, each application once by its latest offer (as
+# ats__offer_acceptance counts them); the median days from applying to the first offer out.
+OFFERS_SQL = """
+select count(*), count(case when latest_offer_status = 'accepted' then 1 end),
+       count(case when latest_offer_status = 'declined' then 1 end),
+       count(case when latest_offer_status = 'sent' then 1 end), median(days_to_offer)
+from analytics.int_ats__application_hiring where latest_offer_status <> 'draft'
+"""
+
+# Sources by name, the accounts together (each Kombo integration has its own source ids).
+SOURCES_SQL = """
+select source_name, sum(applications) as applications, sum(applications_interviewed),
+       sum(applications_offered), sum(hires), sum(hires) / sum(applications)
+from analytics.ats__source_effectiveness
+group by source_name order by applications desc, source_name limit 8
+"""
+
+
+def offers_and_sources_table(duckdb_path: Path) -> str:
+    """Offer acceptance and the sources that bring the most applications, from the models."""
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        extended, accepted, declined, pending, days = con.execute(OFFERS_SQL).fetchone()
+        sources = con.execute(SOURCES_SQL).fetchall()
+    answered = accepted + declined
+    rate = f"{accepted / answered:.0%}" if answered else "-"
+    days_text = "-" if days is None else f"{days:.1f}"
+    lines = [f"offers out {extended}, accepted {accepted}, declined {declined}, pending {pending}:"
+             f" acceptance {rate}; median days from applying to the first offer {days_text}",
+             "", f"{'source':<22}{'applications':>13}{'interviewed':>12}{'offered':>9}"
+             f"{'hired':>7}{'hire rate':>11}"]
+    for name, apps, interviewed, offered, hires, hire_rate in sources:
+        rate_text = "-" if hire_rate is None else f"{hire_rate:.0%}"
+        lines.append(f"{name or '(none)':<22}{apps:>13}{interviewed:>12}{offered:>9}{hires:>7}"
+                     f"{rate_text:>11}")
     return "\n".join(lines)
 
 
@@ -197,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         print("models: " + ", ".join(f"{m} {models[m]}" for m in MODELS))
         print(f"\nFunnel, {provider} (all jobs):")
         print(funnel_table(path))
+        print(f"\nOffers and sources, {provider}:")
+        print(offers_and_sources_table(path))
         print(f"DuckDB file: {path}")
     server.shutdown()
     return status

@@ -177,3 +177,36 @@
 {% macro duckdb__ats_iso_part(part, column) -%}
     cast(date_part('{{ part }}', {{ column }}) as integer)
 {%- endmacro %}
+
+{% macro ats_staged(table, columns) -%}
+    {#- A staging model over an optional stream: ``columns`` is a list of [name, expression, type]
+        (type: string, timestamp, integer, boolean, list). Selects the expressions from the live
+        rows of the loaded table, or, when the stream is switched off or its table is missing (a
+        provider that cannot serve it, e.g. ATZ CRM's offers), the same columns from no rows, so
+        that every model downstream builds. -#}
+    {%- set loaded = ats_source(table) -%}
+    {%- set types = {'string': dbt.type_string(), 'timestamp': dbt.type_timestamp(),
+                     'integer': dbt.type_int(), 'boolean': dbt.type_boolean(),
+                     'list': ats_string_list_type()} -%}
+    {%- if loaded is not none %}
+select
+    {%- for name, expression, type in columns %}
+    {{ expression }} as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
+from {{ loaded }}
+where {{ ats_live() }}
+    {%- else %}
+select
+    {%- for name, expression, type in columns %}
+    cast(null as {{ types[type] }}) as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
+where 1 = 0
+    {%- endif %}
+{%- endmacro %}
+
+{% macro ats_rate(numerator, denominator) -%}
+    {#- numerator / denominator to four places; null when the denominator is 0 (no base, no rate). -#}
+    case when ({{ denominator }}) > 0
+        then round(cast(({{ numerator }}) as {{ dbt.type_numeric() }}) / ({{ denominator }}), 4)
+    end
+{%- endmacro %}

@@ -47,9 +47,15 @@ select
     applications.status,
     applications.status_raw,
     -- Withdrawals are rejections the candidate chose: Greenhouse and the unified APIs record them
-    -- as rejections with a reason that says so, ATZ CRM as a Withdrawn talent stage.
+    -- as rejections with a reason of type candidate_withdrew; where the reason is not loaded or
+    -- not typed (Kombo's reasons carry no type), its name says so, and ATZ CRM has a Withdrawn
+    -- talent stage.
     case
         when applications.status = 'hired' then 'hired'
+        when applications.status = 'rejected'
+            and reasons.rejection_reason_type in ('we_rejected', 'candidate_withdrew') then
+            case when reasons.rejection_reason_type = 'candidate_withdrew' then 'withdrawn'
+                else 'rejected' end
         when applications.status = 'rejected'
             and (lower(coalesce(applications.rejection_reason, '')) like '%withdr%'
                  or lower(coalesce(applications.current_stage_name, '')) like '%withdr%')
@@ -61,7 +67,10 @@ select
         as current_stage_name,
     applications.applied_at,
     applications.rejected_at,
-    applications.rejection_reason,
+    applications.rejection_reason_id,
+    coalesce(applications.rejection_reason, reasons.rejection_reason_name) as rejection_reason,
+    reasons.rejection_reason_type,
+    applications.source_id,
     applications.source,
     coalesce(interview_counts.interviews, 0) as interviews,
     coalesce(visit_counts.stages_visited, 0) as stages_visited,
@@ -89,6 +98,10 @@ left join {{ ref('stg_ats__job_stages') }} as job_stages
     on job_stages.provider = applications.provider
     and job_stages.account_id = applications.account_id
     and job_stages.stage_id = coalesce(applications.current_stage_id, last_visits.stage_id)
+left join {{ ref('stg_ats__rejection_reasons') }} as reasons
+    on reasons.provider = applications.provider
+    and reasons.account_id = applications.account_id
+    and reasons.rejection_reason_id = applications.rejection_reason_id
 left join interview_counts
     on interview_counts.provider = applications.provider
     and interview_counts.account_id = applications.account_id

@@ -14,7 +14,9 @@ select
     coalesce(applied_at, created_at) as applied_at,
     rejected_at,
     rejection_reason,
+    rejection_reason_id,
     source,
+    source_id,
     updated_at
 from {{ source('tap_ats', 'applications') }}
 where {{ ats_live() }}

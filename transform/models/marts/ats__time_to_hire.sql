@@ -1,0 +1,51 @@
+-- One row per job, department and office (group_type) with an application: how long from
+-- application to the first offer and to the hire. A hire is dated by the accepted offer's
+-- resolved_at, else by the start of the stage it was hired from (int_ats__application_hiring).
+with hiring as (
+    select * from {{ ref('int_ats__application_hiring') }}
+),
+
+groups as (
+    select * from {{ ref('int_ats__job_groups') }}
+),
+
+per_group as (
+    select
+        groups.group_key,
+        count(*) as applications,
+        sum(case when hiring.offered_at is not null then 1 else 0 end) as applications_offered,
+        sum(case when hiring.is_hired then 1 else 0 end) as hires,
+        sum(case when hiring.hired_at_source = 'accepted_offer' then 1 else 0 end)
+            as hires_dated_by_offer,
+        {{ ats_median('hiring.days_to_offer') }} as median_days_to_offer,
+        {{ ats_median('hiring.days_to_hire') }} as median_days_to_hire,
+        avg(hiring.days_to_hire) as average_days_to_hire
+    from hiring
+    inner join groups
+        on groups.job_key = hiring.job_key
+    group by groups.group_key
+),
+
+group_names as (
+    select group_key, provider, account_id, group_type, group_id, max(group_name) as group_name
+    from groups
+    group by group_key, provider, account_id, group_type, group_id
+)
+
+select
+    group_names.group_key,
+    group_names.provider,
+    group_names.account_id,
+    group_names.group_type,
+    group_names.group_id,
+    group_names.group_name,
+    per_group.applications,
+    per_group.applications_offered,
+    per_group.hires,
+    per_group.hires_dated_by_offer,
+    cast(per_group.median_days_to_offer as numeric(12, 2)) as median_days_to_offer,
+    cast(per_group.median_days_to_hire as numeric(12, 2)) as median_days_to_hire,
+    cast(per_group.average_days_to_hire as numeric(12, 2)) as average_days_to_hire
+from per_group
+inner join group_names
+    on group_names.group_key = per_group.group_key
