@@ -31,16 +31,18 @@ BAR = 0.95
 
 _OBSERVED = "observed rows: the stage_visits view folds sightings into visits"
 _NOT_UNIFIED = "not a unified API: `id` is the ATS's own id"
+_KOMBO_NAMED = "Kombo only names it on jobs or candidates: no object, id or times"
 #: (provider, stream, column) -> why the provider's API cannot fill it ("*" = every stream).
 NOT_CARRIED: dict[tuple[str, str, str], str] = {
     ("greenhouse", "*", "remote_id"): _NOT_UNIFIED,
     ("greenhouse", "*", "deleted_at"): "Harvest v3 shows no deletes",
-    ("greenhouse", "applications", "rejection_reason"): "v3 gives only a rejection reason id",
-    ("greenhouse", "applications", "source"): "v3 gives only a source id",
+    ("greenhouse", "scorecards", "candidate_id"): "the v3 scorecard has none (join "
+                                                  "applications)",
+    ("greenhouse", "scorecards", "job_id"): "the v3 scorecard has none (join applications)",
+    ("greenhouse", "scorecards", "notes"): "free text: left out unless include_scorecard_notes",
     ("greenhouse", "application_stages", "candidate_id"): "the v3 row has none (join "
                                                           "applications)",
     ("greenhouse", "application_stages", "observed_at"): "native rows, not observed",
-    ("kombo", "applications", "source"): "Kombo's application has none (its candidate has)",
     ("kombo", "application_stages", "remote_id"): "observed rows have no source object",
     ("kombo", "application_stages", "entered_at"): _OBSERVED,
     ("kombo", "application_stages", "exited_at"): _OBSERVED,
@@ -48,6 +50,30 @@ NOT_CARRIED: dict[tuple[str, str, str], str] = {
     ("kombo", "interviews", "organizer_id"): "Kombo's interview has no organizer",
     ("kombo", "interviews", "status"): "Kombo gives only `canceled` (set when true)",
     ("kombo", "interviews", "status_raw"): "Kombo gives only `canceled` (set when true)",
+    ("kombo", "users", "created_at"): "Kombo's user has no creation time",
+    ("kombo", "offers", "version"): "Kombo's offer has no version",
+    ("kombo", "offers", "sent_at"): "Kombo's offer has no sent time",
+    ("kombo", "offers", "resolved_at"): "Kombo's offer has no resolution time",
+    ("kombo", "rejection_reasons", "created_at"): "Kombo's rejection reason has no times",
+    ("kombo", "rejection_reasons", "type"): "Kombo's rejection reason has a name only",
+    ("kombo", "rejection_reasons", "type_raw"): "Kombo's rejection reason has a name only",
+    ("kombo", "sources", "type"): "Kombo gives the source as a name only",
+    ("kombo", "job_hiring_team", "remote_id"): "a (job, user, role) row has no object of its own",
+    ("kombo", "scorecards", "job_id"): "Kombo's scorecard has no job (join applications)",
+    ("kombo", "scorecards", "notes"): "free text: left out unless include_scorecard_notes",
+    ("kombo", "departments", "remote_id"): _KOMBO_NAMED,
+    ("kombo", "departments", "created_at"): _KOMBO_NAMED,
+    ("kombo", "departments", "updated_at"): _KOMBO_NAMED,
+    ("kombo", "departments", "parent_id"): _KOMBO_NAMED,
+    ("kombo", "departments", "external_id"): _KOMBO_NAMED,
+    ("kombo", "offices", "remote_id"): _KOMBO_NAMED,
+    ("kombo", "offices", "created_at"): _KOMBO_NAMED,
+    ("kombo", "offices", "updated_at"): _KOMBO_NAMED,
+    ("kombo", "offices", "parent_id"): _KOMBO_NAMED,
+    ("kombo", "offices", "external_id"): _KOMBO_NAMED,
+    ("kombo", "sources", "remote_id"): _KOMBO_NAMED,
+    ("kombo", "sources", "created_at"): _KOMBO_NAMED,
+    ("kombo", "sources", "updated_at"): _KOMBO_NAMED,
     ("merge", "applications", "status_raw"): "Merge's application has no status",
     ("merge", "application_stages", "remote_id"): "observed rows have no source object",
     ("merge", "application_stages", "entered_at"): _OBSERVED,
@@ -58,6 +84,20 @@ NOT_CARRIED: dict[tuple[str, str, str], str] = {
     ("merge", "jobs", "stages"): "Merge serves stages apart: the job_stages stream",
     ("merge", "job_stages", "active"): "Merge's JobInterviewStage has no active flag",
     ("merge", "interviews", "title"): "Merge's ScheduledInterview has no title",
+    ("merge", "offers", "version"): "Merge's Offer has no version",
+    ("merge", "departments", "parent_id"): "Merge's Department has a name only",
+    ("merge", "departments", "external_id"): "Merge's Department has a name only",
+    ("merge", "offices", "parent_id"): "Merge's Office has a name and location only",
+    ("merge", "offices", "external_id"): "Merge's Office has a name and location only",
+    ("merge", "rejection_reasons", "type"): "Merge's RejectReason has a name only",
+    ("merge", "rejection_reasons", "type_raw"): "Merge's RejectReason has a name only",
+    ("merge", "sources", "remote_id"): "derived from application source strings: no object",
+    ("merge", "sources", "created_at"): "derived from application source strings: no object",
+    ("merge", "sources", "updated_at"): "derived from application source strings: no object",
+    ("merge", "sources", "type"): "derived from application source strings: no object",
+    ("merge", "job_hiring_team", "remote_id"): "a (job, user, role) row has no object of its own",
+    ("merge", "scorecards", "ratings"): "Merge's Scorecard has no attribute ratings",
+    ("merge", "scorecards", "notes"): "Merge's Scorecard has no free text",
     ("atzcrm", "*", "remote_id"): _NOT_UNIFIED,
     ("atzcrm", "*", "deleted_at"): "ATZ shows no deletes (webhooks only)",
     ("atzcrm", "applications", "rejected_at"): "ATZ has no rejection date: a rejection is a "
@@ -71,16 +111,35 @@ NOT_CARRIED: dict[tuple[str, str, str], str] = {
     ("atzcrm", "job_stages", "active"): "ATZ shows no talent stage state",
     ("atzcrm", "job_stages", "created_at"): "talent stages carry no times",
     ("atzcrm", "job_stages", "updated_at"): "talent stages carry no times",
+    ("atzcrm", "applications", "source_id"): "history rows carry no source",
+    ("atzcrm", "applications", "rejection_reason_id"): "ATZ has no rejection reason",
+    ("atzcrm", "applications", "custom_fields"): "applications are derived from history rows, "
+                                                 "which carry none",
+    ("atzcrm", "jobs", "department_ids"): "ATZ's job has no department (an organization only)",
+    ("atzcrm", "jobs", "office_ids"): "ATZ's job has no office (a city and address only)",
+    ("atzcrm", "jobs", "custom_fields"): "ATZ documents custom fields as {id, value} on writes "
+                                         "only, with no definitions to key them by",
+    ("atzcrm", "candidates", "custom_fields"): "ATZ's documented candidate read has no custom "
+                                               "fields",
+    ("atzcrm", "interviews", "stage_id"): "an ATZ activity names no talent stage",
+    ("atzcrm", "interviews", "status_raw"): "ATZ's activity has no status, only mark_as_done",
 }
 #: (stream, column) -> the rows that have a value by nature (any provider).
 SOME_ROWS: dict[tuple[str, str], str] = {
     ("*", "deleted_at"): "deleted rows",
     ("applications", "rejected_at"): "rejected applications",
     ("applications", "rejection_reason"): "rejected applications",
+    ("applications", "rejection_reason_id"): "rejected applications",
     ("application_stages", "exited_at"): "past visits",
     ("jobs", "closed_at"): "closed jobs",
     ("candidates", "tags"): "tagged candidates",
     ("candidate_history", "comment"): "rows with a comment",
+    ("offers", "sent_at"): "offers sent (not drafts)",
+    ("offers", "resolved_at"): "accepted or declined offers",
+    ("offices", "location"): "offices, not the regions above them",
+    ("departments", "parent_id"): "departments below the top of the tree",
+    ("offices", "parent_id"): "offices below the top of the tree",
+    ("custom_field_definitions", "options"): "select fields (the others have no choices)",
 }
 
 

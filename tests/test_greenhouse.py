@@ -27,11 +27,16 @@ from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.server import Sandbox
 from tap_ats.sandbox.world import Panelist, now
 
+#: The streams read by default (``demographics`` is read only when selected).
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "interviews", "candidates",
-           "users"]
+           "users", "offers", "departments", "offices", "rejection_reasons", "sources",
+           "job_hiring_team", "scorecards", "custom_field_definitions"]
+#: Their list paths (the hiring team reads two lists).
 PATHS = {f"/greenhouse/v3/{p}" for p in ("applications", "application_stages", "jobs",
                                           "job_interview_stages", "interviews", "candidates",
-                                          "users")}
+                                          "users", "offers", "departments", "offices",
+                                          "rejection_reasons", "sources", "job_hiring_managers",
+                                          "job_owners", "scorecards", "custom_fields")}
 LOOKUPS = {f"/greenhouse/v3/{p}" for p in ("interviewers", "job_interviews")}
 TOKEN_PATH = "/greenhouse/auth/token"
 
@@ -54,7 +59,7 @@ def window(entry: dict) -> list[str]:
 
 
 def test_discover_lists_only_what_greenhouse_serves(sandbox, tmp_path):
-    assert discovered_streams(sandbox.config("greenhouse"), tmp_path) == set(STREAMS)
+    assert discovered_streams(sandbox.config("greenhouse"), tmp_path) == {*STREAMS, "demographics"}
 
 
 def test_small_pages_follow_links_alone_and_every_row_arrives(sandbox, tmp_path):
@@ -97,15 +102,17 @@ def test_token_refreshed_once_after_a_401(sandbox, tmp_path):
     """Tokens revoked mid-run: one 401, one new token, nothing lost."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(sandbox.config("greenhouse", page_size=10)))
-    proc = subprocess.Popen([TAP, "--config", str(config)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    err = (tmp_path / "stderr").open("w+")  # a file: a full stderr pipe would stall the tap
+    proc = subprocess.Popen([TAP, "--config", str(config)], stdout=subprocess.PIPE, stderr=err,
+                            text=True)
     messages = []
     for line in proc.stdout:
         messages.append(json.loads(line))
         if len(messages) == 20:
             sandbox.sandbox.apis["greenhouse"].revoke_tokens()
     proc.wait()
-    assert proc.returncode == 0, proc.stderr.read()[-2000:]
+    err.seek(0)
+    assert proc.returncode == 0, err.read()[-2000:]
     assert token_requests(sandbox) == 2
     assert sum(e["status"] == 401 for e in sandbox.log("greenhouse")) == 1
     truth = sandbox.truth("greenhouse")
@@ -141,9 +148,11 @@ def test_incremental_asks_from_bookmark_minus_lookback(sandbox, tmp_path):
     assert gte == wanted.replace(microsecond=wanted.microsecond // 1000 * 1000)
     assert before - dt.timedelta(seconds=1) <= lte <= dt.datetime.now(dt.UTC)
     assert 0 < len(records(messages, "applications")) <= 4
-    # One token, one page per stream, at most one stage lookup, the panel changes of the window
-    # and, if interviews changed, one pass over the panels and one over the job interviews.
-    assert len(second) <= 1 + len(STREAMS) + 1 + 1 + 2
+    # One token, one page per list (the hiring team has two), at most one stage lookup, the
+    # panel changes of the window, if interviews changed one pass over the panels and one over
+    # the job interviews, and if applications changed one over sources and one over rejection
+    # reasons (the advance submits no scorecard, so none of theirs).
+    assert len(second) <= 1 + len(PATHS) + 1 + 1 + 2 + 2
     changed = records(messages, "interviews")
     assert sum(e["path"] in LOOKUPS for e in second) == (3 if changed else 1)
 
@@ -163,7 +172,7 @@ def test_full_table_emits_activate_version_and_sends_no_window(sandbox, tmp_path
     rc, messages, err = run_tap(config, tmp_path, catalog=catalog)
     assert rc == 0, err
     activated = {m["stream"] for m in messages if m["type"] == "ACTIVATE_VERSION"}
-    assert activated == set(STREAMS)
+    assert activated == {*STREAMS, "demographics"}
     versions = {m["stream"]: m["version"] for m in messages if m["type"] == "ACTIVATE_VERSION"}
     assert all(m["version"] == versions[m["stream"]] for m in messages if m["type"] == "RECORD")
     log = [e for e in sandbox.log("greenhouse") if e["path"] in PATHS]

@@ -29,12 +29,72 @@
   panel rows need not have changed with it. A panel change need not touch the interview's
   ``updated_at`` either, so every incremental run also reads ``/v3/interviewers`` in the
   interviews' window (one request when little changed) and reads the interviews it names that
-  were not out yet by ``ids`` (``ceil(n / 50)`` requests). The ``/v3/job_interviews`` path
-  mirrors v1's job interviews and is UNCONFIRMED in the v3 reference.
+  were not out yet by ``ids`` (``ceil(n / 50)`` requests). ``/v3/job_interviews`` mirrors v1's
+  job interviews; Airbyte's v3 connector (below) now lists it with these fields.
 - Users: ``/v3/users``, incremental like every stream; ``active`` is ``not deactivated``; ids
-  are the ``organizer_id`` and ``interviewer_ids`` of interviews.
-- Applications: ``status`` ``in_process`` is ``active``; ``rejection_reason`` and ``source`` are
-  only ids in v3, so they stay null.
+  are the ``organizer_id`` and ``interviewer_ids`` of interviews. The address is v3's
+  ``primary_email`` (v1 spelled it ``primary_email_address``; either is read).
+- Applications: ``status`` ``in_process`` is ``active``. v3 gives ``source_id`` and
+  ``rejection_reason_id`` (both kept); the ``source`` and ``rejection_reason`` names come from one
+  read of ``/v3/sources`` and of ``/v3/rejection_reasons?include_defaults=true`` per run, made on
+  the first page of applications that has records (without ``include_defaults`` Greenhouse leaves
+  out its own default reasons, which applications still point at).
+- Custom fields: applications, candidates, jobs and offers carry ``custom_fields`` keyed by the
+  field's ``name_key``, each ``{name, type, value}``; the unified ``custom_fields`` is key ->
+  ``value`` (every active field of that object appears, null when unset). A value that is not
+  such an object (v1's flat map) is kept as it is. ``custom_field_definitions`` is
+  ``/v3/custom_fields``: ``name_key`` is ``key``, ``field_type`` (the object: job, candidate,
+  application, offer, opening, ...) is ``object_type``, ``value_type`` is ``field_type``
+  (``yes_no`` as ``boolean``, the rest as Greenhouse words them); ``options`` are the active
+  choices of a select field from one read of ``/v3/custom_field_options`` per run (v1 listed them
+  inline as ``custom_field_options``, which is used when present).
+- Jobs: ``department_ids`` is v3's single ``department_id`` as a list (v1's ``departments[].id``
+  when given), ``office_ids`` its ``office_ids``.
+- Offers: ``/v3/offers``; every version is its own offer (``version`` counts them). Status:
+  ``Created`` (v1 ``unresolved``) is ``sent`` once ``sent_on`` (v1 ``sent_at``) is set, else
+  ``draft``; ``Accepted``, ``Rejected`` (declined or withdrawn) and ``Deprecated`` (superseded)
+  are ``accepted``, ``declined`` and ``deprecated``; matched case-insensitively, so both
+  spellings read. ``sent_at`` and ``starts_at`` are dates (``sent_on``, ``starts_on``) as
+  midnight UTC.
+- Departments, offices, sources, rejection reasons: ``/v3/departments`` (``parent_id``,
+  ``external_id``), ``/v3/offices`` (``location`` a string in v3; v1's ``{name}`` is read too),
+  ``/v3/sources`` (``type`` is the sourcing strategy's name, e.g. ``Agencies``, ``Referral``), and
+  ``/v3/rejection_reasons?include_defaults=true``: ``type.key`` ``WE_REJECTED_THEM`` is
+  ``we_rejected``, ``THEY_REJECTED_US`` ``candidate_withdrew``, ``NONE_SPECIFIED`` and
+  ``SECURITY_CONCERN`` ``other`` (v1 gives only ``type.name``, "We rejected them", "They
+  rejected us", "None specified", matched the same way); ``type_raw`` is ``type.name``. All four
+  take the ``updated_at`` window in v3, so they are incremental like every stream.
+- Hiring team: v3 has no ``/jobs/{id}/hiring_team``; it splits the team over
+  ``/v3/job_hiring_managers`` (``job_id``, ``user_id``) and ``/v3/job_owners`` (``type``
+  ``recruiter``, ``coordinator`` or ``sourcer``). ``job_hiring_team`` reads both, one after the
+  other, in one window (the last page of the first list leads to page 1 of the second), so one
+  bookmark covers both. Either list refused skips the stream with its bookmark kept (a team
+  missing a role would otherwise stay so once the bookmark moved). ``id`` is
+  ``<job_id>:<user_id>:<role>``. A member removed from a team is simply absent afterwards.
+- Scorecards: ``/v3/scorecards``. ``candidate_rating`` (v1 ``overall_recommendation``) is the
+  recommendation; ``definitely_not`` (v1, and v3's per-attribute scale) and ``strong_no`` are
+  ``strong_no``. v3 puts no ``interview_id``, ``candidate_id`` or ``job_id`` on a scorecard:
+  ``interview_id`` comes from the account's panel rows (``/v3/interviewers``, whose
+  ``scorecard_id`` names it; the same one read per run that interviews use), ``candidate_id`` and
+  ``job_id`` stay null (join ``application_id`` to applications). ``ratings`` are
+  ``/v3/scorecard_candidate_attributes?scorecard_ids=`` (50 scorecards a request, ``ceil(n /
+  50)`` requests per page of ``n`` scorecards: a rating row need not change with its scorecard,
+  so it is never read by window) with names from one read of ``/v3/job_candidate_attributes``
+  per run; ``rating`` is Greenhouse's word (``definitely_not``, ``no``, ``mixed``, ``yes``,
+  ``strong_yes``, ``no_decision``). ``notes`` is v3's ``notes`` (key take-aways), only with
+  ``include_scorecard_notes``; without it every notes field is also dropped from ``raw``.
+- Demographics: ``/v3/eeoc`` (row-level EEOC answers, ``harvest:eeoc:list``), off unless
+  selected. Each answer is ``{id, description}``; the column holds the description as
+  Greenhouse words it ("Asian", "I don't wish to answer", ...). Windowed on ``updated_at``, which
+  the v3 reference lists for ``/v3/eeoc`` (Airbyte still cursors this one on ``submitted_at``).
+- Sources of the v3 shapes above: the field descriptions of Airbyte's Harvest v3 connector
+  (``airbytehq/airbyte``, ``source-greenhouse/manifest.yaml``, taken from the v3 reference, and
+  its ``AGENTS.md`` for which endpoints take ``updated_at``) and a field inventory of the v3
+  reference (``sam-vangelos/greenhouse-mcp``, ``v3-endpoint-inventory.md``); v1 spellings from
+  ``grnhse/greenhouse-api-docs``. ``/v3/job_candidate_attributes`` appears only in the
+  inventory and is UNCONFIRMED; so are ``include_defaults`` on v3 (it is documented for v1) and
+  the offer status ``Created`` meaning both a draft and a sent offer (only ``sent_on`` tells them
+  apart).
 - Rate limit: header-driven. After each response the remaining requests of the window
   (``X-RateLimit-Remaining``) are spread over the time left to ``X-RateLimit-Reset``; at zero
   the next request waits for the reset. A 429 waits ``Retry-After``. ``max_requests_per_minute``
@@ -48,6 +108,7 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
@@ -55,7 +116,7 @@ from singer_sdk.pagination import HeaderLinkPaginator
 
 from tap_ats.client import ATSStream, ts, utc_now
 from tap_ats.http import Pacer, Refused, Transport, body, check_url, origin
-from tap_ats.providers import Provider, SettingError
+from tap_ats.providers import Provider, SettingError, number
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -75,11 +136,46 @@ APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "
 JOB_STATUS = {"open": "open", "closed": "closed", "draft": "draft"}
 INTERVIEW_STATUS = {"scheduled": "scheduled", "awaiting_feedback": "awaiting_feedback",
                     "complete": "complete"}
+#: Offer statuses (lower-cased) beyond the open one, whose sending decides draft or sent.
+OFFER_STATUS = {"accepted": "accepted", "rejected": "declined", "deprecated": "deprecated"}
+OPEN_OFFER = ("created", "unresolved")
+RECOMMENDATION = {"strong_yes": "strong_yes", "yes": "yes", "no": "no", "strong_no": "strong_no",
+                  "definitely_not": "strong_no", "no_decision": "no_decision"}
+#: Rejection reason types by ``type.key``, or ``type.name`` lower-cased with underscores.
+REJECTION_TYPE = {"we_rejected_them": "we_rejected", "they_rejected_us": "candidate_withdrew"}
+HIRING_ROLES = ("hiring_manager", "recruiter", "coordinator", "sourcer")
+#: Custom field value types in the unified words, where they differ.
+VALUE_TYPE = {"yes_no": "boolean"}
+SELECTS = ("single_select", "multi_select")
+#: The free-text fields of a scorecard, kept only with ``include_scorecard_notes``.
+SCORECARD_NOTES = ("notes", "notes_with_tags", "private_notes", "private_notes_with_tags",
+                   "public_notes", "public_notes_with_tags")
 
 
 def sid(value: t.Any) -> str | None:
     """A Greenhouse integer id as the unified string id."""
     return None if value is None else str(value)
+
+
+def ids(values: t.Any) -> list[str]:
+    """A list of Greenhouse ids (or of objects with one) as strings; anything else is none."""
+    if not isinstance(values, list):
+        return []
+    return [str(v["id"] if isinstance(v, dict) else v) for v in values
+            if v is not None and (not isinstance(v, dict) or v.get("id") is not None)]
+
+
+def custom_values(fields: t.Any) -> dict | None:
+    """Greenhouse ``custom_fields`` as field key -> value.
+
+    v3 keys each field by its ``name_key`` with ``{name, type, value}``; a value that is no such
+    object (v1's flat map, a currency ``{value, currency}``) is kept as it is.
+    """
+    if not isinstance(fields, dict):
+        return None
+    return {key: value["value"] if isinstance(value, dict) and "value" in value
+            and ("type" in value or "name" in value) else value
+            for key, value in fields.items()}
 
 
 def stamp(when: dt.datetime) -> str:
@@ -105,8 +201,13 @@ class Token:
 LOOKUP_COLUMNS = {
     "/v3/job_interview_stages": "application_stages.stage_name, application_stages.job_id, "
                                 "jobs.stages",
-    "/v3/interviewers": "interviews.interviewer_ids",
+    "/v3/interviewers": "scorecards.interview_id, interviews.interviewer_ids",
     "/v3/job_interviews": "interviews.title, interviews.stage_id",
+    "/v3/sources": "applications.source",
+    "/v3/rejection_reasons": "applications.rejection_reason",
+    "/v3/scorecard_candidate_attributes": "scorecards.ratings",
+    "/v3/job_candidate_attributes": "scorecards.ratings[].name",
+    "/v3/custom_field_options": "custom_field_definitions.options",
 }
 
 
@@ -133,6 +234,18 @@ class InterviewIndex:
 
     panels: dict[str, list[str]] | None = field(default_factory=dict)
     job_interviews: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class PanelIndex:
+    """The account's panel rows (``/v3/interviewers``), read once per run for two streams.
+
+    ``by_interview``: user ids by interview id, in the order people joined the panel;
+    ``interview_of``: the interview id by scorecard id (v3 scorecards do not name it).
+    """
+
+    by_interview: dict[str, list[str]] = field(default_factory=dict)
+    interview_of: dict[str, str] = field(default_factory=dict)
 
 
 class HeaderPacer(Pacer):
@@ -176,6 +289,10 @@ class Greenhouse(Provider):
         self._stages_lock = threading.Lock()
         #: (account, path) of the optional lookups refused in this run, each warned about once.
         self._refused_lookups: set[tuple[str, str]] = set()
+        #: Lookups read once per run and account (None: refused), and the account's panels.
+        self._lookups_lock = threading.RLock()
+        self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
+        self._panels: dict[str, PanelIndex | None] = {}
 
     @property
     def token_url(self) -> str:
@@ -184,7 +301,9 @@ class Greenhouse(Provider):
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history (Greenhouse's history is application_stages)."""
-        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates, Users]
+        return [Applications, ApplicationStages, Jobs, JobStages, Interviews, Candidates, Users,
+                Offers, Departments, Offices, RejectionReasons, Sources, JobHiringTeam,
+                Scorecards, Demographics, CustomFieldDefinitions]
 
     def validate(self) -> None:
         """The base checks, plus an https ``token_url``."""
@@ -197,8 +316,7 @@ class Greenhouse(Provider):
         key = (context or {}).get("account_id", "")
         with self._lock:
             if key not in self._pacers:
-                rpm = self.config.get("max_requests_per_minute")
-                self._pacers[key] = HeaderPacer(None if rpm is None else float(rpm))
+                self._pacers[key] = HeaderPacer(number(self.config, "max_requests_per_minute"))
             return t.cast("HeaderPacer", self._pacers[key])
 
     # OAuth -------------------------------------------------------------------------------------
@@ -312,18 +430,45 @@ class Greenhouse(Provider):
                 self._stages[account] = index
             return self._stages[account]
 
+    def refused(self, context: Context | None, path: str) -> bool:
+        """Whether lookup ``path`` was refused to this account earlier in the run."""
+        with self._lock:
+            return ((context or {}).get("account_id", ""), path) in self._refused_lookups
+
+    def by_id(self, stream: GreenhouseStream, path: str, context: Context | None,
+              params: dict[str, t.Any] | None = None) -> dict[str, dict] | None:
+        """The rows of lookup ``path`` by id, read once per run and account (None: refused)."""
+        key = ((context or {}).get("account_id", ""), path)
+        with self._lookups_lock:
+            if key not in self._by_id:
+                rows = self.lookup(stream, path, context, params)
+                self._by_id[key] = None if rows is None else {str(r["id"]): r for r in rows}
+            return self._by_id[key]
+
+    def panels(self, stream: GreenhouseStream, context: Context | None) -> PanelIndex | None:
+        """The account's panel rows, read in full once per run on first need (None: refused)."""
+        account = (context or {}).get("account_id", "")
+        with self._lookups_lock:
+            if account not in self._panels:
+                rows = self.lookup(stream, "/v3/interviewers", context)
+                index = None if rows is None else PanelIndex()
+                for row in sorted(rows or [], key=lambda row: row["id"]):  # order joined
+                    if row.get("user_id") is not None:
+                        index.by_interview.setdefault(str(row["interview_id"]), []).append(
+                            str(row["user_id"]))
+                    if row.get("scorecard_id") is not None:
+                        index.interview_of[str(row["scorecard_id"])] = str(row["interview_id"])
+                self._panels[account] = index
+            return self._panels[account]
+
     def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
         """The account's panels and job interviews, read once per run on first need."""
         account = (context or {}).get("account_id", "")
         with self._stages_lock:
             if account not in self._interviews:
                 index = InterviewIndex()
-                rows = self.lookup(stream, "/v3/interviewers", context)
-                if rows is None:
-                    index.panels = None
-                for row in sorted(rows or [], key=lambda row: row["id"]):  # order joined
-                    index.panels.setdefault(str(row["interview_id"]), []).append(
-                        str(row["user_id"]))
+                panels = self.panels(stream, context)
+                index.panels = None if panels is None else panels.by_interview
                 for job_interview in self.lookup(stream, "/v3/job_interviews", context) or []:
                     index.job_interviews[str(job_interview["id"])] = job_interview
                 self._interviews[account] = index
@@ -432,11 +577,40 @@ class GreenhouseStream(ATSStream):
         self.provider.token_accepted(sent)
 
 
-class Applications(GreenhouseStream):
-    """``GET /v3/applications``."""
+class Prepared(GreenhouseStream):
+    """A stream whose pages need lookups: :meth:`prepare` runs before a page with records."""
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+        """Prepare for the page's records, then map them."""
+        rows = body(response)
+        if rows and isinstance(rows, list):
+            self.prepare([row for row in rows if isinstance(row, dict)])
+        yield from super().parse_response(response)
+
+    def prepare(self, rows: list[dict]) -> None:
+        """Read what mapping ``rows`` needs (a lookup refused leaves its columns null)."""
+
+
+def name_of(names: dict[str, dict] | None, key: t.Any) -> str | None:
+    """The ``name`` of row ``key`` of a lookup, or None (no key, no such row, lookup refused)."""
+    if names is None or key is None:
+        return None
+    return names.get(str(key), {}).get("name")
+
+
+class Applications(Prepared):
+    """``GET /v3/applications``; source and rejection reason names from their lookups."""
 
     name = "applications"
     path = "/v3/applications"
+    _sources: dict[str, dict] | None = None
+    _reasons: dict[str, dict] | None = None
+
+    def prepare(self, rows: list[dict]) -> None:
+        """The account's sources and rejection reasons, read once per run."""
+        self._sources = self.provider.by_id(self, "/v3/sources", self._account)
+        self._reasons = self.provider.by_id(self, "/v3/rejection_reasons", self._account,
+                                            {"include_defaults": "true"})
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse application to the unified columns."""
@@ -449,7 +623,11 @@ class Applications(GreenhouseStream):
             "current_stage_name": raw.get("stage_name"),
             "status": APPLICATION_STATUS.get(status, "other"), "status_raw": status,
             "applied_at": ts(raw.get("created_at")), "rejected_at": ts(raw.get("rejected_at")),
-            "rejection_reason": None, "source": None,
+            "rejection_reason": name_of(self._reasons, raw.get("rejection_reason_id")),
+            "source": name_of(self._sources, raw.get("source_id")),
+            "source_id": sid(raw.get("source_id")),
+            "rejection_reason_id": sid(raw.get("rejection_reason_id")),
+            "custom_fields": custom_values(raw.get("custom_fields")),
         }
 
 
@@ -504,6 +682,10 @@ class Jobs(StageNamed):
                         "active": s.get("active")}
                        for s in self._index.by_job.get(str(raw["id"]), [])]
             if self._index.known else None,
+            "department_ids": ids(raw["departments"]) if "departments" in raw
+            else ids([raw.get("department_id")]),
+            "office_ids": ids(raw["offices"]) if "offices" in raw else ids(raw.get("office_ids")),
+            "custom_fields": custom_values(raw.get("custom_fields")),
         }
 
 
@@ -614,6 +796,7 @@ class Candidates(GreenhouseStream):
             "phones": [p["value"] for p in raw.get("phone_numbers") or [] if p.get("value")],
             "company": raw.get("company"), "title": raw.get("title"),
             "tags": [str(tag) for tag in raw.get("tags") or []],
+            "custom_fields": custom_values(raw.get("custom_fields")),
         }
 
 
@@ -630,6 +813,286 @@ class Users(GreenhouseStream):
         return {
             "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None, "name": name,
-            "email": raw.get("primary_email_address"),
+            "email": raw.get("primary_email") or raw.get("primary_email_address"),
             "active": None if raw.get("deactivated") is None else not raw["deactivated"],
+        }
+
+
+def common(raw: dict) -> dict:
+    """The columns every Greenhouse record fills alike (v3 shows no deletes)."""
+    return {"id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None}
+
+
+def described(value: t.Any) -> t.Any:
+    """An EEOC answer: v3's ``{id, description}`` as its description, anything else as it is."""
+    return value.get("description") if isinstance(value, dict) else value
+
+
+class Offers(GreenhouseStream):
+    """``GET /v3/offers``: each version of an offer is its own row."""
+
+    name = "offers"
+    path = "/v3/offers"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse offer (v3, or v1's spellings) to the unified columns."""
+        status = raw.get("status")
+        key = str(status).lower() if status is not None else None
+        sent = raw["sent_on"] if "sent_on" in raw else raw.get("sent_at")
+        if key in OPEN_OFFER:
+            unified = "sent" if sent else "draft"
+        else:
+            unified = OFFER_STATUS.get(key, "other") if key else None
+        return {
+            **common(raw), "application_id": sid(raw.get("application_id")),
+            "job_id": sid(raw.get("job_id")), "candidate_id": sid(raw.get("candidate_id")),
+            "status": unified, "status_raw": status, "version": raw.get("version"),
+            "sent_at": ts(sent), "resolved_at": ts(raw.get("resolved_at")),
+            "starts_at": ts(raw["starts_on"] if "starts_on" in raw else raw.get("starts_at")),
+            "custom_fields": custom_values(raw.get("custom_fields")),
+        }
+
+
+class Departments(GreenhouseStream):
+    """``GET /v3/departments``: a tree by ``parent_id``."""
+
+    name = "departments"
+    path = "/v3/departments"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse department to the unified columns."""
+        return {**common(raw), "name": raw.get("name"), "parent_id": sid(raw.get("parent_id")),
+                "external_id": raw.get("external_id")}
+
+
+class Offices(GreenhouseStream):
+    """``GET /v3/offices``: a tree by ``parent_id``."""
+
+    name = "offices"
+    path = "/v3/offices"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse office to the unified columns (v1's ``location.name`` read too)."""
+        location = raw.get("location")
+        return {**common(raw), "name": raw.get("name"), "parent_id": sid(raw.get("parent_id")),
+                "location": location.get("name") if isinstance(location, dict) else location,
+                "external_id": raw.get("external_id")}
+
+
+class RejectionReasons(GreenhouseStream):
+    """``GET /v3/rejection_reasons?include_defaults=true``: Greenhouse's defaults included."""
+
+    name = "rejection_reasons"
+    path = "/v3/rejection_reasons"
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        """Page 1 also asks for Greenhouse's default reasons (applications point at them)."""
+        params = super().get_url_params(context, next_page_token)
+        if next_page_token is None:
+            params["include_defaults"] = "true"
+        return params
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse rejection reason to the unified columns."""
+        kind = raw.get("type")
+        kind = kind if isinstance(kind, dict) else {"name": kind} if kind else {}
+        words = str(kind.get("key") or kind.get("name") or "").strip().lower().replace(" ", "_")
+        return {**common(raw), "name": raw.get("name"),
+                "type": REJECTION_TYPE.get(words, "other") if words else None,
+                "type_raw": kind.get("name") or kind.get("key")}
+
+
+class Sources(GreenhouseStream):
+    """``GET /v3/sources``: ``type`` is the sourcing strategy's name."""
+
+    name = "sources"
+    path = "/v3/sources"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse source to the unified columns."""
+        kind = raw.get("type")
+        return {**common(raw), "name": raw.get("name"),
+                "type": kind.get("name") if isinstance(kind, dict) else kind}
+
+
+class ListsInTurn(HeaderLinkPaginator):
+    """Link-header pages of one list, then page 1 of the stream's next list, and so on."""
+
+    def __init__(self, stream: JobHiringTeam) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def get_next_url(self, response: requests.Response) -> str | None:
+        """The next page of this list, else the first of the next list, else None."""
+        return super().get_next_url(response) or self.stream.next_list()
+
+
+class JobHiringTeam(GreenhouseStream):
+    """``/v3/job_hiring_managers`` then ``/v3/job_owners``: one row per person and role on a job.
+
+    Both lists are read in one window, as one stream: the last page of the first leads to the
+    first page of the second. ``path`` is the list being read, so that a refusal of either
+    skips the stream (bookmark kept) rather than the account.
+    """
+
+    name = "job_hiring_team"
+    LISTS = ("/v3/job_hiring_managers", "/v3/job_owners")
+    _list = 0
+    #: Whether the page being mapped is of the hiring managers' list (it carries no role).
+    _managers = True
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """The list being read."""
+        return self.LISTS[self._list]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account, from its first list."""
+        self._list = 0
+        yield from super().get_records(context)
+
+    def get_new_paginator(self) -> ListsInTurn:
+        """Pages of each list in turn."""
+        return ListsInTurn(self)
+
+    def next_list(self) -> str | None:
+        """Page 1 of the next list (its size and the same window), or None after the last."""
+        if self._list + 1 >= len(self.LISTS):
+            return None
+        self._list += 1
+        params = self.get_url_params(self._account, None)
+        return f"{self.url_base}{self.path}?{urlencode(params)}"
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+        """Note which list the page is of, then map it."""
+        self._managers = urlsplit(response.request.url).path.endswith(self.LISTS[0])
+        yield from super().parse_response(response)
+
+    def map_record(self, raw: dict) -> dict:
+        """A hiring manager or job owner row to the unified columns."""
+        role_raw = "hiring_manager" if self._managers else raw.get("type")
+        role = role_raw if role_raw in HIRING_ROLES else "other"
+        job_id, user_id = sid(raw["job_id"]), sid(raw["user_id"])
+        return {**common(raw), "id": f"{job_id}:{user_id}:{role_raw if role == 'other' else role}",
+                "job_id": job_id, "user_id": user_id, "role": role, "role_raw": role_raw}
+
+
+class Scorecards(Prepared):
+    """``GET /v3/scorecards``, with interview ids from the panels and ratings by scorecard."""
+
+    name = "scorecards"
+    path = "/v3/scorecards"
+    RATINGS = "/v3/scorecard_candidate_attributes"
+    _panels: PanelIndex | None = None
+    _ratings: dict[str, list[dict]] | None = None
+
+    def prepare(self, rows: list[dict]) -> None:
+        """The panels (once per run), and the ratings of this page's scorecards."""
+        self._panels = self.provider.panels(self, self._account)
+        self._ratings = self._read_ratings([str(row["id"]) for row in rows if "id" in row])
+
+    def _read_ratings(self, cards: list[str]) -> dict[str, list[dict]] | None:
+        """``[{name, rating}]`` by scorecard id, 50 scorecards a request (None: refused)."""
+        context = self._account
+        if self.provider.refused(context, self.RATINGS):
+            return None
+        found: list[dict] = []
+        for start in range(0, len(cards), MAX_IDS):
+            rows = self.provider.lookup(self, self.RATINGS, context,
+                                        {"scorecard_ids": ",".join(cards[start:start + MAX_IDS])})
+            if rows is None:
+                return None
+            found += rows
+        names = self.provider.by_id(self, "/v3/job_candidate_attributes", context) if found \
+            else {}
+        out: dict[str, list[dict]] = {}
+        for row in sorted(found, key=lambda row: row["id"]):
+            rating = row.get("candidate_attribute_rating", row.get("value"))
+            out.setdefault(str(row.get("scorecard_id")), []).append({
+                "name": name_of(names, row.get("job_candidate_attribute_id")),
+                "rating": None if rating is None else str(rating)})
+        return out
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse scorecard to the unified columns; notes only when asked for."""
+        verdict = raw["candidate_rating"] if "candidate_rating" in raw \
+            else raw.get("overall_recommendation")
+        notes = raw.get("notes")
+        if not self.tap.include_scorecard_notes:
+            notes = None
+            for key in SCORECARD_NOTES:
+                raw.pop(key, None)
+        card = str(raw["id"])
+        return {
+            **common(raw), "application_id": sid(raw.get("application_id")),
+            "candidate_id": sid(raw.get("candidate_id")), "job_id": sid(raw.get("job_id")),
+            "interview_id": sid(raw.get("interview_id")) or (
+                self._panels.interview_of.get(card) if self._panels is not None else None),
+            "interviewer_id": sid(raw.get("interviewer_id")),
+            "submitted_at": ts(raw.get("submitted_at")),
+            "overall_recommendation": None if verdict is None
+            else RECOMMENDATION.get(str(verdict).lower(), "other"),
+            "overall_recommendation_raw": verdict,
+            "ratings": None if self._ratings is None else self._ratings.get(card, []),
+            "notes": notes,
+        }
+
+
+class Demographics(GreenhouseStream):
+    """``GET /v3/eeoc``: row-level EEOC answers, off unless selected."""
+
+    name = "demographics"
+    path = "/v3/eeoc"
+    selected_by_default = False
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse EEOC answers to the unified columns (each answer's description)."""
+        return {
+            **common(raw), "application_id": sid(raw.get("application_id")),
+            "candidate_id": sid(raw.get("candidate_id")), "race": described(raw.get("race")),
+            "gender": described(raw.get("gender")),
+            "veteran_status": described(raw.get("veteran_status")),
+            "disability_status": described(raw.get("disability_status")),
+            "submitted_at": ts(raw.get("submitted_at")),
+        }
+
+
+class CustomFieldDefinitions(Prepared):
+    """``GET /v3/custom_fields``, with the choices of select fields from their options."""
+
+    name = "custom_field_definitions"
+    path = "/v3/custom_fields"
+    _options: dict[str, list[str]] | None = None
+
+    def prepare(self, rows: list[dict]) -> None:
+        """The account's custom field options, read once per run, by field id."""
+        if all("custom_field_options" in row for row in rows):
+            return
+        options = self.provider.by_id(self, "/v3/custom_field_options", self._account)
+        if options is None:
+            self._options = None
+            return
+        self._options = {}
+        for option in sorted(options.values(), key=lambda o: (
+                o.get("sort_order") is None, o.get("sort_order"), o["id"])):
+            if option.get("active") is not False and option.get("name") is not None:
+                self._options.setdefault(str(option.get("custom_field_id")), []).append(
+                    str(option["name"]))
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse custom field definition to the unified columns."""
+        value_type = raw.get("value_type")
+        if "custom_field_options" in raw:  # v1 lists the choices inline
+            options = [str(o["name"]) for o in raw["custom_field_options"] or []
+                       if isinstance(o, dict) and o.get("name") is not None]
+        elif value_type not in SELECTS:
+            options = []
+        else:
+            options = None if self._options is None else self._options.get(str(raw["id"]), [])
+        return {
+            **common(raw), "name": raw.get("name"), "key": raw.get("name_key"),
+            "object_type": raw.get("field_type"),
+            "field_type": VALUE_TYPE.get(value_type, value_type), "options": options,
+            "active": raw.get("active"),
         }
