@@ -40,13 +40,19 @@ RESULTS = ROOT / "bench" / "results"
 PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100}
 #: The limits the sandbox enforces with --rate-limits: (requests, window seconds) per account.
 LIMITS = {"greenhouse": (50, 30), "merge": (100, 60), "atzcrm": (60, 60)}
-ENDPOINTS = {  # stream -> endpoint it is read from (streams derived without requests omitted)
+ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costing none, omitted)
     "greenhouse": ["applications", "application_stages", "jobs", "job_stages", "interviews",
-                   "candidates", "users"],
-    "kombo": ["applications", "jobs", "interviews", "candidates"],
-    "merge": ["applications", "jobs", "job_stages", "interviews", "candidates", "users"],
-    "atzcrm": ["candidates"],
+                   "candidates", "users", "offers", "departments", "offices",
+                   "rejection_reasons", "sources", "job_hiring_team", "scorecards",
+                   "custom_field_definitions"],
+    "kombo": ["applications", "jobs", "interviews", "candidates", "users", "offers",
+              "rejection_reasons", "scorecards"],
+    "merge": ["applications", "jobs", "job_stages", "interviews", "candidates", "users",
+              "offers", "departments", "offices", "rejection_reasons", "scorecards"],
+    "atzcrm": ["candidates", "interviews"],
 }
+#: Streams whose endpoint pages hold fewer records than the provider's page size.
+PAGE_OF = {("atzcrm", "interviews"): 25}
 
 
 def call(url: str, data: dict | None = None) -> Any:
@@ -108,14 +114,17 @@ def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
 
 def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -> int:
     """The fewest requests for this data: full pages of the configured size, and the extras."""
-    n, page = 0, config.get("page_size") or PAGE[provider]
+    n = 0
     for stream in ENDPOINTS[provider]:
+        page = min(config.get("page_size") or PAGE[provider],
+                   PAGE_OF.get((provider, stream), PAGE[provider]))
         per_account: dict[str, int] = {}
         for account, _ in truth[stream]["ids"]:
             per_account[account] = per_account.get(account, 0) + 1
         n += sum(math.ceil(c / page) for c in per_account.values())
     if provider == "greenhouse":
-        n += 1  # the OAuth token
+        # The OAuth token; the hiring team is two lists (job hiring managers, job owners).
+        n += 2
     if provider == "merge":
         n += len(config["account_tokens"])  # account-details, to learn each account's id
     if provider == "atzcrm":

@@ -294,7 +294,7 @@ def refuse_overlap(context: dg.AssetExecutionContext) -> None:
     busy = context.instance.get_run_records(dg.RunsFilter(
         statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
         tags={PARTITION_TAG: context.partition_key}))
-    others = [r.dagster_run.run_id for r in busy if r.dagster_run.run_id != context.run.run_id
+    others = [r.dagster_run.run_id for r in busy if r.dagster_run.run_id != context.run_id
               and dg.AssetKey(["tap_ats", TABLES[0]]) in (r.dagster_run.asset_selection or ())]
     if others:
         raise dg.Failure(description=f"shard {context.partition_key} is already running in run "
@@ -342,7 +342,7 @@ def tap_ats_shard(context: dg.AssetExecutionContext,
     refuse_overlap(context)
     check_shard_count(config, shards)
     suffix = shard_suffix(config.name, k, shards)
-    log = new_log(LOGS / suffix, context.run.run_id)
+    log = new_log(LOGS / suffix, context.run_id)
     report_path = log.with_suffix(".report.json")
     env = shard_env(config.extractor, context.partition_key, suffix)
     env[setting_env(config.extractor, "run_report")] = str(report_path)
@@ -406,7 +406,7 @@ def dbt_models(context: dg.AssetExecutionContext,
     if not utility or utility not in project_plugins():
         context.log.info(f"transform skipped: no {utility or 'dbt'} utility in meltano.yml")
         return
-    log = new_log(LOGS / "dbt", context.run.run_id)
+    log = new_log(LOGS / "dbt", context.run_id)
     run_meltano(context, ["invoke", config.command], dict(os.environ), log)
     # Dagster wants a multi-asset's outputs in dependency order: a model after what it reads.
     order = graphlib.TopologicalSorter(

@@ -345,6 +345,10 @@ PAGES = {"kombo": ["/ats/applications", "/ats/jobs", "/ats/interviews", "/ats/ca
          "greenhouse": ["/v3/applications", "/v3/jobs", "/v3/job_interview_stages",
                         "/v3/interviews", "/v3/candidates"],
          "atzcrm": ["/candidate"]}
+#: The pages with a text field ``bad_bytes`` may spoil: a Merge application's only one, its
+#: ``source``, is the key of the sources stream, and is left alone.
+TEXT_PAGES = {provider: [p for p in pages if (provider, p) != ("merge", "/ats/v1/applications")]
+              for provider, pages in PAGES.items()}
 
 
 def dotted(record: Any, path: str) -> Any:
@@ -364,10 +368,10 @@ def served_with_damage(sandbox: SandboxClient, api: Api,
 @pytest.mark.parametrize("provider", [*CURSORED, "atzcrm"])
 def test_bad_bytes_are_invalid_utf8_in_text_fields_of_the_first_record(sandbox, provider):
     api = Api(sandbox, provider)
-    clean = {path: rows(api.get(path)) for path in PAGES[provider]}
+    clean = {path: rows(api.get(path)) for path in TEXT_PAGES[provider]}
     sandbox.faults(bad_bytes=1)
     kinds = set()
-    for path in PAGES[provider]:
+    for path in TEXT_PAGES[provider]:
         served, damaged = served_with_damage(sandbox, api, path)
         assert served.content.count(b"\xff") == 1
         with pytest.raises(UnicodeDecodeError):

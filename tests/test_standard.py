@@ -31,4 +31,5 @@ TestAtzCrm = get_tap_test_class(TapATS, config=SANDBOX.config("atzcrm"), suite_c
 TestGreenhouse = get_tap_test_class(TapATS, config=SANDBOX.config("greenhouse"),
                                     suite_config=SUITE,
                                     catalog=every_stream(SANDBOX.config("greenhouse")))
-TestMerge = get_tap_test_class(TapATS, config=SANDBOX.config("merge"), suite_config=SUITE)
+TestMerge = get_tap_test_class(TapATS, config=SANDBOX.config("merge"), suite_config=SUITE,
+                               catalog=every_stream(SANDBOX.config("merge")))
