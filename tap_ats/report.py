@@ -19,10 +19,14 @@ import json
 import os
 import tempfile
 import threading
+import time
 import typing as t
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+if t.TYPE_CHECKING:
+    import logging
 
 
 @dataclass
@@ -123,3 +127,36 @@ class RunReport:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(self.as_dict(exit_code), out, indent=2)
         Path(tmp).replace(target)
+
+
+class Progress:
+    """What one stream has read so far, logged every ``interval`` seconds while it reads.
+
+    A long sync (ATZ CRM's history pass takes hours) otherwise says nothing between its start
+    and its end; one INFO line per stream and interval says it is alive and how fast it goes.
+    """
+
+    def __init__(self, stream: str, interval: float, logger: logging.Logger) -> None:
+        self.stream, self.interval, self.logger = stream, interval, logger
+        self.started = time.monotonic()
+        self.due = self.started + interval
+        self.records = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def request(self) -> None:
+        """Count one request (called from worker threads too)."""
+        with self._lock:
+            self.requests += 1
+
+    def page(self, records: int, detail: str = "") -> None:
+        """Count a page's records; log a line if the interval has passed."""
+        self.records += records
+        now = time.monotonic()
+        if now < self.due:
+            return
+        self.due = now + self.interval
+        elapsed = now - self.started
+        self.logger.info("Progress of %s: %d records, %d requests in %.0f s (%.0f records/s)%s",
+                         self.stream, self.records, self.requests, elapsed,
+                         self.records / elapsed if elapsed else 0.0, detail)

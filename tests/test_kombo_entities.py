@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import assert_fields_match, last_state, records, run_tap
 
-from tap_ats.client import name_id
+from tap_ats.derived import name_id
 
 NEW = ["users", "offers", "rejection_reasons", "scorecards", "departments", "offices", "sources",
        "job_hiring_team"]

@@ -19,7 +19,9 @@ import pytest
 from singer_sdk import Stream
 
 import tap_ats
-from tap_ats.client import ATSStream, DerivedStream, LeanRecords
+from tap_ats.client import ATSStream
+from tap_ats.conform import LeanRecords
+from tap_ats.derived import DerivedStream
 from tap_ats.tap import TapATS
 
 CONFIG = {"provider": "kombo", "api_key": "k", "integration_ids": ["a", "b"],

@@ -92,7 +92,9 @@ from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import PageNumberPaginator
 
-from tap_ats.client import ATSStream, DerivedStream, day, ts, utc_now
+from tap_ats.client import ATSStream
+from tap_ats.conform import day, ts, utc_now
+from tap_ats.derived import DerivedStream
 from tap_ats.http import body
 from tap_ats.providers import Provider, SettingError, number
 

@@ -114,7 +114,8 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
 from singer_sdk.pagination import HeaderLinkPaginator
 
-from tap_ats.client import ATSStream, ts, utc_now
+from tap_ats.client import ATSStream
+from tap_ats.conform import ts, utc_now
 from tap_ats.http import Pacer, Refused, Transport, body, check_url, origin
 from tap_ats.providers import Provider, SettingError, number
 

@@ -74,17 +74,11 @@ from functools import cached_property
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 
-from tap_ats.client import (
-    ATSStream,
-    BodyCursorPaginator,
-    DerivedStream,
-    DistinctDerived,
-    ObservedStages,
-    PaginationLoop,
-    name_id,
-    ts,
-)
+from tap_ats.client import ATSStream
+from tap_ats.conform import ts
+from tap_ats.derived import DerivedStream, DistinctDerived, ObservedStages, name_id
 from tap_ats.http import Refused, body
+from tap_ats.paging import BodyCursorPaginator, PaginationLoop
 from tap_ats.providers import Provider
 
 if t.TYPE_CHECKING:

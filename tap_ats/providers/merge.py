@@ -59,16 +59,11 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError
 
-from tap_ats.client import (
-    ATSStream,
-    BodyCursorPaginator,
-    DerivedStream,
-    DistinctDerived,
-    ObservedStages,
-    name_id,
-    ts,
-)
+from tap_ats.client import ATSStream
+from tap_ats.conform import ts
+from tap_ats.derived import DerivedStream, DistinctDerived, ObservedStages, name_id
 from tap_ats.http import Refused, body
+from tap_ats.paging import BodyCursorPaginator
 from tap_ats.providers import Provider
 
 if t.TYPE_CHECKING:

@@ -22,7 +22,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from tap_ats.client import name_id
+from tap_ats.derived import name_id
 from tap_ats.sandbox.server import (
     Damage,
     ProviderAPI,

@@ -33,7 +33,7 @@ import uuid
 import weakref
 from typing import Any
 
-from tap_ats.client import name_id
+from tap_ats.derived import name_id
 from tap_ats.sandbox.server import (
     Damage,
     FixedWindow,
