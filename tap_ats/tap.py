@@ -225,6 +225,9 @@ class TapATS(Tap):
         code = 1
         try:
             super().sync_all()
+            # The records queued and the STATE held, in that order. A run that ends otherwise
+            # (a signal, the target gone) leaves them: its last STATE written covers less.
+            self.message_writer.flush()
             for account in self.report.unreadable_accounts():
                 self.provider.failures[account] = (
                     "every stream was refused (403/404): the credential can read none of them")

@@ -8,11 +8,12 @@ once, or, while a chunk is being written, right after it.
 from __future__ import annotations
 
 import sys
+import time
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalSyncError
-from singer_sdk.singerlib import Message, RecordMessage
+from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 
 class Terminated(BaseException):
@@ -43,20 +44,50 @@ class Writer(MsgSpecWriter):
     never sees a bookmark before the records it covers, and a crash loses only records that no
     emitted state has claimed. A signal that arrives while a chunk is being written takes effect
     once the chunk is out, so stdout never ends in half a message.
+
+    STATE messages are coalesced: each one holds the whole state (every account's bookmarks of
+    every stream), and the SDK emits one at the end of every account's read, so with many
+    accounts writing each would cost time in the square of their number. The latest STATE is
+    held and written after the records queued with it, at most every ``STATE_SECONDS``, before
+    any other message, and by :meth:`flush` at the end of the run. A held STATE covers fewer
+    records than none: it can only be written late, never ahead of its records.
     """
 
     CHUNK_BYTES = 2**16
+    STATE_SECONDS = 1.0
 
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+        self._state: StateMessage | None = None
+        self._state_due = 0.0
         self.writing = False
         self.stop_signal: int | None = None
 
     def write_message(self, message: Message) -> None:
         """Queue one message; send the queue when it is full or the message is not a RECORD."""
+        if isinstance(message, StateMessage):
+            self._state = message  # the latest state covers every earlier one
+            if time.monotonic() >= self._state_due:
+                self.flush()
+            return
+        if not isinstance(message, RecordMessage):
+            self._take_state()
         self._pending += self.format_message(message)
         if len(self._pending) >= self.CHUNK_BYTES or not isinstance(message, RecordMessage):
+            self.flush()
+
+    def _take_state(self) -> None:
+        """Queue the held STATE, after every record queued before it."""
+        if self._state is not None:
+            self._pending += self.format_message(self._state)
+            self._state = None
+            self._state_due = time.monotonic() + self.STATE_SECONDS
+
+    def flush(self) -> None:
+        """Send every queued message and the held STATE after them."""
+        self._take_state()
+        if self._pending:
             self.writing = True
             try:
                 out, sent = sys.stdout.buffer, 0

@@ -1,0 +1,62 @@
+"""The writer: records in chunks, STATE coalesced but never ahead of the records it covers."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
+
+from tap_ats.writer import Writer
+
+
+def written(monkeypatch, messages: list, state_seconds: float, flush: bool = True) -> list[dict]:
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    writer = Writer()
+    writer.STATE_SECONDS = state_seconds
+    for message in messages:
+        writer.write_message(message)
+    if flush:
+        writer.flush()
+    out.flush()
+    return [json.loads(line) for line in out.buffer.getvalue().decode().splitlines()]
+
+
+def record(n: int) -> RecordMessage:
+    return RecordMessage(stream="applications", record={"id": str(n)})
+
+
+def state(n: int) -> StateMessage:
+    return StateMessage(value={"bookmarks": {"applications": {"n": n}}})
+
+
+def test_states_in_a_burst_are_one_written_after_every_record_before_them(monkeypatch):
+    got = written(monkeypatch, [record(1), state(1), record(2), state(2), record(3), state(3)],
+                  state_seconds=3600)
+    kinds = [(m["type"], m.get("record", m.get("value"))) for m in got]
+    # the first state goes out at once; the next ones are held, and the last one wins
+    assert [k for k, _ in kinds] == ["RECORD", "STATE", "RECORD", "RECORD", "STATE"]
+    assert kinds[1][1] == {"bookmarks": {"applications": {"n": 1}}}
+    assert kinds[-1][1] == {"bookmarks": {"applications": {"n": 3}}}
+
+
+def test_every_state_is_written_when_none_is_due_later(monkeypatch):
+    got = written(monkeypatch, [record(1), state(1), record(2), state(2)], state_seconds=0)
+    assert [m["type"] for m in got] == ["RECORD", "STATE", "RECORD", "STATE"]
+
+
+def test_a_held_state_goes_out_before_any_other_message(monkeypatch):
+    schema = SchemaMessage(stream="jobs", schema={"type": "object"}, key_properties=["id"])
+    got = written(monkeypatch, [state(1), record(1), state(2), schema], state_seconds=3600,
+                  flush=False)
+    assert [m["type"] for m in got] == ["STATE", "RECORD", "STATE", "SCHEMA"]
+    assert got[2]["value"] == {"bookmarks": {"applications": {"n": 2}}}
+
+
+def test_without_the_final_flush_no_state_claims_the_unwritten_records(monkeypatch):
+    """A run stopped by a signal writes nothing more: the last STATE out is the first."""
+    got = written(monkeypatch, [record(1), state(1), record(2), state(2)], state_seconds=3600,
+                  flush=False)
+    assert [m["type"] for m in got] == ["RECORD", "STATE"]
