@@ -47,10 +47,12 @@ class Writer(MsgSpecWriter):
 
     STATE messages are coalesced: each one holds the whole state (every account's bookmarks of
     every stream), and the SDK emits one at the end of every account's read, so with many
-    accounts writing each would cost time in the square of their number. The latest STATE is
-    held and written after the records queued with it, at most every ``STATE_SECONDS``, before
-    any other message, and by :meth:`flush` at the end of the run. A held STATE covers fewer
-    records than none: it can only be written late, never ahead of its records.
+    accounts writing each would cost time in the square of their number. The records before a
+    STATE go out when it arrives, as before; the STATE itself is held, and the latest one is
+    written after the records queued with it at most every ``STATE_SECONDS``, before any other
+    message, and by :meth:`flush` at the end of the run. A held STATE can only be written late,
+    never ahead of its records, and a run that ends without the final flush (a signal, the SDK's
+    ``--test`` dry run) has every record out and an earlier STATE.
     """
 
     CHUNK_BYTES = 2**16
@@ -68,8 +70,7 @@ class Writer(MsgSpecWriter):
         """Queue one message; send the queue when it is full or the message is not a RECORD."""
         if isinstance(message, StateMessage):
             self._state = message  # the latest state covers every earlier one
-            if time.monotonic() >= self._state_due:
-                self.flush()
+            self.flush(with_state=time.monotonic() >= self._state_due)
             return
         if not isinstance(message, RecordMessage):
             self._take_state()
@@ -84,9 +85,10 @@ class Writer(MsgSpecWriter):
             self._state = None
             self._state_due = time.monotonic() + self.STATE_SECONDS
 
-    def flush(self) -> None:
-        """Send every queued message and the held STATE after them."""
-        self._take_state()
+    def flush(self, *, with_state: bool = True) -> None:
+        """Send every queued message, and (``with_state``) the held STATE after them."""
+        if with_state:
+            self._take_state()
         if self._pending:
             self.writing = True
             try:

@@ -38,6 +38,7 @@ def test_states_in_a_burst_are_one_written_after_every_record_before_them(monkey
     kinds = [(m["type"], m.get("record", m.get("value"))) for m in got]
     # the first state goes out at once; the next ones are held, and the last one wins
     assert [k for k, _ in kinds] == ["RECORD", "STATE", "RECORD", "RECORD", "STATE"]
+    assert kinds[2][1] == {"id": "2"} and kinds[3][1] == {"id": "3"}
     assert kinds[1][1] == {"bookmarks": {"applications": {"n": 1}}}
     assert kinds[-1][1] == {"bookmarks": {"applications": {"n": 3}}}
 
@@ -55,8 +56,10 @@ def test_a_held_state_goes_out_before_any_other_message(monkeypatch):
     assert got[2]["value"] == {"bookmarks": {"applications": {"n": 2}}}
 
 
-def test_without_the_final_flush_no_state_claims_the_unwritten_records(monkeypatch):
-    """A run stopped by a signal writes nothing more: the last STATE out is the first."""
-    got = written(monkeypatch, [record(1), state(1), record(2), state(2)], state_seconds=3600,
-                  flush=False)
-    assert [m["type"] for m in got] == ["RECORD", "STATE"]
+def test_without_the_final_flush_every_record_is_out_and_an_earlier_state(monkeypatch):
+    """The SDK's --test dry run (or a signal) ends without the final flush: no record is kept
+    back, and the STATE out is an earlier one, which covers less."""
+    got = written(monkeypatch, [record(1), state(1), record(2), state(2), record(3)],
+                  state_seconds=3600, flush=False)
+    assert [m["type"] for m in got] == ["RECORD", "STATE", "RECORD"]
+    assert got[1]["value"] == {"bookmarks": {"applications": {"n": 1}}}
