@@ -232,12 +232,16 @@ class ATSStream(LeanRecords, RESTStream):
         this thread only, one account after another, so the output and the state stay valid
         Singer, and memory does not grow with the number of accounts.
         """
-        partitions = [p for p in self.partitions or [{}] if not self.tap.failed(p)]
-        if self._readahead is None and self.tap.max_concurrency > 1 and len(partitions) > 1:
-            # The SDK records where a partition starts only when it reaches it; the readers
-            # need it before, to send each account's filter from its own bookmark.
-            self._readahead = ReadAhead(self._responses, self._write_starting_replication_value,
-                                        partitions, self.tap.max_concurrency)
+        if self._readahead is None and self.tap.max_concurrency > 1:
+            # Listed once per stream, not once per account: with many accounts that was a scan
+            # of them all for each one.
+            partitions = [p for p in self.partitions or [{}] if not self.tap.failed(p)]
+            if len(partitions) > 1:
+                # The SDK records where a partition starts only when it reaches it; the readers
+                # need it before, to send each account's filter from its own bookmark.
+                self._readahead = ReadAhead(self._responses,
+                                            self._write_starting_replication_value, partitions,
+                                            self.tap.max_concurrency)
         responses = (self._readahead.responses(context) if self._readahead is not None
                      else self._responses(context))
         for response in responses:
