@@ -445,7 +445,7 @@ def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
     """
     # The tap's own rule, so that the two can never disagree; only this job needs the tap
     # package beside Dagster (`pip install -e '.[dagster]'` has it).
-    from tap_ats.providers import Shard
+    from tap_ats.provider import Shard
 
     if min(config.from_shards, config.to_shards) < 1:
         raise dg.Failure(description="from_shards and to_shards must be at least 1")

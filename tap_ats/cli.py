@@ -25,8 +25,8 @@ import requests
 from jsonschema import Draft7Validator
 from singer_sdk.exceptions import ConfigurationError, SingerSDKError
 
-from tap_ats import providers
 from tap_ats.http import redact
+from tap_ats.provider import PROVIDERS
 from tap_ats.tap import PARTIAL_EXIT, AccountsFailed, TapATS
 from tap_ats.writer import Terminated
 
@@ -85,7 +85,7 @@ def _check_config(config: dict) -> None:
         missing = next(k for k in error.validator_value if k not in error.instance)
         msg = f"setting '{missing}' is required"
         if missing == "provider":
-            msg += f": one of {', '.join(providers.PROVIDERS)}"
+            msg += f": one of {', '.join(PROVIDERS)}"
     elif error.validator == "type":
         kinds = error.validator_value if isinstance(error.validator_value, list) else [
             error.validator_value]

@@ -24,8 +24,8 @@ from singer_sdk.streams.rest import PageContext
 
 from tap_ats.conform import LeanRecords, utc_now
 from tap_ats.derived import DerivedStream
-from tap_ats.http import AuthError, GiveUp, Refused, body, path
-from tap_ats.paging import MAX_EMPTY_PAGES, PaginationLoop
+from tap_ats.http import AuthError, GiveUp, Refused, path
+from tap_ats.paging import pages
 from tap_ats.readahead import ReadAhead
 from tap_ats.report import Progress
 from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
@@ -33,7 +33,7 @@ from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_ats.http import Pacer
+    from tap_ats.http import Answer, Pacer
     from tap_ats.tap import TapATS
 
 
@@ -56,6 +56,7 @@ class ATSStream(LeanRecords, RESTStream):
         self._batch_ids = itertools.count()
         self._page_last: dict | None = None
         self._local = threading.local()
+        self._lock = threading.Lock()
         self._window_ends: dict[str | None, dt.datetime] = {}
         self._readahead: ReadAhead | None = None
         #: Characters of invalid UTF-8 or lone surrogates replaced by U+FFFD in this run.
@@ -106,27 +107,27 @@ class ATSStream(LeanRecords, RESTStream):
         """The source records inside one decoded response body."""
         raise NotImplementedError
 
-    def page(self, response: requests.Response) -> list[dict]:
-        """The source records of one response; an answer without its envelope stops the account.
+    def page(self, answer: Answer) -> list[dict]:
+        """The source records of one answer; one without its envelope stops the account.
 
         A 200 whose body lacks the list the API documents (a proxy's page, an API change) would
         otherwise read as an empty page, and end the stream as if it were complete.
         """
         try:
-            rows = self.records_from(body(response))
+            rows = self.records_from(answer.body)
         except (KeyError, TypeError, AttributeError, IndexError):
             rows = None
         if not isinstance(rows, list):
-            msg = (f"{self.tap.provider.name} {response.request.method} "
-                   f"{urlsplit(response.request.url).path} answered a body without the "
+            request = answer.response.request
+            msg = (f"{self.tap.provider.name} {request.method} "
+                   f"{urlsplit(request.url).path} answered a body without the "
                    "envelope it documents; stopping this account rather than losing its rows")
             raise FatalAPIError(msg)
         return rows
 
-    def parse_response(self, response: requests.Response) -> Iterator[dict]:
-        """Decode a page and map its records."""
-        page = [self.unified(raw) for raw in self.page(response)]
-        self.repaired += response.__dict__.get("repaired", 0)
+    def parse_page(self, answer: Answer) -> Iterator[dict]:
+        """Map the records of a page."""
+        page = [self.unified(raw) for raw in self.page(answer)]
         self.progress.page(len(page))
         self._page_last = page[-1] if page else None
         yield from page
@@ -239,48 +240,31 @@ class ATSStream(LeanRecords, RESTStream):
             if len(partitions) > 1:
                 # The SDK records where a partition starts only when it reaches it; the readers
                 # need it before, to send each account's filter from its own bookmark.
-                self._readahead = ReadAhead(self._responses,
+                self._readahead = ReadAhead(self._answers,
                                             self._write_starting_replication_value, partitions,
                                             self.tap.max_concurrency)
-        responses = (self._readahead.responses(context) if self._readahead is not None
-                     else self._responses(context))
-        for response in responses:
-            yield from self.parse_response(response)
+        answers = (self._readahead.answers(context) if self._readahead is not None
+                   else self._answers(context))
+        for answer in answers:
+            yield from self.parse_page(answer)
 
-    def _responses(self, context: Context | None) -> Iterator[requests.Response]:
-        """Every page of one account, empty pages with a next cursor included.
-
-        A cursor the API already gave for this account (a loop), or a long run of empty pages,
-        stops the account instead of reading forever.
-        """
+    def _answers(self, context: Context | None) -> Iterator[Answer]:
+        """Every page of one account, through the one pagination loop (:func:`pages`)."""
         self._local.window_end = self._window_ends[_account(context)] = utc_now()
-        paginator = self.get_new_paginator()
-        seen: set[str] = set()
-        empty = 0
         with self.get_http_request_counter() as counter:  # the SDK's http_request_count
             counter.with_context(context)
-            while not paginator.finished:
-                request = self.get_http_request(page=PageContext(
-                    stream_context=context, next_page_token=paginator.current_value))
+
+            def send(token: t.Any) -> Answer:
+                request = self.get_http_request(page=PageContext(stream_context=context,
+                                                                 next_page_token=token))
                 prepared = self.build_prepared_request(
                     method=request.method, url=request.url, params=request.encode_params(),
                     headers=request.headers)
-                response = self.send(prepared, context)
                 counter.increment()
-                empty = 0 if self.page(response) else empty + 1
-                yield response
-                try:
-                    paginator.advance(response)
-                except RuntimeError:  # the SDK's check: the cursor equals the one just used
-                    seen.add(str(paginator.current_value))
-                cursor = str(paginator.current_value)
-                if not paginator.finished and (cursor in seen or empty >= MAX_EMPTY_PAGES):
-                    what = ("a next-page cursor it had already given" if cursor in seen
-                            else f"{empty} empty pages in a row, each with a next cursor")
-                    msg = (f"{self.tap.provider.name} {self.path} answered {what} (a pagination "
-                           "loop); stopping this account, its bookmark kept")
-                    raise PaginationLoop(msg)
-                seen.add(cursor)
+                return self.send(prepared, context)
+
+            yield from pages(send, self.get_new_paginator(), self.page,
+                             f"{self.tap.provider.name} {self.path}")
 
     def start_time(self, context: Context | None) -> dt.datetime | None:
         """Where this account's read begins: the bookmark (or start_date) minus the lookback."""
@@ -319,7 +303,7 @@ class ATSStream(LeanRecords, RESTStream):
 
     # HTTP --------------------------------------------------------------------------------------
 
-    def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, context: Context | None) -> Answer:
         """Send through the run's transport, paced by the account's budget (all requests do).
 
         Each answer is logged as the SDK's ``http_request_duration`` METRIC, as the SDK's own
@@ -328,8 +312,12 @@ class ATSStream(LeanRecords, RESTStream):
         """
         self.progress.request()
         self.tap.report.request(_account(context) or "", self.name)
-        response = self.tap.transport.send(request, pacer=self.pacer(context),
-                                           check=self.validate_response, prepare=self.authorize)
+        answer = self.tap.transport.send(request, pacer=self.pacer(context),
+                                         check=self.validate_response, prepare=self.authorize)
+        if answer.repaired:
+            with self._lock:
+                self.repaired += answer.repaired
+        response = answer.response
         metrics.log(self.metrics_logger, metrics.Point(
             "timer", metrics.Metric.HTTP_REQUEST_DURATION, response.elapsed.total_seconds(), {
                 metrics.Tag.STREAM: self.name,
@@ -337,10 +325,10 @@ class ATSStream(LeanRecords, RESTStream):
                 metrics.Tag.HTTP_STATUS_CODE: response.status_code,
                 metrics.Tag.STATUS: metrics.Status.SUCCEEDED,
                 metrics.Tag.CONTEXT: context}))
-        return response
+        return answer
 
     def get(self, segments: Iterable[t.Any], context: Context | None,
-            **params: t.Any) -> requests.Response:
+            **params: t.Any) -> Answer:
         """GET the path of ``segments`` (each escaped as one) under the API root.
 
         requests would turn an escaped ``%2E%2E`` back into ``..``; the path is set again after

@@ -38,6 +38,7 @@ import re
 import threading
 import time
 import typing as t
+from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 import msgspec
@@ -174,19 +175,17 @@ def decode(content: bytes) -> tuple[t.Any, int]:
     return value, replaced + surrogates
 
 
-def body(response: requests.Response) -> t.Any:
-    """The decoded JSON body, decoded once per response however many readers it has.
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A successful response with its body decoded: what every reader of a page is handed.
 
-    How many characters were replaced on the way is kept in ``response.repaired``.
+    Decoded once, inside the retry loop (a truncated body is retried); ``repaired`` counts the
+    characters replaced by U+FFFD on the way, for the run's warning.
     """
-    cached = response.__dict__.get("_ats_body", body)
-    if cached is body:
-        try:
-            cached, response.__dict__["repaired"] = decode(response.content)
-        except RetriableAPIError as exc:
-            raise RetriableAPIError(str(exc), response) from exc.__cause__
-        response.__dict__["_ats_body"] = cached
-    return cached
+
+    response: requests.Response
+    body: t.Any
+    repaired: int = 0
 
 
 class Pacer:
@@ -308,7 +307,7 @@ class Transport:
     def send(self, request: requests.PreparedRequest, *, pacer: Pacer,
              check: t.Callable[[requests.Response], None],
              prepare: t.Callable[[requests.PreparedRequest], None] | None = None,
-             allowed: str | None = None) -> requests.Response:
+             allowed: str | None = None) -> Answer:
         """Send ``request`` by the rules, retrying what may succeed later; the decoded answer.
 
         ``prepare`` runs before each attempt (e.g. to attach a fresh token), ``check`` raises
@@ -329,8 +328,11 @@ class Transport:
                 connected = True
                 pacer.observe(response)
                 check(response)
-                body(response)
-                return response
+                try:
+                    value, repaired = decode(response.content)
+                except RetriableAPIError as exc:
+                    raise RetriableAPIError(str(exc), response) from exc.__cause__
+                return Answer(response, value, repaired)
             except RetriableAPIError as exc:
                 response = exc.response
                 failed = response is not None and response.status_code >= 400

@@ -1,9 +1,11 @@
-"""Following pages: cursors found in a body, and what ends a read that would never end.
+"""Following pages: the one loop every read and lookup uses, and the cursors it follows.
 
-Greenhouse pages by ``Link`` headers (the SDK's :class:`HeaderLinkPaginator`), ATZ CRM by page
-number; Kombo and Merge put a cursor in the body (:class:`BodyCursorPaginator`). Whatever the
-paginator, the stream base's read loop stops an account on a cursor already given or a long run
-of empty pages (:class:`PaginationLoop`).
+:func:`pages` is the only pagination loop in tap-ats: a stream's read of an account and every
+lookup go through it, so each one stops on a cursor already given or a long run of empty pages
+(:class:`PaginationLoop`) instead of reading forever. Paginators are the SDK's, fed the decoded
+:class:`~tap_ats.http.Answer` rather than the bare response: Greenhouse pages by ``Link``
+headers (:class:`LinkPaginator`), ATZ CRM by page number; Kombo and Merge put a cursor in the
+body (:class:`BodyCursorPaginator`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.pagination import BaseAPIPaginator, HeaderLinkPaginator
 
-from tap_ats.http import ForeignHostError, body, origin
+from tap_ats.http import ForeignHostError, origin
 
 if t.TYPE_CHECKING:
-    import requests
+    from collections.abc import Callable, Iterator
+
+    from tap_ats.http import Answer
+
+T = t.TypeVar("T")
 
 #: Pages in a row with no record and a next cursor before the API is taken to be looping.
 MAX_EMPTY_PAGES = 100
@@ -34,9 +40,9 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
         self.provider, self.api_origin = provider, origin(api_url)
         self.keys = keys
 
-    def get_next(self, response: requests.Response) -> str | None:
+    def get_next(self, response: Answer) -> str | None:  # type: ignore[override]
         """The next cursor, or None on the last page."""
-        value = body(response)
+        value = response.body
         for key in self.keys:
             value = value.get(key) if isinstance(value, dict) else None
         if value is not None and not isinstance(value, str):
@@ -50,3 +56,39 @@ class BodyCursorPaginator(BaseAPIPaginator[str | None]):
 
 class PaginationLoop(FatalAPIError):
     """The API answered a next-page cursor it had already given: following it never ends."""
+
+
+class LinkPaginator(HeaderLinkPaginator):
+    """Next page from ``Link: <...>; rel="next"`` (Greenhouse), read from the answer's headers."""
+
+    def get_next_url(self, response: Answer) -> str | None:  # type: ignore[override]
+        """The ``next`` link, or None on the last page."""
+        return response.response.links.get("next", {}).get("url")
+
+
+def pages(send: Callable[[T | None], Answer], paginator: BaseAPIPaginator[T],
+          rows: Callable[[Answer], list], where: str) -> Iterator[Answer]:
+    """Every answer from the first page to the last, empty pages with a next cursor included.
+
+    ``send`` fetches the page of a cursor (None: the first), ``rows`` gives an answer's records
+    (to count empty pages), ``where`` names the read in the error. A cursor already given, or
+    ``MAX_EMPTY_PAGES`` empty pages in a row, raise :class:`PaginationLoop`.
+    """
+    seen: set[str] = set()
+    empty = 0
+    while not paginator.finished:
+        answer = send(paginator.current_value)
+        empty = 0 if rows(answer) else empty + 1
+        yield answer
+        try:
+            paginator.advance(answer)  # type: ignore[arg-type]
+        except RuntimeError:  # the SDK's check: the cursor equals the one just used
+            seen.add(str(paginator.current_value))
+        cursor = str(paginator.current_value)
+        if not paginator.finished and (cursor in seen or empty >= MAX_EMPTY_PAGES):
+            what = ("a next-page cursor it had already given" if cursor in seen
+                    else f"{empty} empty pages in a row, each with a next cursor")
+            msg = (f"{where} answered {what} (a pagination loop); stopping this account, its "
+                   "bookmark kept")
+            raise PaginationLoop(msg)
+        seen.add(cursor)

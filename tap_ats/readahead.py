@@ -6,9 +6,9 @@ of at most ``width`` accounts being read at once, **in the order they will be wr
 account being written and the next ``width - 1``. When the account being written is done (read
 in full, failed or stopped), the next account enters the window. So:
 
-- memory is bounded by the window, not by the number of accounts: each account in it buffers at
-  most ``PREFETCH_BYTES`` of response bodies (its reader waits when that is full), whatever the
-  tenant or account count;
+- memory is bounded by the window, not by the number of accounts: each account in it buffers
+  pages of at most ``PREFETCH_BYTES`` of response bodies (its reader waits when that is full),
+  whatever the tenant or account count;
 - nothing can wait on a slot held by a blocked reader: the account being written is always in the
   window with its own reader, and readers further ahead only wait for the writer to drain them.
 """
@@ -22,37 +22,38 @@ from collections import deque
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    import requests
     from singer_sdk.helpers.types import Context
 
-PREFETCH_BYTES = 16 * 2**20
+    from tap_ats.http import Answer
+
+#: The bodies' bytes one account may buffer. Pages wait decoded (decoded once, by the reader, so
+#: the writer does not decode them again), which takes a few times their bytes in memory.
+PREFETCH_BYTES = 4 * 2**20
 
 
 class Prefetch:
-    """One account's responses, read ahead by a worker thread, for the main thread to parse.
+    """One account's pages, read ahead by a worker thread, for the main thread to map.
 
-    The buffer holds at most ``PREFETCH_BYTES`` of response bodies (the worker waits when it is
-    full), so memory stays flat however large the tenant is.
+    The buffer holds pages of at most ``PREFETCH_BYTES`` of response bodies (the worker waits
+    when it is full), so memory stays flat however large the tenant is.
     """
 
     def __init__(self) -> None:
-        self._items: deque[requests.Response] = deque()
+        self._items: deque[Answer] = deque()
         self._size = 0
         self._done = False
         self._error: BaseException | None = None
         self._cond = threading.Condition()
 
-    def fill(self, responses: Callable[[Context], Iterator[requests.Response]],
-             context: Context) -> None:
-        """Worker: read every response of the account into the buffer."""
+    def fill(self, answers: Callable[[Context], Iterator[Answer]], context: Context) -> None:
+        """Worker: read every page of the account into the buffer."""
         try:
-            for response in responses(context):
-                response.__dict__.pop("_ats_body", None)  # keep bytes, not decoded copies
+            for answer in answers(context):
                 with self._cond:
                     while self._size >= PREFETCH_BYTES and self._items:
                         self._cond.wait()
-                    self._items.append(response)
-                    self._size += len(response.content)
+                    self._items.append(answer)
+                    self._size += len(answer.response.content)
                     self._cond.notify_all()
         except BaseException as exc:
             self._error = exc
@@ -61,8 +62,8 @@ class Prefetch:
                 self._done = True
                 self._cond.notify_all()
 
-    def __iter__(self) -> Iterator[requests.Response]:
-        """Main thread: the responses in order; a worker's error is raised here."""
+    def __iter__(self) -> Iterator[Answer]:
+        """Main thread: the pages in order; a worker's error is raised here."""
         while True:
             with self._cond:
                 while not self._items and not self._done:
@@ -71,20 +72,20 @@ class Prefetch:
                     if self._error is not None:
                         raise self._error
                     return
-                response = self._items.popleft()
-                self._size -= len(response.content)
+                answer = self._items.popleft()
+                self._size -= len(answer.response.content)
                 self._cond.notify_all()
-            yield response
+            yield answer
 
 
 class ReadAhead:
     """The accounts of one stream, read at most ``width`` at a time in the order they are written.
 
-    ``read`` gives every response of one account; ``prepare`` runs (in the main thread) just
+    ``read`` gives every page of one account; ``prepare`` runs (in the main thread) just
     before an account's reader starts, to record where its read begins.
     """
 
-    def __init__(self, read: Callable[[Context], Iterator[requests.Response]],
+    def __init__(self, read: Callable[[Context], Iterator[Answer]],
                  prepare: Callable[[Context], None], partitions: list[Context],
                  width: int) -> None:
         self._read, self._prepare = read, prepare
@@ -102,8 +103,8 @@ class ReadAhead:
         threading.Thread(target=prefetch.fill, args=(self._read, partition), daemon=True,
                          name=f"read-ahead-{partition['account_id']}").start()
 
-    def responses(self, context: Context) -> Iterator[requests.Response]:
-        """The account's responses: from its reader, or read here if it has none.
+    def answers(self, context: Context) -> Iterator[Answer]:
+        """The account's pages: from its reader, or read here if it has none.
 
         However an account read ahead ends (read in full, an error, the generator closed), the
         next waiting account enters the window.

@@ -16,8 +16,8 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalSyncError
 
-from tap_ats import providers
 from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Refused, Transport
+from tap_ats.provider import PROVIDERS, Provider, load, number
 from tap_ats.report import RunReport
 from tap_ats.writer import Terminated, Writer
 
@@ -44,7 +44,7 @@ PARTIAL_EXIT = 3
 #: A setting that may be fractional: a number, or a string holding one. Meltano 4.4 cannot pass a
 #: fraction through as a number (its ``integer`` kind refuses "90.5", its ``decimal`` kind fails
 #: to write the config), so such settings are ``kind: string`` in meltano.yml, and the tap reads
-#: the number from the string (``providers.number``).
+#: the number from the string (:func:`tap_ats.provider.number`).
 NUMBER = th.CustomType({"type": ["number", "string"]})
 
 
@@ -56,7 +56,7 @@ class TapATS(Tap):
     message_writer: Writer
 
     config_jsonschema = th.PropertiesList(
-        th.Property("provider", th.StringType, allowed_values=list(providers.PROVIDERS),
+        th.Property("provider", th.StringType, allowed_values=list(PROVIDERS),
                     required=True,
                     description="Which ATS API to read: greenhouse, kombo, merge or atzcrm "
                                 "(required; checked with the provider's own settings)."),
@@ -143,16 +143,16 @@ class TapATS(Tap):
             raise Terminated(signum)
 
     @cached_property
-    def provider(self) -> providers.Provider:
+    def provider(self) -> Provider:
         """The configured provider, settings checked."""
-        return providers.load(self.config)
+        return load(self.config)
 
     @cached_property
     def transport(self) -> Transport:
         """The one transport every request of this run goes through."""
         return Transport(self.provider.name, self.provider.api_url,
-                         request_timeout=providers.number(self.config, "request_timeout",
-                                                          DEFAULT_REQUEST_TIMEOUT),
+                         request_timeout=number(self.config, "request_timeout",
+                                                DEFAULT_REQUEST_TIMEOUT),
                          ca_bundle=self.config.get("ca_bundle"), logger=self.logger)
 
     @cached_property

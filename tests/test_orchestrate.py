@@ -27,7 +27,7 @@ import yaml
 from conftest import SandboxClient, last_state, run_tap
 from test_reliability import assert_matches, streams_of
 
-from tap_ats.providers import Shard
+from tap_ats.provider import Shard
 from tap_ats.sandbox.demo import meltano_env, postgres_env
 from tap_ats.sandbox.kombo import kid
 from tap_ats.sandbox.merge import mid

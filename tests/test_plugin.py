@@ -23,7 +23,7 @@ import yaml
 from conftest import TAP, SandboxClient, Warehouse, records, run_tap
 from test_readme import README, readme_blocks, shell_env, with_sandbox_secrets
 
-from tap_ats.providers import PROVIDERS
+from tap_ats.provider import PROVIDERS
 from tap_ats.sandbox.demo import MELTANO, ROOT, meltano_env, state_id
 
 DEFINITION = ROOT / "tap-ats.yml"

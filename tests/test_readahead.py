@@ -24,8 +24,8 @@ from tap_ats.sandbox.server import Sandbox
 
 
 def page(size: int) -> SimpleNamespace:
-    """A stand-in for a response: what the buffer reads of one is its ``content``."""
-    return SimpleNamespace(content=b"x" * size)
+    """A stand-in for an answer: what the buffer reads of one is its response's ``content``."""
+    return SimpleNamespace(response=SimpleNamespace(content=b"x" * size))
 
 
 def test_the_writer_is_never_left_without_a_reader_whatever_the_schedule(monkeypatch):
@@ -63,7 +63,7 @@ def test_the_writer_is_never_left_without_a_reader_whatever_the_schedule(monkeyp
 
     def write() -> None:
         for partition in partitions:
-            got.append(sum(len(r.content) for r in window.responses(partition)))
+            got.append(sum(len(a.response.content) for a in window.answers(partition)))
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
@@ -83,8 +83,8 @@ def test_a_failed_account_lets_the_next_one_into_the_window():
     partitions = [{"account_id": f"a{n}"} for n in range(1, 6)]
     window = ReadAhead(read, lambda _: None, partitions, 2)
     with pytest.raises(RuntimeError, match="a1 broke"):
-        list(window.responses(partitions[0]))
-    assert [len(list(window.responses(p))) for p in partitions[1:]] == [1, 1, 1, 1]
+        list(window.answers(partitions[0]))
+    assert [len(list(window.answers(p))) for p in partitions[1:]] == [1, 1, 1, 1]
     assert window.reading == 0
 
 
@@ -97,10 +97,10 @@ def test_an_account_read_again_is_read_in_place_without_widening_the_window():
 
     partitions = [{"account_id": f"a{n}"} for n in range(1, 4)]
     window = ReadAhead(read, lambda _: None, partitions, 1)
-    assert len(list(window.responses(partitions[0]))) == 1
-    assert len(list(window.responses(partitions[0]))) == 1  # again: here, not by a reader
+    assert len(list(window.answers(partitions[0]))) == 1
+    assert len(list(window.answers(partitions[0]))) == 1  # again: here, not by a reader
     assert window.reading == 1
-    assert [len(list(window.responses(p))) for p in partitions[1:]] == [1, 1]
+    assert [len(list(window.answers(p))) for p in partitions[1:]] == [1, 1]
     assert calls.count("a1") == 2 and window.reading == 0
 
 

@@ -180,7 +180,7 @@ def test_unparseable_or_broken_records_stop_with_a_clear_line(sandbox, tmp_path,
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_missing_credentials_named(sandbox, tmp_path, provider):
-    from tap_ats.providers import load
+    from tap_ats.provider import load
 
     config = sandbox.config(provider)
     for key in load(config).required:

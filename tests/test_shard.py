@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import SandboxClient, records, run_tap
 
-from tap_ats.providers import Shard
+from tap_ats.provider import Shard
 from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.server import Sandbox
 

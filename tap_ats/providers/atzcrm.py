@@ -95,13 +95,14 @@ from singer_sdk.pagination import PageNumberPaginator
 from tap_ats.client import ATSStream
 from tap_ats.conform import day, ts, utc_now
 from tap_ats.derived import DerivedStream
-from tap_ats.http import body
-from tap_ats.providers import Provider, SettingError, number
+from tap_ats.provider import Provider, SettingError, number
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
+
+    from tap_ats.http import Answer
 
 HIRED = ("placed", "hired", "joined")
 REJECTED = ("rejected", "declined", "withdrawn", "not interested")
@@ -178,9 +179,9 @@ class LastPagePaginator(PageNumberPaginator):
     after empty pages while the paginator has more.
     """
 
-    def has_more(self, response: requests.Response) -> bool:
+    def has_more(self, response: Answer) -> bool:  # type: ignore[override]
         """Whether a page follows this one."""
-        payload = body(response)
+        payload = response.body
         return payload["current_page"] < payload["last_page"]
 
 
@@ -406,11 +407,10 @@ class Candidates(AtzStream):
         recent = None if since is None else since - dt.timedelta(days=2 * days)
         return Slice(start, min(total, math.ceil(total * share)), total, now, recent)
 
-    def parse_response(self, response: requests.Response) -> Iterator[dict]:
+    def parse_page(self, answer: Answer) -> Iterator[dict]:
         """Map a page, read the histories it must (and new jobs), emit what was read."""
-        payload = body(response)
-        page = [self.unified(raw) for raw in self.page(response)]
-        self.repaired += response.__dict__.get("repaired", 0)
+        payload = answer.body
+        page = [self.unified(raw) for raw in self.page(answer)]
         if self._slice is None:
             self._slice = self.plan(int(payload.get("total") or len(page)))
         since, floor = self.start_time(self._context), self._floor()
@@ -469,21 +469,16 @@ class Candidates(AtzStream):
     def _fetch_all(self, paths: list[tuple[str, ...]], **params: str) -> list[t.Any]:
         """GET every path (segments, with ``params``) concurrently, paced and retried as any.
 
-        None for what is gone (404); the characters replaced in bad bytes are counted.
+        None for what is gone (404).
         """
 
-        def get(segments: tuple[str, ...]) -> requests.Response | None:
+        def get(segments: tuple[str, ...]) -> t.Any:
             try:
-                return self.get(segments, self._context, **params)
+                return self.get(segments, self._context, **params).body
             except NotFound:
                 return None
 
-        out = []
-        for response in self._pool.map(get, paths):
-            if response is not None:
-                self.repaired += response.__dict__.get("repaired", 0)
-            out.append(None if response is None else body(response))
-        return out
+        return list(self._pool.map(get, paths))
 
     def map_record(self, raw: dict) -> dict:
         """ATZ candidate to the unified columns."""
@@ -720,9 +715,9 @@ class ActivityPaginator(LastPagePaginator):
         super().__init__(1)
         self.since = since
 
-    def has_more(self, response: requests.Response) -> bool:
+    def has_more(self, response: Answer) -> bool:  # type: ignore[override]
         """Whether a page follows and this one still ended inside the window."""
-        rows = body(response)["data"]
+        rows = response.body["data"]
         if self.since is not None and rows and not _changed_since(
                 rows[-1].get("updated_at"), self.since):
             return False

@@ -112,16 +112,18 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
-from singer_sdk.pagination import HeaderLinkPaginator
 
 from tap_ats.client import ATSStream
 from tap_ats.conform import ts, utc_now
-from tap_ats.http import Pacer, Refused, Transport, body, check_url, origin
-from tap_ats.providers import Provider, SettingError, number
+from tap_ats.http import Pacer, Refused, Transport, check_url, origin
+from tap_ats.paging import LinkPaginator, pages
+from tap_ats.provider import Provider, SettingError, number
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_ats.http import Answer
 
 DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"  # noqa: S105
 #: Refresh a token this long before it expires (half its life if that is shorter).
@@ -355,12 +357,12 @@ class Greenhouse(Provider):
             "POST", self.token_url, auth=(self.config["client_id"], self.config["client_secret"]),
             data={"grant_type": "client_credentials", "sub": str(self.config["user_id"])},
         ).prepare()
-        response = transport.send(request, pacer=self._token_pacer, check=self._check_token,
-                                  allowed=origin(self.token_url))
-        payload = body(response)
+        answer = transport.send(request, pacer=self._token_pacer, check=self._check_token,
+                                allowed=origin(self.token_url))
+        payload = answer.body
         if not isinstance(payload, dict) or not payload.get("access_token"):
             msg = "greenhouse token endpoint answered without an access_token"
-            raise RetriableAPIError(msg, response)
+            raise RetriableAPIError(msg, answer.response)
         ttl = DEFAULT_TOKEN_TTL
         if expires_at := payload.get("expires_at"):
             try:
@@ -523,9 +525,9 @@ class GreenhouseStream(ATSStream):
         """The provider, typed."""
         return t.cast("Greenhouse", self.tap.provider)
 
-    def get_new_paginator(self) -> HeaderLinkPaginator:
+    def get_new_paginator(self) -> LinkPaginator:
         """Next page from ``Link: <...>; rel="next"``."""
-        return HeaderLinkPaginator()
+        return LinkPaginator()
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """A next page is the Link URL exactly as given (its cursor must travel alone)."""
@@ -552,17 +554,16 @@ class GreenhouseStream(ATSStream):
     def fetch_all(self, path: str, context: Context | None,
                   params: dict[str, t.Any] | None = None) -> list[dict]:
         """Every record of the fixed ``path`` (``params`` filter it), following ``Link`` pages."""
-        response = self.get(path.strip("/").split("/"), context,
-                            per_page=self.provider.max_page_size, **(params or {}))
-        rows: list[dict] = list(self.page(response))
-        self.repaired += response.__dict__.get("repaired", 0)
-        while url := response.links.get("next", {}).get("url"):
-            request = self.build_prepared_request(method="GET", url=url,
-                                                  headers=self.http_headers)
-            response = self.send(request, context)
-            rows += self.page(response)
-            self.repaired += response.__dict__.get("repaired", 0)
-        return rows
+
+        def send(link: t.Any) -> Answer:
+            if link is None:
+                return self.get(path.strip("/").split("/"), context,
+                                per_page=self.provider.max_page_size, **(params or {}))
+            return self.send(self.build_prepared_request(method="GET", url=link.geturl(),
+                                                         headers=self.http_headers), context)
+
+        return [row for answer in pages(send, LinkPaginator(), self.page, f"greenhouse {path}")
+                for row in self.page(answer)]
 
     def authorize(self, request: requests.PreparedRequest) -> None:
         """Before each attempt, the shared token (fetched or refreshed when due)."""
@@ -581,12 +582,12 @@ class GreenhouseStream(ATSStream):
 class Prepared(GreenhouseStream):
     """A stream whose pages need lookups: :meth:`prepare` runs before a page with records."""
 
-    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
         """Prepare for the page's records, then map them."""
-        rows = body(response)
+        rows = answer.body
         if rows and isinstance(rows, list):
             self.prepare([row for row in rows if isinstance(row, dict)])
-        yield from super().parse_response(response)
+        yield from super().parse_page(answer)
 
     def prepare(self, rows: list[dict]) -> None:
         """Read what mapping ``rows`` needs (a lookup refused leaves its columns null)."""
@@ -637,11 +638,11 @@ class StageNamed(GreenhouseStream):
 
     _index = StageIndex()
 
-    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
         """Load the stage index before mapping a page that has records."""
-        if body(response):
+        if answer.body:
             self._index = self.provider.stages(self, self._account)
-        yield from super().parse_response(response)
+        yield from super().parse_page(answer)
 
 
 class ApplicationStages(StageNamed):
@@ -706,14 +707,6 @@ class JobStages(GreenhouseStream):
         }
 
 
-class LastPageToo(HeaderLinkPaginator):
-    """Link-header pages, an empty last page included (the panel catch-up runs after it)."""
-
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        """Let an empty page through: it is the last, and its parse ends the read."""
-        return True
-
-
 class Interviews(GreenhouseStream):
     """``GET /v3/interviews``, completed from the panels and job interviews of the account.
 
@@ -728,23 +721,19 @@ class Interviews(GreenhouseStream):
     #: The ids of the account's interviews already out.
     _out: t.ClassVar[set[str]] = set()
 
-    def get_new_paginator(self) -> LastPageToo:
-        """Next page from ``Link``, the last one even when empty."""
-        return LastPageToo()
-
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         """Read one account, remembering which interviews went out."""
         self._out = set()
         yield from super().get_records(context)
 
-    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
         """Map a page (index loaded first); after the last, the interviews whose panel changed."""
-        if body(response):
+        if answer.body:
             self._index = self.provider.interview_index(self, self._account)
-        for record in super().parse_response(response):
+        for record in super().parse_page(answer):
             self._out.add(record["id"])
             yield record
-        if "next" not in response.links and self.replication_method == "INCREMENTAL":
+        if "next" not in answer.response.links and self.replication_method == "INCREMENTAL":
             yield from self._panel_changes(self._account)
 
     def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
@@ -917,14 +906,14 @@ class Sources(GreenhouseStream):
                 "type": kind.get("name") if isinstance(kind, dict) else kind}
 
 
-class ListsInTurn(HeaderLinkPaginator):
+class ListsInTurn(LinkPaginator):
     """Link-header pages of one list, then page 1 of the stream's next list, and so on."""
 
     def __init__(self, stream: JobHiringTeam) -> None:
         super().__init__()
         self.stream = stream
 
-    def get_next_url(self, response: requests.Response) -> str | None:
+    def get_next_url(self, response: Answer) -> str | None:  # type: ignore[override]
         """The next page of this list, else the first of the next list, else None."""
         return super().get_next_url(response) or self.stream.next_list()
 
@@ -965,10 +954,10 @@ class JobHiringTeam(GreenhouseStream):
         params = self.get_url_params(self._account, None)
         return f"{self.url_base}{self.path}?{urlencode(params)}"
 
-    def parse_response(self, response: requests.Response) -> t.Iterator[dict]:
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
         """Note which list the page is of, then map it."""
-        self._managers = urlsplit(response.request.url).path.endswith(self.LISTS[0])
-        yield from super().parse_response(response)
+        self._managers = urlsplit(answer.response.request.url).path.endswith(self.LISTS[0])
+        yield from super().parse_page(answer)
 
     def map_record(self, raw: dict) -> dict:
         """A hiring manager or job owner row to the unified columns."""

@@ -77,13 +77,15 @@ from singer_sdk.authenticators import BearerTokenAuthenticator
 from tap_ats.client import ATSStream
 from tap_ats.conform import ts
 from tap_ats.derived import DerivedStream, DistinctDerived, ObservedStages, name_id
-from tap_ats.http import Refused, body
-from tap_ats.paging import BodyCursorPaginator, PaginationLoop
-from tap_ats.providers import Provider
+from tap_ats.http import Refused
+from tap_ats.paging import BodyCursorPaginator, pages
+from tap_ats.provider import Provider
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_ats.http import Answer
 
 APPLICATION_STATUS = {"PENDING": "active", "HIRED": "hired", "DECLINED": "rejected"}
 JOB_STATUS = {"OPEN": "open", "CLOSED": "closed", "DRAFT": "draft", "ARCHIVED": "archived"}
@@ -205,24 +207,16 @@ class KomboStream(ATSStream):
 
     def fetch_all(self, path: str, context: Context) -> list[dict]:
         """Every record of ``path`` for the context's integration, deleted ones left out."""
-        rows: list[dict] = []
-        params: dict[str, t.Any] = {"page_size": self.page_size}
-        seen: set[str] = set()
-        while True:
-            request = self.build_prepared_request(
+
+        def send(cursor: str | None) -> Answer:
+            params = {"page_size": self.page_size, **({"cursor": cursor} if cursor else {})}
+            return self.send(self.build_prepared_request(
                 method="GET", url=self.url_base + path, params=params,
-                headers={**self.http_headers, "X-Integration-Id": context["account_id"]})
-            response = self.send(request, context)
-            rows += self.page(response)
-            self.repaired += response.__dict__.get("repaired", 0)
-            cursor = body(response)["data"].get("next")
-            if not cursor:
-                return rows
-            if cursor in seen:
-                msg = f"kombo {path} answered a next-page cursor it had already given"
-                raise PaginationLoop(msg)
-            seen.add(cursor)
-            params["cursor"] = cursor
+                headers={**self.http_headers, "X-Integration-Id": context["account_id"]}),
+                context)
+
+        return [row for answer in pages(send, self.get_new_paginator(), self.page,
+                                        f"kombo {path}") for row in self.page(answer)]
 
 
 def _common(raw: dict) -> dict:
@@ -304,10 +298,10 @@ class Jobs(KomboStream):
         #: streams read them whether or not ``raw`` is kept.
         self.source_jobs: dict[str, dict] = {}
 
-    def parse_response(self, response: t.Any) -> t.Iterator[dict]:
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
         """Map a page, keeping only this page's source jobs (the previous page's are out)."""
         self.source_jobs.clear()
-        yield from super().parse_response(response)
+        yield from super().parse_page(answer)
 
     def map_record(self, raw: dict) -> dict:
         """Kombo job to the unified columns; its department and location become ids."""

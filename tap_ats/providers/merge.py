@@ -62,9 +62,9 @@ from singer_sdk.exceptions import FatalAPIError, FatalSyncError
 from tap_ats.client import ATSStream
 from tap_ats.conform import ts
 from tap_ats.derived import DerivedStream, DistinctDerived, ObservedStages, name_id
-from tap_ats.http import Refused, body
+from tap_ats.http import Refused
 from tap_ats.paging import BodyCursorPaginator
-from tap_ats.providers import Provider
+from tap_ats.provider import Provider
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -155,7 +155,7 @@ class Merge(Provider):
             method="GET", url=f"{self.api_url}/ats/v1/account-details",
             headers={"X-Account-Token": token})
         try:
-            account = str(body(stream.send(request, {"account_id": label}))["id"])
+            account = str(stream.send(request, {"account_id": label}).body["id"])
         except FatalAPIError as exc:
             return None, str(exc)
         except (KeyError, TypeError) as exc:
