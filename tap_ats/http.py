@@ -21,8 +21,9 @@ module can bypass them:
   ``BACKOFF_TOTAL`` of backoff, and then the whole run stops (:class:`Hung`), so that a hung API
   costs that once, not once per account.
 - **Pacing.** Each attempt waits for its account's :class:`Pacer`; a 429 pushes the pacer back.
-- **Decoding.** Bodies are decoded inside the retry loop (a truncated body is retried); invalid
-  UTF-8 and lone surrogates become U+FFFD and are counted instead of ending the run.
+- **Decoding.** Bodies are decoded once (:mod:`tap_ats.decode`), inside the retry loop (a
+  truncated body is retried), and handed on as an :class:`Answer`; invalid UTF-8 and lone
+  surrogates become U+FFFD and are counted instead of ending the run.
 - **Proxies.** ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY`` are honoured as requests reads
   them, except that loopback hosts are never proxied.
 - **Redaction.** Messages name method, path and status, never a query, header or URL userinfo.
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
-import json
 import random
 import re
 import threading
@@ -41,9 +41,10 @@ import typing as t
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
-import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
+
+from tap_ats.decode import decode
 
 if t.TYPE_CHECKING:
     import logging
@@ -58,7 +59,6 @@ BACKOFF_CAP = 10.0
 BACKOFF_TOTAL = sum(min(BACKOFF_CAP, 0.5 * 2**n) for n in range(MAX_TRIES - 1))
 REDIRECTS = (301, 302, 303, 307, 308)
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def redact(text: str) -> str:
@@ -137,42 +137,6 @@ def retry_after(response: requests.Response | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
-
-
-def _scrub(value: t.Any) -> tuple[t.Any, int]:
-    """``value`` with lone surrogates replaced by U+FFFD, and how many were replaced."""
-    if isinstance(value, str):
-        return _SURROGATE.subn("\ufffd", value)
-    if isinstance(value, list):
-        pairs = [_scrub(v) for v in value]
-        return [v for v, _ in pairs], sum(n for _, n in pairs)
-    if isinstance(value, dict):
-        pairs = [(k, *_scrub(v)) for k, v in value.items()]
-        return {k: v for k, v, _ in pairs}, sum(n for _, _, n in pairs)
-    return value, 0
-
-
-def decode(content: bytes) -> tuple[t.Any, int]:
-    """The JSON value in ``content`` and the number of characters that had to be replaced.
-
-    msgspec decodes valid bodies several times faster than the standard library; only a body it
-    refuses takes the slow path, where invalid UTF-8 and lone surrogate escapes (which msgspec
-    rejects and which no target could store) become U+FFFD. A body that is still not JSON is
-    truncated or not JSON at all: :class:`RetriableAPIError`.
-    """
-    try:
-        return msgspec.json.decode(content), 0
-    except (msgspec.DecodeError, UnicodeDecodeError):  # invalid UTF-8 raises the latter
-        pass
-    text = content.decode("utf-8", errors="replace")
-    replaced = text.count("\ufffd") - content.count(b"\xef\xbf\xbd")
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        msg = f"unparseable JSON body ({len(content)} bytes)"
-        raise RetriableAPIError(msg) from exc
-    value, surrogates = _scrub(value)
-    return value, replaced + surrogates
 
 
 @dataclass(frozen=True, slots=True)

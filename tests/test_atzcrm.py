@@ -381,7 +381,7 @@ def test_median_of_a_position_histogram_is_the_low_median_of_the_positions():
     import statistics
     from collections import Counter
 
-    from tap_ats.providers.atzcrm import median_low
+    from tap_ats.providers.atzcrm.history import median_low
 
     rng = random.Random(7)
     for _ in range(500):
@@ -393,7 +393,7 @@ def test_an_edited_history_row_keeps_its_id():
     """A recruiter edits a row's comment and ATZ moves its updated_at: the next run emits the row
     under the same id, so the warehouse upserts it instead of keeping both versions (two visits
     for one stay). A second stay in a stage has an id of its own."""
-    from tap_ats.providers.atzcrm import History
+    from tap_ats.providers.atzcrm.history import History
 
     def history(comment: str | None, updated_at: str, since: dt.datetime | None) -> History:
         return History("ann", [

@@ -11,14 +11,11 @@ its prefetch worker starts). pyproject pins singer-sdk to the minor range these 
 
 from __future__ import annotations
 
-import ast
 import inspect
-from pathlib import Path
 
 import pytest
 from singer_sdk import Stream
 
-import tap_ats
 from tap_ats.client import ATSStream
 from tap_ats.conform import LeanRecords
 from tap_ats.derived import DerivedStream
@@ -79,17 +76,3 @@ def test_stream_version_attribute_still_exists():
     assert hasattr(stream, "_stream_version"), (
         "singer-sdk's Stream no longer has _stream_version, which RECORD messages built by "
         "LeanRecords._generate_record_messages carry (ACTIVATE_VERSION purges depend on it)")
-
-
-def test_the_tap_never_imports_the_sandbox():
-    """The sandbox ships in the package for trying tap-ats; no module of the tap depends on it."""
-    root = Path(tap_ats.__file__).parent
-    found = []
-    for path in root.rglob("*.py"):
-        if "sandbox" in path.relative_to(root).parts:
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            found += [(path.name, n) for n in names if n.startswith("tap_ats.sandbox")]
-    assert found == []

@@ -1,0 +1,323 @@
+"""The Greenhouse streams of the entities around the hiring flow, on :class:`GreenhouseStream`.
+
+Offers, departments, offices, rejection reasons, sources, hiring teams, scorecards,
+demographics and custom field definitions: mostly one list each, mapped row by row; the hiring
+team reads two lists in turn, scorecards and custom field definitions read lookups per page.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlencode, urlsplit
+
+from tap_ats.conform import ts
+from tap_ats.paging import LinkPaginator
+from tap_ats.providers.greenhouse.client import (
+    MAX_IDS,
+    GreenhouseStream,
+    Prepared,
+    custom_values,
+    name_of,
+    sid,
+)
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_ats.http import Answer
+    from tap_ats.providers.greenhouse.provider import PanelIndex
+
+#: Offer statuses (lower-cased) beyond the open one, whose sending decides draft or sent.
+OFFER_STATUS = {"accepted": "accepted", "rejected": "declined", "deprecated": "deprecated"}
+OPEN_OFFER = ("created", "unresolved")
+RECOMMENDATION = {"strong_yes": "strong_yes", "yes": "yes", "no": "no", "strong_no": "strong_no",
+                  "definitely_not": "strong_no", "no_decision": "no_decision"}
+#: Rejection reason types by ``type.key``, or ``type.name`` lower-cased with underscores.
+REJECTION_TYPE = {"we_rejected_them": "we_rejected", "they_rejected_us": "candidate_withdrew"}
+HIRING_ROLES = ("hiring_manager", "recruiter", "coordinator", "sourcer")
+#: Custom field value types in the unified words, where they differ.
+VALUE_TYPE = {"yes_no": "boolean"}
+SELECTS = ("single_select", "multi_select")
+#: The free-text fields of a scorecard, kept only with ``include_scorecard_notes``.
+SCORECARD_NOTES = ("notes", "notes_with_tags", "private_notes", "private_notes_with_tags",
+                   "public_notes", "public_notes_with_tags")
+
+
+def common(raw: dict) -> dict:
+    """The columns every Greenhouse record fills alike (v3 shows no deletes)."""
+    return {"id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None}
+
+
+def described(value: t.Any) -> t.Any:
+    """An EEOC answer: v3's ``{id, description}`` as its description, anything else as it is."""
+    return value.get("description") if isinstance(value, dict) else value
+
+
+class Offers(GreenhouseStream):
+    """``GET /v3/offers``: each version of an offer is its own row."""
+
+    name = "offers"
+    path = "/v3/offers"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse offer (v3, or v1's spellings) to the unified columns."""
+        status = raw.get("status")
+        key = str(status).lower() if status is not None else None
+        sent = raw["sent_on"] if "sent_on" in raw else raw.get("sent_at")
+        if key in OPEN_OFFER:
+            unified = "sent" if sent else "draft"
+        else:
+            unified = OFFER_STATUS.get(key, "other") if key else None
+        return {
+            **common(raw), "application_id": sid(raw.get("application_id")),
+            "job_id": sid(raw.get("job_id")), "candidate_id": sid(raw.get("candidate_id")),
+            "status": unified, "status_raw": status, "version": raw.get("version"),
+            "sent_at": ts(sent), "resolved_at": ts(raw.get("resolved_at")),
+            "starts_at": ts(raw["starts_on"] if "starts_on" in raw else raw.get("starts_at")),
+            "custom_fields": custom_values(raw.get("custom_fields")),
+        }
+
+
+class Departments(GreenhouseStream):
+    """``GET /v3/departments``: a tree by ``parent_id``."""
+
+    name = "departments"
+    path = "/v3/departments"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse department to the unified columns."""
+        return {**common(raw), "name": raw.get("name"), "parent_id": sid(raw.get("parent_id")),
+                "external_id": raw.get("external_id")}
+
+
+class Offices(GreenhouseStream):
+    """``GET /v3/offices``: a tree by ``parent_id``."""
+
+    name = "offices"
+    path = "/v3/offices"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse office to the unified columns (v1's ``location.name`` read too)."""
+        location = raw.get("location")
+        return {**common(raw), "name": raw.get("name"), "parent_id": sid(raw.get("parent_id")),
+                "location": location.get("name") if isinstance(location, dict) else location,
+                "external_id": raw.get("external_id")}
+
+
+class RejectionReasons(GreenhouseStream):
+    """``GET /v3/rejection_reasons?include_defaults=true``: Greenhouse's defaults included."""
+
+    name = "rejection_reasons"
+    path = "/v3/rejection_reasons"
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        """Page 1 also asks for Greenhouse's default reasons (applications point at them)."""
+        params = super().get_url_params(context, next_page_token)
+        if next_page_token is None:
+            params["include_defaults"] = "true"
+        return params
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse rejection reason to the unified columns."""
+        kind = raw.get("type")
+        kind = kind if isinstance(kind, dict) else {"name": kind} if kind else {}
+        words = str(kind.get("key") or kind.get("name") or "").strip().lower().replace(" ", "_")
+        return {**common(raw), "name": raw.get("name"),
+                "type": REJECTION_TYPE.get(words, "other") if words else None,
+                "type_raw": kind.get("name") or kind.get("key")}
+
+
+class Sources(GreenhouseStream):
+    """``GET /v3/sources``: ``type`` is the sourcing strategy's name."""
+
+    name = "sources"
+    path = "/v3/sources"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse source to the unified columns."""
+        kind = raw.get("type")
+        return {**common(raw), "name": raw.get("name"),
+                "type": kind.get("name") if isinstance(kind, dict) else kind}
+
+
+class ListsInTurn(LinkPaginator):
+    """Link-header pages of one list, then page 1 of the stream's next list, and so on."""
+
+    def __init__(self, stream: JobHiringTeam) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def get_next_url(self, response: Answer) -> str | None:  # type: ignore[override]
+        """The next page of this list, else the first of the next list, else None."""
+        return super().get_next_url(response) or self.stream.next_list()
+
+
+class JobHiringTeam(GreenhouseStream):
+    """``/v3/job_hiring_managers`` then ``/v3/job_owners``: one row per person and role on a job.
+
+    Both lists are read in one window, as one stream: the last page of the first leads to the
+    first page of the second. ``path`` is the list being read, so that a refusal of either
+    skips the stream (bookmark kept) rather than the account.
+    """
+
+    name = "job_hiring_team"
+    LISTS = ("/v3/job_hiring_managers", "/v3/job_owners")
+    _list = 0
+    #: Whether the page being mapped is of the hiring managers' list (it carries no role).
+    _managers = True
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """The list being read."""
+        return self.LISTS[self._list]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account, from its first list."""
+        self._list = 0
+        yield from super().get_records(context)
+
+    def get_new_paginator(self) -> ListsInTurn:
+        """Pages of each list in turn."""
+        return ListsInTurn(self)
+
+    def next_list(self) -> str | None:
+        """Page 1 of the next list (its size and the same window), or None after the last."""
+        if self._list + 1 >= len(self.LISTS):
+            return None
+        self._list += 1
+        params = self.get_url_params(self._account, None)
+        return f"{self.url_base}{self.path}?{urlencode(params)}"
+
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
+        """Note which list the page is of, then map it."""
+        self._managers = urlsplit(answer.response.request.url).path.endswith(self.LISTS[0])
+        yield from super().parse_page(answer)
+
+    def map_record(self, raw: dict) -> dict:
+        """A hiring manager or job owner row to the unified columns."""
+        role_raw = "hiring_manager" if self._managers else raw.get("type")
+        role = role_raw if role_raw in HIRING_ROLES else "other"
+        job_id, user_id = sid(raw["job_id"]), sid(raw["user_id"])
+        return {**common(raw), "id": f"{job_id}:{user_id}:{role_raw if role == 'other' else role}",
+                "job_id": job_id, "user_id": user_id, "role": role, "role_raw": role_raw}
+
+
+class Scorecards(Prepared):
+    """``GET /v3/scorecards``, with interview ids from the panels and ratings by scorecard."""
+
+    name = "scorecards"
+    path = "/v3/scorecards"
+    RATINGS = "/v3/scorecard_candidate_attributes"
+    _panels: PanelIndex | None = None
+    _ratings: dict[str, list[dict]] | None = None
+
+    def prepare(self, rows: list[dict]) -> None:
+        """The panels (once per run), and the ratings of this page's scorecards."""
+        self._panels = self.provider.panels(self, self._account)
+        self._ratings = self._read_ratings([str(row["id"]) for row in rows if "id" in row])
+
+    def _read_ratings(self, cards: list[str]) -> dict[str, list[dict]] | None:
+        """``[{name, rating}]`` by scorecard id, 50 scorecards a request (None: refused)."""
+        context = self._account
+        if self.provider.refused(context, self.RATINGS):
+            return None
+        found: list[dict] = []
+        for start in range(0, len(cards), MAX_IDS):
+            rows = self.provider.lookup(self, self.RATINGS, context,
+                                        {"scorecard_ids": ",".join(cards[start:start + MAX_IDS])})
+            if rows is None:
+                return None
+            found += rows
+        names = self.provider.by_id(self, "/v3/job_candidate_attributes", context) if found \
+            else {}
+        out: dict[str, list[dict]] = {}
+        for row in sorted(found, key=lambda row: row["id"]):
+            rating = row.get("candidate_attribute_rating", row.get("value"))
+            out.setdefault(str(row.get("scorecard_id")), []).append({
+                "name": name_of(names, row.get("job_candidate_attribute_id")),
+                "rating": None if rating is None else str(rating)})
+        return out
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse scorecard to the unified columns; notes only when asked for."""
+        verdict = raw["candidate_rating"] if "candidate_rating" in raw \
+            else raw.get("overall_recommendation")
+        notes = raw.get("notes")
+        if not self.tap.include_scorecard_notes:
+            notes = None
+            for key in SCORECARD_NOTES:
+                raw.pop(key, None)
+        card = str(raw["id"])
+        return {
+            **common(raw), "application_id": sid(raw.get("application_id")),
+            "candidate_id": sid(raw.get("candidate_id")), "job_id": sid(raw.get("job_id")),
+            "interview_id": sid(raw.get("interview_id")) or (
+                self._panels.interview_of.get(card) if self._panels is not None else None),
+            "interviewer_id": sid(raw.get("interviewer_id")),
+            "submitted_at": ts(raw.get("submitted_at")),
+            "overall_recommendation": None if verdict is None
+            else RECOMMENDATION.get(str(verdict).lower(), "other"),
+            "overall_recommendation_raw": verdict,
+            "ratings": None if self._ratings is None else self._ratings.get(card, []),
+            "notes": notes,
+        }
+
+
+class Demographics(GreenhouseStream):
+    """``GET /v3/eeoc``: row-level EEOC answers, off unless selected."""
+
+    name = "demographics"
+    path = "/v3/eeoc"
+    selected_by_default = False
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse EEOC answers to the unified columns (each answer's description)."""
+        return {
+            **common(raw), "application_id": sid(raw.get("application_id")),
+            "candidate_id": sid(raw.get("candidate_id")), "race": described(raw.get("race")),
+            "gender": described(raw.get("gender")),
+            "veteran_status": described(raw.get("veteran_status")),
+            "disability_status": described(raw.get("disability_status")),
+            "submitted_at": ts(raw.get("submitted_at")),
+        }
+
+
+class CustomFieldDefinitions(Prepared):
+    """``GET /v3/custom_fields``, with the choices of select fields from their options."""
+
+    name = "custom_field_definitions"
+    path = "/v3/custom_fields"
+    _options: dict[str, list[str]] | None = None
+
+    def prepare(self, rows: list[dict]) -> None:
+        """The account's custom field options, read once per run, by field id."""
+        if all("custom_field_options" in row for row in rows):
+            return
+        options = self.provider.by_id(self, "/v3/custom_field_options", self._account)
+        if options is None:
+            self._options = None
+            return
+        self._options = {}
+        for option in sorted(options.values(), key=lambda o: (
+                o.get("sort_order") is None, o.get("sort_order"), o["id"])):
+            if option.get("active") is not False and option.get("name") is not None:
+                self._options.setdefault(str(option.get("custom_field_id")), []).append(
+                    str(option["name"]))
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse custom field definition to the unified columns."""
+        value_type = raw.get("value_type")
+        if "custom_field_options" in raw:  # v1 lists the choices inline
+            options = [str(o["name"]) for o in raw["custom_field_options"] or []
+                       if isinstance(o, dict) and o.get("name") is not None]
+        elif value_type not in SELECTS:
+            options = []
+        else:
+            options = None if self._options is None else self._options.get(str(raw["id"]), [])
+        return {
+            **common(raw), "name": raw.get("name"), "key": raw.get("name_key"),
+            "object_type": raw.get("field_type"),
+            "field_type": VALUE_TYPE.get(value_type, value_type), "options": options,
+            "active": raw.get("active"),
+        }

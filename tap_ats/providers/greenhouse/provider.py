@@ -1,0 +1,268 @@
+"""The Greenhouse provider: settings, pacing, error wording, and the lookups streams share.
+
+One :class:`Greenhouse` serves a run. It checks the settings, paces each account by
+Greenhouse's rate-limit headers, words errors and permission hints, holds the OAuth token
+(:mod:`.auth`), and reads each lookup that only enriches streams (stage names, panels, job
+interviews, names by id) once per run and account, for every stream that needs it.
+
+The streams (:mod:`.streams`, :mod:`.entities`) import this module for the index types, so it
+names them only inside :meth:`Greenhouse.stream_classes`; the base stream (:mod:`.client`) is
+named here for typing only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+import requests
+
+from tap_ats.http import Pacer, Refused, check_url
+from tap_ats.provider import Provider, SettingError, number
+from tap_ats.providers.greenhouse.auth import GreenhouseAuthenticator
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_ats.providers.greenhouse.client import GreenhouseStream
+
+#: Wait this much past ``X-RateLimit-Reset`` when a window is used up (clock disagreement).
+RESET_MARGIN = 0.01
+
+#: The columns each optional lookup fills: null when the credential may not read it.
+LOOKUP_COLUMNS = {
+    "/v3/job_interview_stages": "application_stages.stage_name, application_stages.job_id, "
+                                "jobs.stages",
+    "/v3/interviewers": "scorecards.interview_id, interviews.interviewer_ids",
+    "/v3/job_interviews": "interviews.title, interviews.stage_id",
+    "/v3/sources": "applications.source",
+    "/v3/rejection_reasons": "applications.rejection_reason",
+    "/v3/scorecard_candidate_attributes": "scorecards.ratings",
+    "/v3/job_candidate_attributes": "scorecards.ratings[].name",
+    "/v3/custom_field_options": "custom_field_definitions.options",
+}
+
+
+@dataclass
+class StageIndex:
+    """The job interview stages of the account, by stage id and by job id.
+
+    ``known`` is False when the credential may not read them: ``jobs.stages`` is then null,
+    not an empty plan.
+    """
+
+    by_id: dict[str, dict] = field(default_factory=dict)
+    by_job: dict[str, list[dict]] = field(default_factory=dict)
+    known: bool = True
+
+
+@dataclass
+class InterviewIndex:
+    """The account's interview panels (user ids by interview id) and job interviews by id.
+
+    ``panels`` is None when the credential may not read them (no panel is then known, rather
+    than every panel empty).
+    """
+
+    panels: dict[str, list[str]] | None = field(default_factory=dict)
+    job_interviews: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class PanelIndex:
+    """The account's panel rows (``/v3/interviewers``), read once per run for two streams.
+
+    ``by_interview``: user ids by interview id, in the order people joined the panel;
+    ``interview_of``: the interview id by scorecard id (v3 scorecards do not name it).
+    """
+
+    by_interview: dict[str, list[str]] = field(default_factory=dict)
+    interview_of: dict[str, str] = field(default_factory=dict)
+
+
+class HeaderPacer(Pacer):
+    """Spaces requests by the ``X-RateLimit-*`` headers of the latest response.
+
+    The remaining requests of the window are spread evenly over the time left to its reset, so
+    a long sync runs at the limit without a 429; the optional fixed cap of the base still holds.
+    """
+
+    def observe(self, response: requests.Response) -> None:
+        """Schedule the next request from the rate-limit headers of ``response``."""
+        try:
+            remaining = int(response.headers["X-RateLimit-Remaining"])
+            reset = float(response.headers["X-RateLimit-Reset"])
+        except (KeyError, ValueError):
+            return
+        left = reset - time.time() if reset > 1e9 else reset  # epoch, or seconds if small
+        if not 0 < left <= 3600:
+            return
+        delay = left + RESET_MARGIN if remaining <= 0 else left / (remaining + 1)
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + delay)
+
+
+class Greenhouse(Provider):
+    """Greenhouse Harvest v3: one account, one OAuth token shared by every stream."""
+
+    name = "greenhouse"
+    default_url = "https://harvest.greenhouse.io"
+    max_page_size = 500
+    required = ("client_id", "client_secret", "user_id")
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self.authenticator = GreenhouseAuthenticator(config, self.error_detail)
+        self._stages: dict[str, StageIndex] = {}
+        self._interviews: dict[str, InterviewIndex] = {}
+        self._stages_lock = threading.Lock()
+        #: (account, path) of the optional lookups refused in this run, each warned about once.
+        self._refused_lookups: set[tuple[str, str]] = set()
+        #: Lookups read once per run and account (None: refused), and the account's panels.
+        self._lookups_lock = threading.RLock()
+        self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
+        self._panels: dict[str, PanelIndex | None] = {}
+
+    def stream_classes(self) -> list[type]:
+        """Everything but candidate_history (Greenhouse's history is application_stages).
+
+        Imported here, not at the top: the stream modules import this one.
+        """
+        from tap_ats.providers.greenhouse import entities, streams
+
+        return [streams.Applications, streams.ApplicationStages, streams.Jobs, streams.JobStages,
+                streams.Interviews, streams.Candidates, streams.Users, entities.Offers,
+                entities.Departments, entities.Offices, entities.RejectionReasons,
+                entities.Sources, entities.JobHiringTeam, entities.Scorecards,
+                entities.Demographics, entities.CustomFieldDefinitions]
+
+    def validate(self) -> None:
+        """The base checks, plus an https ``token_url``."""
+        super().validate()
+        if problem := check_url("token_url", self.authenticator.token_url):
+            raise SettingError(problem)
+
+    def pacer(self, context: Context | None) -> HeaderPacer:
+        """The account's pacer, driven by Greenhouse's rate-limit headers."""
+        key = (context or {}).get("account_id", "")
+        with self._lock:
+            if key not in self._pacers:
+                self._pacers[key] = HeaderPacer(number(self.config, "max_requests_per_minute"))
+            return t.cast("HeaderPacer", self._pacers[key])
+
+    # Stage names -------------------------------------------------------------------------------
+
+    def lookup(self, stream: GreenhouseStream, path: str, context: Context | None,
+               params: dict[str, t.Any] | None = None) -> list[dict] | None:
+        """Every row of a lookup that only enriches a stream, or None if it is refused.
+
+        A credential without that endpoint's permission (403, or 404) still gets the stream,
+        with the columns the lookup fills left null and one WARNING per account saying which.
+        """
+        try:
+            return stream.fetch_all(path, context, params)
+        except Refused as exc:
+            account = (context or {}).get("account_id", "")
+            with self._lock:
+                first = (account, path) not in self._refused_lookups
+                self._refused_lookups.add((account, path))
+            if first:
+                stream.tap.report.stream(account, stream.name).refused_lookups.append(path)
+                stream.logger.warning(
+                    "Account %s: %s answered %d, so %s stay null (the stream itself is read). "
+                    "To fill them, %s", account, path, exc.status, LOOKUP_COLUMNS[path],
+                    self.permission_hint(stream.name, path))
+            return None
+
+    def stages(self, stream: GreenhouseStream, context: Context | None) -> StageIndex:
+        """The account's job interview stages, read once per run on first need."""
+        account = (context or {}).get("account_id", "")
+        with self._stages_lock:
+            if account not in self._stages:
+                index = StageIndex()
+                rows = self.lookup(stream, "/v3/job_interview_stages", context)
+                index.known = rows is not None
+                for stage in rows or []:
+                    index.by_id[str(stage["id"])] = stage
+                    index.by_job.setdefault(str(stage.get("job_id")), []).append(stage)
+                for stages in index.by_job.values():
+                    stages.sort(key=lambda s: (s.get("sort_order") is None, s.get("sort_order")))
+                self._stages[account] = index
+            return self._stages[account]
+
+    def refused(self, context: Context | None, path: str) -> bool:
+        """Whether lookup ``path`` was refused to this account earlier in the run."""
+        with self._lock:
+            return ((context or {}).get("account_id", ""), path) in self._refused_lookups
+
+    def by_id(self, stream: GreenhouseStream, path: str, context: Context | None,
+              params: dict[str, t.Any] | None = None) -> dict[str, dict] | None:
+        """The rows of lookup ``path`` by id, read once per run and account (None: refused)."""
+        key = ((context or {}).get("account_id", ""), path)
+        with self._lookups_lock:
+            if key not in self._by_id:
+                rows = self.lookup(stream, path, context, params)
+                self._by_id[key] = None if rows is None else {str(r["id"]): r for r in rows}
+            return self._by_id[key]
+
+    def panels(self, stream: GreenhouseStream, context: Context | None) -> PanelIndex | None:
+        """The account's panel rows, read in full once per run on first need (None: refused)."""
+        account = (context or {}).get("account_id", "")
+        with self._lookups_lock:
+            if account not in self._panels:
+                rows = self.lookup(stream, "/v3/interviewers", context)
+                index = None if rows is None else PanelIndex()
+                for row in sorted(rows or [], key=lambda row: row["id"]):  # order joined
+                    if row.get("user_id") is not None:
+                        index.by_interview.setdefault(str(row["interview_id"]), []).append(
+                            str(row["user_id"]))
+                    if row.get("scorecard_id") is not None:
+                        index.interview_of[str(row["scorecard_id"])] = str(row["interview_id"])
+                self._panels[account] = index
+            return self._panels[account]
+
+    def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
+        """The account's panels and job interviews, read once per run on first need."""
+        account = (context or {}).get("account_id", "")
+        with self._stages_lock:
+            if account not in self._interviews:
+                index = InterviewIndex()
+                panels = self.panels(stream, context)
+                index.panels = None if panels is None else panels.by_interview
+                for job_interview in self.lookup(stream, "/v3/job_interviews", context) or []:
+                    index.job_interviews[str(job_interview["id"])] = job_interview
+                self._interviews[account] = index
+            return self._interviews[account]
+
+    # Errors ------------------------------------------------------------------------------------
+
+    def error_detail(self, response: requests.Response) -> str:
+        """Greenhouse's ``message``, ``errors`` or OAuth ``error`` text."""
+        try:
+            payload = response.json()
+        except ValueError:
+            return super().error_detail(response)
+        if isinstance(payload, dict):
+            if "error" in payload:
+                return str(payload["error"])
+            if "message" in payload:
+                return str(payload["message"])[:300]
+            if isinstance(payload.get("errors"), list):
+                return "; ".join(map(str, payload["errors"]))[:300]
+        return super().error_detail(response)
+
+    def auth_hint(self, status: int) -> str:
+        """Which Greenhouse settings or permissions to check."""
+        if status == 401:
+            return ("A fresh token was refused too: check settings 'client_id', 'client_secret' "
+                    "and 'user_id' (the user must be a Site Admin)")
+        return "Check the credential"
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Harvest v3 grants each endpoint to the OAuth client on its own."""
+        resource = path.rstrip("/").rsplit("/", 1)[-1]
+        return (f"grant the Harvest API credential the harvest:{resource}:list permission "
+                "(Dev Center, API credential management) and check that setting 'user_id' is a "
+                "Site Admin")

@@ -1,0 +1,241 @@
+"""The Greenhouse streams of the hiring flow, each a small class on :class:`GreenhouseStream`.
+
+Applications, their stage visits, jobs and job stages, interviews, candidates, and the users
+behind interviews. Several are completed from the provider's per-run lookups: stage names,
+interview panels and job interviews, source and rejection reason names.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tap_ats.conform import ts
+from tap_ats.providers.greenhouse.client import (
+    MAX_IDS,
+    GreenhouseStream,
+    Prepared,
+    custom_values,
+    ids,
+    name_of,
+    sid,
+)
+from tap_ats.providers.greenhouse.provider import InterviewIndex, StageIndex
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_ats.http import Answer
+
+APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired",
+                      "converted": "converted"}
+JOB_STATUS = {"open": "open", "closed": "closed", "draft": "draft"}
+INTERVIEW_STATUS = {"scheduled": "scheduled", "awaiting_feedback": "awaiting_feedback",
+                    "complete": "complete"}
+
+
+class Applications(Prepared):
+    """``GET /v3/applications``; source and rejection reason names from their lookups."""
+
+    name = "applications"
+    path = "/v3/applications"
+    _sources: dict[str, dict] | None = None
+    _reasons: dict[str, dict] | None = None
+
+    def prepare(self, rows: list[dict]) -> None:
+        """The account's sources and rejection reasons, read once per run."""
+        self._sources = self.provider.by_id(self, "/v3/sources", self._account)
+        self._reasons = self.provider.by_id(self, "/v3/rejection_reasons", self._account,
+                                            {"include_defaults": "true"})
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse application to the unified columns."""
+        status = raw.get("status")
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "candidate_id": sid(raw.get("candidate_id")), "job_id": sid(raw.get("job_id")),
+            "current_stage_id": sid(raw.get("stage_id")),
+            "current_stage_name": raw.get("stage_name"),
+            "status": APPLICATION_STATUS.get(status, "other"), "status_raw": status,
+            "applied_at": ts(raw.get("created_at")), "rejected_at": ts(raw.get("rejected_at")),
+            "rejection_reason": name_of(self._reasons, raw.get("rejection_reason_id")),
+            "source": name_of(self._sources, raw.get("source_id")),
+            "source_id": sid(raw.get("source_id")),
+            "rejection_reason_id": sid(raw.get("rejection_reason_id")),
+            "custom_fields": custom_values(raw.get("custom_fields")),
+        }
+
+
+class StageNamed(GreenhouseStream):
+    """A stream whose records need the account's stage index (read on first non-empty page)."""
+
+    _index = StageIndex()
+
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
+        """Load the stage index before mapping a page that has records."""
+        if answer.body:
+            self._index = self.provider.stages(self, self._account)
+        yield from super().parse_page(answer)
+
+
+class ApplicationStages(StageNamed):
+    """``GET /v3/application_stages``: native visits, stage names from the stage index."""
+
+    name = "application_stages"
+    path = "/v3/application_stages"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse application stage row to the unified columns."""
+        stage_id = sid(raw.get("job_interview_stage_id"))
+        stage = self._index.by_id.get(stage_id or "", {})
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "application_id": sid(raw.get("application_id")), "job_id": sid(stage.get("job_id")),
+            "candidate_id": None, "stage_id": stage_id, "stage_name": stage.get("name"),
+            "entered_at": ts(raw.get("entered_at")), "exited_at": ts(raw.get("exited_at")),
+            "is_current": raw.get("current"), "origin": "native", "observed_at": None,
+        }
+
+
+class Jobs(StageNamed):
+    """``GET /v3/jobs``, with ``stages`` from the stage index."""
+
+    name = "jobs"
+    path = "/v3/jobs"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse job to the unified columns."""
+        status = raw.get("status")
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "name": raw.get("name"), "code": raw.get("requisition_id"),
+            "status": JOB_STATUS.get(status, "other"), "status_raw": status,
+            "opened_at": ts(raw.get("opened_at")), "closed_at": ts(raw.get("closed_at")),
+            "stages": [{"id": sid(s["id"]), "name": s.get("name"), "order": s.get("sort_order"),
+                        "active": s.get("active")}
+                       for s in self._index.by_job.get(str(raw["id"]), [])]
+            if self._index.known else None,
+            "department_ids": ids(raw["departments"]) if "departments" in raw
+            else ids([raw.get("department_id")]),
+            "office_ids": ids(raw["offices"]) if "offices" in raw else ids(raw.get("office_ids")),
+            "custom_fields": custom_values(raw.get("custom_fields")),
+        }
+
+
+class JobStages(GreenhouseStream):
+    """``GET /v3/job_interview_stages``."""
+
+    name = "job_stages"
+    path = "/v3/job_interview_stages"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse job interview stage to the unified columns."""
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "job_id": sid(raw.get("job_id")), "name": raw.get("name"),
+            "order": raw.get("sort_order"), "active": raw.get("active"),
+        }
+
+
+class Interviews(GreenhouseStream):
+    """``GET /v3/interviews``, completed from the panels and job interviews of the account.
+
+    A panel change need not touch the interview's ``updated_at``: after the last page, one
+    pass over ``/v3/interviewers`` in the same window finds interviews whose panel changed,
+    and those not already out are read by id (``ids``, 50 at a time) and emitted too.
+    """
+
+    name = "interviews"
+    path = "/v3/interviews"
+    _index = InterviewIndex()
+    #: The ids of the account's interviews already out.
+    _out: t.ClassVar[set[str]] = set()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account, remembering which interviews went out."""
+        self._out = set()
+        yield from super().get_records(context)
+
+    def parse_page(self, answer: Answer) -> t.Iterator[dict]:
+        """Map a page (index loaded first); after the last, the interviews whose panel changed."""
+        if answer.body:
+            self._index = self.provider.interview_index(self, self._account)
+        for record in super().parse_page(answer):
+            self._out.add(record["id"])
+            yield record
+        if "next" not in answer.response.links and self.replication_method == "INCREMENTAL":
+            yield from self._panel_changes(self._account)
+
+    def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
+        """Interviews whose panel changed in this window but that did not change themselves."""
+        window = self.get_url_params(context, None)["updated_at"]
+        rows = self.provider.lookup(self, "/v3/interviewers", context, {"updated_at": window})
+        changed = sorted({str(row["interview_id"]) for row in rows or []} - self._out)
+        if not changed:
+            return
+        self._index = self.provider.interview_index(self, context)
+        for start in range(0, len(changed), MAX_IDS):
+            ids = ",".join(changed[start:start + MAX_IDS])
+            for raw in self.fetch_all(self.path, context, {"ids": ids}):
+                record = self.unified(raw)
+                self._out.add(record["id"])
+                yield record
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse interview to the unified columns."""
+        status = raw.get("status")
+        job_interview = self._index.job_interviews.get(str(raw.get("job_interview_id")), {})
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "application_id": sid(raw.get("application_id")), "job_id": sid(raw.get("job_id")),
+            "stage_id": sid(job_interview.get("job_interview_stage_id")),
+            "title": job_interview.get("name"),
+            "status": INTERVIEW_STATUS.get(status, "other") if status else None,
+            "status_raw": status, "start_at": ts(raw.get("starts_at")),
+            "end_at": ts(raw.get("ends_at")), "location": raw.get("location"),
+            "organizer_id": sid(raw.get("organizer_id")),
+            "interviewer_ids": None if self._index.panels is None
+            else self._index.panels.get(str(raw["id"]), []),
+        }
+
+
+class Candidates(GreenhouseStream):
+    """``GET /v3/candidates``."""
+
+    name = "candidates"
+    path = "/v3/candidates"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse candidate to the unified columns."""
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
+            "first_name": raw.get("first_name"), "last_name": raw.get("last_name"),
+            "emails": [e["value"] for e in raw.get("email_addresses") or [] if e.get("value")],
+            "phones": [p["value"] for p in raw.get("phone_numbers") or [] if p.get("value")],
+            "company": raw.get("company"), "title": raw.get("title"),
+            "tags": [str(tag) for tag in raw.get("tags") or []],
+            "custom_fields": custom_values(raw.get("custom_fields")),
+        }
+
+
+class Users(GreenhouseStream):
+    """``GET /v3/users``: the people behind organizer and interviewer ids."""
+
+    name = "users"
+    path = "/v3/users"
+
+    def map_record(self, raw: dict) -> dict:
+        """Greenhouse user to the unified columns."""
+        name = raw.get("name") or " ".join(
+            part for part in (raw.get("first_name"), raw.get("last_name")) if part) or None
+        return {
+            "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "updated_at": ts(raw.get("updated_at")), "deleted_at": None, "name": name,
+            "email": raw.get("primary_email") or raw.get("primary_email_address"),
+            "active": None if raw.get("deactivated") is None else not raw["deactivated"],
+        }

@@ -1,0 +1,181 @@
+"""Kombo's client: the provider and the base stream every Kombo stream is declared on.
+
+:class:`Kombo` holds the settings and the integrations of this shard, looks rejection reason ids
+up by name, and words Kombo's errors and hints. :class:`KomboStream` is the base client: URL,
+bearer key and integration header, body cursor, the same filters on every page, the
+``data.results`` envelope and :meth:`~KomboStream.fetch_all` for lookups; :func:`_common` fills
+the columns every Kombo object shares.
+
+Imports flow one way: :mod:`.streams` and :mod:`.entities` import this module, never the
+reverse at load; :meth:`Kombo.stream_classes` imports them inside the method, when the tap asks.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+from functools import cached_property
+
+import requests
+from singer_sdk.authenticators import BearerTokenAuthenticator
+
+from tap_ats.client import ATSStream
+from tap_ats.conform import ts
+from tap_ats.http import Refused
+from tap_ats.paging import BodyCursorPaginator, pages
+from tap_ats.provider import Provider
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_ats.http import Answer
+
+REJECTION_REASONS_PATH = "/ats/rejection-reasons"
+
+
+class Kombo(Provider):
+    """Kombo: one account per integration id."""
+
+    name = "kombo"
+    default_url = "https://api.kombo.dev/v1"
+    max_page_size = 250
+    required = ("api_key", "integration_ids")
+
+    @cached_property
+    def accounts(self) -> list[str]:
+        """The configured integration ids that fall in ``account_shard``."""
+        return [i for i in self.config["integration_ids"] if self.shard.holds(i)]
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self._reasons_lock = threading.Lock()
+        #: Rejection reason ids by name, per integration (None: the key may not read them).
+        self._reasons: dict[str, dict[str, str] | None] = {}
+
+    def stream_classes(self) -> list[type]:
+        """What Kombo serves: not candidate_history, demographics, custom_field_definitions.
+
+        The stream modules import this one, so they are imported here, not at load: no cycle.
+        """
+        from tap_ats.providers.kombo.entities import (
+            Departments,
+            JobHiringTeam,
+            Offers,
+            Offices,
+            RejectionReasons,
+            Scorecards,
+            Sources,
+        )
+        from tap_ats.providers.kombo.streams import (
+            Applications,
+            Candidates,
+            Interviews,
+            Jobs,
+            JobStages,
+            KomboApplicationStages,
+            Users,
+        )
+
+        return [Applications, KomboApplicationStages, Sources, Jobs, JobStages, Departments,
+                Offices, JobHiringTeam, Interviews, Candidates, Users, Offers, RejectionReasons,
+                Scorecards]
+
+    def rejection_reason_id(self, stream: KomboStream, context: Context, name: str) -> str | None:
+        """The id of the integration's rejection reason called ``name``.
+
+        The list is read once per integration and run, on first need; a key that may not read
+        it leaves ``rejection_reason_id`` null, with one warning, and the stream is still read.
+        """
+        account = context["account_id"]
+        with self._reasons_lock:
+            if account not in self._reasons:
+                try:
+                    rows = stream.fetch_all(REJECTION_REASONS_PATH, context)
+                    self._reasons[account] = {r["name"]: r["id"] for r in rows if r.get("name")}
+                except Refused as exc:
+                    self._reasons[account] = None
+                    stream.tap.report.stream(account, stream.name).refused_lookups.append(
+                        REJECTION_REASONS_PATH)
+                    stream.logger.warning(
+                        "Account %s: %s answered %d, so applications.rejection_reason_id stays "
+                        "null (the stream itself is read). To fill it, %s", account,
+                        REJECTION_REASONS_PATH, exc.status,
+                        self.permission_hint("rejection_reasons", REJECTION_REASONS_PATH))
+            return (self._reasons[account] or {}).get(name)
+
+    def error_detail(self, response: t.Any) -> str:
+        """Kombo's ``error.code`` and ``error.message``."""
+        try:
+            err = response.json()["error"]
+            return f"{err['code']}: {err['message']}"
+        except (ValueError, KeyError, TypeError):
+            return super().error_detail(response)
+
+    def auth_hint(self, status: int) -> str:
+        """Which Kombo credential to check."""
+        return "Check setting 'api_key' (a Kombo API key from the dashboard's Secrets page)"
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Kombo enables data models per integration, in its scope configuration."""
+        return (f"enable the {stream} model in this integration's scope configuration (Kombo "
+                "dashboard) or ask Kombo whether the integration offers it")
+
+    def account_unknown(self, response: requests.Response) -> bool:
+        """A 404 ``PLATFORM.INTEGRATION_NOT_FOUND``: the integration id itself is unknown."""
+        return response.status_code == 404 and "INTEGRATION_NOT_FOUND" in response.text
+
+
+class KomboStream(ATSStream):
+    """Base client: bearer key, integration header, body cursor, repeated filters."""
+
+    records_key = "results"
+
+    @property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        """The API key as a bearer token (sent as a header, never in the URL)."""
+        return BearerTokenAuthenticator(token=self.config["api_key"])
+
+    def get_new_paginator(self) -> BodyCursorPaginator:
+        """Cursor in ``data.next``."""
+        return BodyCursorPaginator(self.tap.provider.name, self.url_base, "data", "next")
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """Add the integration of the partition being read."""
+        request = super().get_http_request(page=page)
+        request.headers["X-Integration-Id"] = page.stream_context["account_id"]
+        return request
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        """The same filters on every page, plus the cursor after the first."""
+        params: dict[str, t.Any] = {"page_size": self.page_size, "include_deleted": "true"}
+        if (start := self.start_time(context)) is not None:
+            params["updated_after"] = start.strftime("%Y-%m-%dT%H:%M:%S.") + (
+                f"{start.microsecond // 1000:03d}Z")
+        if next_page_token:
+            params["cursor"] = next_page_token
+        return params
+
+    def records_from(self, payload: dict) -> list[dict]:
+        """Records in ``data.results``."""
+        return payload["data"]["results"]
+
+    def fetch_all(self, path: str, context: Context) -> list[dict]:
+        """Every record of ``path`` for the context's integration, deleted ones left out."""
+
+        def send(cursor: str | None) -> Answer:
+            params = {"page_size": self.page_size, **({"cursor": cursor} if cursor else {})}
+            return self.send(self.build_prepared_request(
+                method="GET", url=self.url_base + path, params=params,
+                headers={**self.http_headers, "X-Integration-Id": context["account_id"]}),
+                context)
+
+        return [row for answer in pages(send, self.get_new_paginator(), self.page,
+                                        f"kombo {path}") for row in self.page(answer)]
+
+
+def _common(raw: dict) -> dict:
+    """The common columns every Kombo object fills the same way."""
+    return {"id": raw["id"], "remote_id": raw.get("remote_id"),
+            "created_at": ts(raw.get("remote_created_at")), "updated_at": ts(raw.get("changed_at")),
+            "deleted_at": ts(raw.get("remote_deleted_at"))}

@@ -1,0 +1,270 @@
+"""Merge's client: the provider and the base stream every Merge stream is declared on.
+
+:class:`Merge` holds the settings, resolves each account token to its linked account, and words
+Merge's errors and hints. :class:`MergeStream` is the base client: URL, bearer key and account
+token, body cursor, the same filters on every page, ``expand`` (and reading on without it), the
+``results`` envelope and the common columns; :func:`related`, :func:`ids` and
+:func:`custom_fields` read the related objects and Field Mapping values of any model.
+
+Imports flow one way: :mod:`.streams` and :mod:`.entities` import this module, never the
+reverse at load; :meth:`Merge.stream_classes` imports them inside the method, when the tap asks.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, FatalSyncError
+
+from tap_ats.client import ATSStream
+from tap_ats.conform import ts
+from tap_ats.http import Refused
+from tap_ats.paging import BodyCursorPaginator
+from tap_ats.provider import Provider
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+#: Merge's Common Model behind each stream, as its scopes and the README name them (the
+#: derived streams name the model they are read from).
+MODELS = {"applications": "Application", "jobs": "Job", "job_stages": "JobInterviewStage",
+          "interviews": "ScheduledInterview", "candidates": "Candidate", "users": "RemoteUser",
+          "offers": "Offer", "departments": "Department", "offices": "Office",
+          "rejection_reasons": "RejectReason", "scorecards": "Scorecard", "demographics": "EEOC",
+          "sources": "Application", "job_hiring_team": "Job"}
+
+
+class Merge(Provider):
+    """Merge: one account per linked-account token."""
+
+    name = "merge"
+    default_url = "https://api.merge.dev/api"
+    max_page_size = 100
+    required = ("api_key", "account_tokens")
+    shared_credentials = False
+    default_requests_per_minute = 100
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self._tokens: dict[str, str] | None = None
+        # Not the base's lock: resolving sends requests, and pacing them takes that one.
+        self._resolve_lock = threading.Lock()
+
+    def resolve(self, stream: MergeStream) -> dict[str, str]:
+        """Linked-account id → token for this run's accounts, asked once per run.
+
+        Every token is looked up (``GET /account-details``, through ``stream``'s retrying client,
+        ``max_concurrency`` at a time), and only the accounts of ``account_shard`` are kept:
+        shards split by the linked-account id itself, so an account stays in its shard (and
+        keeps its bookmarks) when its token is rotated. The price: each shard asks about every
+        token, one small request per token per shard per run, within that account's own budget.
+        A token Merge refuses, or whose account stays unreachable, is reported by its position
+        in ``account_tokens`` (never by value), by the one shard its token hashes to, and left
+        out. Once the linked account is known, the lookup's pacer becomes the account's, so
+        the lookup counts against the same per-account budget as the reads that follow.
+        """
+        with self._resolve_lock:
+            if self._tokens is None:
+                self._tokens = self._lookup(stream)
+            return self._tokens
+
+    def _lookup(self, stream: MergeStream) -> dict[str, str]:
+        tokens = list(self.config["account_tokens"])
+        workers = max(1, int(self.config.get("max_concurrency") or 4))
+        with ThreadPoolExecutor(workers, thread_name_prefix="account-details") as pool:
+            found = list(pool.map(lambda n: self._account_of(stream, n, tokens[n - 1]),
+                                  range(1, len(tokens) + 1)))
+        resolved = {account: token for (account, _), token in zip(found, tokens, strict=True)
+                    if account is not None}
+        errors = {f"account token #{n}": (error, token)
+                  for n, ((_, error), token) in enumerate(zip(found, tokens, strict=True), 1)
+                  if error is not None}
+        if not resolved:
+            msg = "no Merge account could be read: " + "; ".join(
+                f"{label}: {error}" for label, (error, _) in errors.items())
+            raise FatalSyncError(msg)
+        self.failures.update({label: error for label, (error, token) in errors.items()
+                              if self.shard.holds(token)})
+        return {account: token for account, token in resolved.items()
+                if self.shard.holds(account)}
+
+    def _account_of(self, stream: MergeStream, number: int,
+                    token: str) -> tuple[str | None, str | None]:
+        """(linked-account id, None) for one token, or (None, why it failed)."""
+        label = f"account token #{number}"
+        request = stream.build_prepared_request(
+            method="GET", url=f"{self.api_url}/ats/v1/account-details",
+            headers={"X-Account-Token": token})
+        try:
+            account = str(stream.send(request, {"account_id": label}).body["id"])
+        except FatalAPIError as exc:
+            return None, str(exc)
+        except (KeyError, TypeError) as exc:
+            return None, f"account-details without an id ({exc!r})"
+        with self._lock:
+            if label in self._pacers:
+                self._pacers[account] = self._pacers.pop(label)
+        stream.tap.report.rename(label, account)
+        return account, None
+
+    def stream_classes(self) -> list[type]:
+        """All but candidate_history and custom_field_definitions (see the package docstring).
+
+        The stream modules import this one, so they are imported here, not at load: no cycle.
+        """
+        from tap_ats.providers.merge.entities import (
+            Demographics,
+            Departments,
+            JobHiringTeam,
+            Offers,
+            Offices,
+            RejectionReasons,
+            Scorecards,
+            Sources,
+        )
+        from tap_ats.providers.merge.streams import (
+            Applications,
+            Candidates,
+            Interviews,
+            Jobs,
+            JobStages,
+            MergeApplicationStages,
+            Users,
+        )
+
+        return [Applications, MergeApplicationStages, Sources, Jobs, JobHiringTeam, JobStages,
+                Interviews, Candidates, Users, Offers, Departments, Offices, RejectionReasons,
+                Scorecards, Demographics]
+
+    def error_detail(self, response: requests.Response) -> str:
+        """Merge's ``detail``."""
+        try:
+            return str(response.json()["detail"])
+        except (ValueError, KeyError, TypeError):
+            return super().error_detail(response)
+
+    def auth_hint(self, status: int) -> str:
+        """Which Merge credential to check."""
+        return ("Check setting 'api_key' (a Merge production API key) and that the account "
+                "token is for a linked account that is still connected")
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Merge enables Common Models per linked account; an integration may lack one."""
+        model = MODELS.get(stream, stream)
+        return (f"enable the {model} Common Model in this linked account's scopes (Merge "
+                "dashboard), or the integration behind it does not offer it")
+
+
+def related(value: t.Any) -> dict:
+    """A related object as Merge gives it: expanded (a dict), an id only, or null."""
+    if isinstance(value, dict):
+        return value
+    return {} if value is None else {"id": value}
+
+
+def ids(values: t.Any) -> list[str]:
+    """The ids of a list of related objects, expanded or not."""
+    return [str(related(v)["id"]) for v in values or [] if related(v).get("id")]
+
+
+def custom_fields(raw: dict) -> dict | None:
+    """Merge's Field Mapping values: the targets the Merge customer defined, then the account's.
+
+    Merge puts them in every Common Model response with no parameter (Professional and
+    Enterprise plans); null when the linked account has no field mappings.
+    """
+    mappings = raw.get("field_mappings")
+    if not isinstance(mappings, dict):
+        return None
+    return {**(mappings.get("organization_defined_targets") or {}),
+            **(mappings.get("linked_account_defined_targets") or {})}
+
+
+class MergeStream(ATSStream):
+    """Base client: bearer key, account token, body cursor, repeated filters."""
+
+    #: Related objects to receive whole in the same request (Merge's ``expand``), if any.
+    expand: t.ClassVar[str | None] = None
+    #: The columns ``expand`` fills and the models it reads, named when an account refuses it.
+    expand_columns: t.ClassVar[str] = ""
+    expand_models: t.ClassVar[str] = ""
+
+    def __init__(self, tap: t.Any) -> None:
+        super().__init__(tap)
+        #: Accounts that refused ``expand`` (403/404): read without it, those columns null.
+        self._plain: set[str] = set()
+
+    def without_optional(self, context: Context | None, exc: Refused) -> bool:
+        """Read the account again without ``expand`` if a request that asked for it was refused."""
+        account = (context or {}).get("account_id", "")
+        if not self.expand or account in self._plain:
+            return False
+        self._plain.add(account)
+        return True
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account; if it was read without ``expand``, say which columns stay null."""
+        yield from super().get_records(context)
+        account = (context or {}).get("account_id", "")
+        outcome = self.tap.report.stream(account, self.name)
+        if account in self._plain and outcome.status == "ok":
+            outcome.refused_lookups.append(f"{self.path}?expand={self.expand}")
+            self.logger.warning(
+                "Account %s: %s with expand=%s was refused, so %s stay null (the stream itself "
+                "was read without it). To fill them, enable the %s Common Model(s) in this "
+                "linked account's scopes (Merge dashboard)", account, self.path, self.expand,
+                self.expand_columns, self.expand_models)
+
+    @property
+    def provider(self) -> Merge:
+        """The provider, typed."""
+        return t.cast("Merge", self.tap.provider)
+
+    @property
+    def partitions(self) -> list[dict]:
+        """One partition per linked account that Merge accepted."""
+        return [{"account_id": account} for account in self.provider.resolve(self)]
+
+    @property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        """The API key as a bearer token (a header, never in the URL)."""
+        return BearerTokenAuthenticator(token=self.config["api_key"])
+
+    def get_new_paginator(self) -> BodyCursorPaginator:
+        """Cursor in ``next``."""
+        return BodyCursorPaginator(self.tap.provider.name, self.url_base, "next")
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """Add the token of the linked account being read."""
+        request = super().get_http_request(page=page)
+        request.headers["X-Account-Token"] = self.provider.resolve(self)[
+            page.stream_context["account_id"]]
+        return request
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        """The same filters on every page, plus the cursor after the first."""
+        params: dict[str, t.Any] = {"page_size": self.page_size, "include_deleted_data": "true"}
+        if (start := self.start_time(context)) is not None:
+            params["modified_after"] = start.isoformat().replace("+00:00", "Z")
+        if self.expand and (context or {}).get("account_id") not in self._plain:
+            params["expand"] = self.expand
+        if next_page_token:
+            params["cursor"] = next_page_token
+        return params
+
+    def records_from(self, payload: dict) -> list[dict]:
+        """Records in ``results``."""
+        return payload["results"]
+
+    @staticmethod
+    def common(raw: dict) -> dict:
+        """The common columns every Merge model has."""
+        deleted = ts(raw.get("modified_at")) if raw.get("remote_was_deleted") else None
+        return {"id": raw["id"], "remote_id": raw.get("remote_id"),
+                "created_at": ts(raw.get("remote_created_at") or raw.get("created_at")),
+                "updated_at": ts(raw.get("modified_at")), "deleted_at": deleted}
