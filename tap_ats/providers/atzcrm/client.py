@@ -52,19 +52,13 @@ class AtzCrm(Provider):
     def stream_classes(self) -> list[type]:
         """Candidates, their history, what derives from it and the job reads; interviews.
 
-        The stream modules import this one, so they are imported here, not at load: no cycle.
+        Imported here, not at the top: the stream modules import this one.
         """
-        from tap_ats.providers.atzcrm.entities import Interviews, JobHiringTeam, Jobs
-        from tap_ats.providers.atzcrm.streams import (
-            Applications,
-            ApplicationStages,
-            CandidateHistory,
-            Candidates,
-            JobStages,
-        )
+        from tap_ats.providers.atzcrm import entities, streams
 
-        return [Candidates, CandidateHistory, Applications, ApplicationStages, JobStages, Jobs,
-                JobHiringTeam, Interviews]
+        return [streams.Candidates, streams.CandidateHistory, streams.Applications,
+                streams.ApplicationStages, streams.JobStages, entities.Jobs,
+                entities.JobHiringTeam, entities.Interviews]
 
     def error_detail(self, response: t.Any) -> str:
         """ATZ's ``message``."""

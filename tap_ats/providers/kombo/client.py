@@ -56,30 +56,14 @@ class Kombo(Provider):
     def stream_classes(self) -> list[type]:
         """What Kombo serves: not candidate_history, demographics, custom_field_definitions.
 
-        The stream modules import this one, so they are imported here, not at load: no cycle.
+        Imported here, not at the top: the stream modules import this one.
         """
-        from tap_ats.providers.kombo.entities import (
-            Departments,
-            JobHiringTeam,
-            Offers,
-            Offices,
-            RejectionReasons,
-            Scorecards,
-            Sources,
-        )
-        from tap_ats.providers.kombo.streams import (
-            Applications,
-            Candidates,
-            Interviews,
-            Jobs,
-            JobStages,
-            KomboApplicationStages,
-            Users,
-        )
+        from tap_ats.providers.kombo import entities, streams
 
-        return [Applications, KomboApplicationStages, Sources, Jobs, JobStages, Departments,
-                Offices, JobHiringTeam, Interviews, Candidates, Users, Offers, RejectionReasons,
-                Scorecards]
+        return [streams.Applications, streams.KomboApplicationStages, entities.Sources,
+                streams.Jobs, streams.JobStages, entities.Departments, entities.Offices,
+                entities.JobHiringTeam, streams.Interviews, streams.Candidates, streams.Users,
+                entities.Offers, entities.RejectionReasons, entities.Scorecards]
 
     def rejection_reason_id(self, stream: KomboStream, context: Context, name: str) -> str | None:
         """The id of the integration's rejection reason called ``name``.

@@ -115,31 +115,15 @@ class Merge(Provider):
     def stream_classes(self) -> list[type]:
         """All but candidate_history and custom_field_definitions (see the package docstring).
 
-        The stream modules import this one, so they are imported here, not at load: no cycle.
+        Imported here, not at the top: the stream modules import this one.
         """
-        from tap_ats.providers.merge.entities import (
-            Demographics,
-            Departments,
-            JobHiringTeam,
-            Offers,
-            Offices,
-            RejectionReasons,
-            Scorecards,
-            Sources,
-        )
-        from tap_ats.providers.merge.streams import (
-            Applications,
-            Candidates,
-            Interviews,
-            Jobs,
-            JobStages,
-            MergeApplicationStages,
-            Users,
-        )
+        from tap_ats.providers.merge import entities, streams
 
-        return [Applications, MergeApplicationStages, Sources, Jobs, JobHiringTeam, JobStages,
-                Interviews, Candidates, Users, Offers, Departments, Offices, RejectionReasons,
-                Scorecards, Demographics]
+        return [streams.Applications, streams.MergeApplicationStages, entities.Sources,
+                streams.Jobs, entities.JobHiringTeam, streams.JobStages, streams.Interviews,
+                streams.Candidates, streams.Users, entities.Offers, entities.Departments,
+                entities.Offices, entities.RejectionReasons, entities.Scorecards,
+                entities.Demographics]
 
     def error_detail(self, response: requests.Response) -> str:
         """Merge's ``detail``."""
