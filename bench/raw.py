@@ -14,13 +14,13 @@ import requests
 
 
 def records_in(payload: object) -> list:
-    """Records in any of the four providers' list bodies."""
+    """Records in any of the four providers' bodies: a list's rows, or one object (an ATZ job)."""
     if isinstance(payload, list):
         return payload
     if isinstance(payload, dict):
         data = payload.get("data", payload)
         if isinstance(data, dict):
-            return data.get("results") or []
+            return data["results"] if "results" in data else [data]
         if isinstance(data, list):
             return data
     return []

@@ -16,6 +16,7 @@ from functools import cached_property
 import pendulum
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 
 if t.TYPE_CHECKING:
@@ -219,9 +220,26 @@ class LeanRecords(Stream):
     def _deselected(self) -> list[str]:
         return [name for name in self.schema["properties"] if not self.mask[("properties", name)]]
 
+    @cached_property
+    def _alias_only(self) -> str | None:
+        """The stream's name in RECORDs when its one map passes records through unchanged.
+
+        That is the SDK's map without stream maps or flattening configured: its ``transform``
+        returns the record itself, so calling it per record is skipped.
+        """
+        maps = self.stream_maps
+        if (len(maps) == 1 and maps[0].__class__ is SameRecordTransform
+                and not maps[0].flattening_enabled):
+            return maps[0].stream_alias
+        return None
+
     def _generate_record_messages(self, record: dict) -> Iterator[RecordMessage]:
         for name in self._deselected:
             record.pop(name, None)
+        if (alias := self._alias_only) is not None:
+            yield RecordMessage(stream=alias, record=record, version=self._stream_version,
+                                time_extracted=utc_now())
+            return
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:

@@ -11,7 +11,7 @@ import sys
 import time
 import typing as t
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.exceptions import FatalSyncError
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
@@ -68,15 +68,22 @@ class Writer(MsgSpecWriter):
 
     def write_message(self, message: Message) -> None:
         """Queue one message; send the queue when it is full or the message is not a RECORD."""
+        if isinstance(message, RecordMessage):
+            # The line format_message makes (the SDK's encoder, then a newline), encoded
+            # straight into the queue instead of into a buffer that is then copied.
+            pending = self._pending
+            encoder.encode_into(message.to_dict(), pending, len(pending))
+            pending += b"\n"
+            if len(pending) >= self.CHUNK_BYTES:
+                self.flush()
+            return
         if isinstance(message, StateMessage):
             self._state = message  # the latest state covers every earlier one
             self.flush(with_state=time.monotonic() >= self._state_due)
             return
-        if not isinstance(message, RecordMessage):
-            self._take_state()
+        self._take_state()
         self._pending += self.format_message(message)
-        if len(self._pending) >= self.CHUNK_BYTES or not isinstance(message, RecordMessage):
-            self.flush()
+        self.flush()
 
     def _take_state(self) -> None:
         """Queue the held STATE, after every record queued before it."""

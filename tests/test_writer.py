@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sys
@@ -63,3 +64,16 @@ def test_without_the_final_flush_every_record_is_out_and_an_earlier_state(monkey
                   state_seconds=3600, flush=False)
     assert [m["type"] for m in got] == ["RECORD", "STATE", "RECORD"]
     assert got[1]["value"] == {"bookmarks": {"applications": {"n": 1}}}
+
+
+def test_a_record_line_is_the_one_the_sdks_writer_formats(monkeypatch):
+    """Records skip format_message for speed; the bytes must stay the SDK's, to the letter."""
+    message = RecordMessage(stream="jobs", record={
+        "id": "1", "name": "Ingénieur \U0001f680", "n": 2.5, "tags": ["a"], "at": None},
+        version=7, time_extracted=dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC))
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+    writer = Writer()
+    writer.write_message(message)
+    writer.flush()
+    assert out.getvalue() == bytes(Writer().format_message(message))

@@ -613,6 +613,8 @@ class GreenhouseAPI(ProviderAPI):
             size, keep = self._filters(state["query"], kind)
         except Invalid as exc:
             return Response(422, {"errors": [str(exc)]})
+        if parts[2] == "scorecard_candidate_attributes" and "scorecard_ids" in state["query"]:
+            table = self._ratings_of(table, state["query"]["scorecard_ids"][-1])
         if parts[2] == "rejection_reasons" and state["query"].get(
                 "include_defaults", [""])[-1] != "true":
             keep = (lambda test: lambda r: test(r) and r.name not in DEFAULT_REASONS)(keep)
@@ -647,6 +649,18 @@ class GreenhouseAPI(ProviderAPI):
         if not isinstance(state, dict) or not {"query", "before"} <= state.keys():
             raise Invalid(msg)
         return state
+
+    @staticmethod
+    def _ratings_of(ratings: Table, ids: str) -> Table:
+        """The ratings of the scorecards in ``ids``, found by id instead of by a scan of all.
+
+        A rating's id is its scorecard's world id times ten plus its place, so each scorecard's
+        ratings are one slice of the table; the filters then apply as to any table. (A scan per
+        request made the sandbox, not the tap, the bottleneck of a large Greenhouse benchmark.)
+        """
+        cards = sorted({int(v) - OFFSET["scorecard"] for v in ids.split(",") if v})
+        return Table(rating for n in cards for rating in
+                     ratings[ratings.index_after(n * 10 - 1):ratings.index_before(n * 10 + 10)])
 
     @staticmethod
     def _filters(query: dict[str, list[str]], kind: str) -> tuple[int, Callable[[Any], bool]]:

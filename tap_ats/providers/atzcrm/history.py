@@ -192,11 +192,13 @@ class HistoryReader(AtzStream):
         self._context, self._slice = context, None
         self.jobs, self.emitted, self.job_status = {}, set(), {}
         self.positions, self.orders, self.listed, self.missing = {}, {}, 0, 0
-        self._pool = ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
+        self._pool = (ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
+                      if self.tap.max_concurrency > 1 else None)
         try:
             yield from super().get_records(context)
         finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
         if self.missing and not self.tap.failed(context):
             self._report_missing(context)
         state = self.get_context_state(context)
@@ -301,7 +303,8 @@ class HistoryReader(AtzStream):
     def _fetch_all(self, paths: list[tuple[str, ...]], **params: str) -> list[t.Any]:
         """GET every path (segments, with ``params``) concurrently, paced and retried as any.
 
-        None for what is gone (404).
+        None for what is gone (404). With ``max_concurrency: 1`` they are read here, one after
+        another: a pool of one worker only added a hand-over between threads per request.
         """
 
         def get(segments: tuple[str, ...]) -> t.Any:
@@ -310,4 +313,4 @@ class HistoryReader(AtzStream):
             except NotFound:
                 return None
 
-        return list(self._pool.map(get, paths))
+        return list(self._pool.map(get, paths) if self._pool is not None else map(get, paths))
