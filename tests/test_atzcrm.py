@@ -410,3 +410,36 @@ def test_an_edited_history_row_keeps_its_id():
         "ann:job-a:1:1", "ann:job-a:2:1", "ann:job-a:1:2"]
     after = history("Strong", "2026-03-01T12:00:00Z", dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
     assert [(after.row_id(r), r["comment"]) for r in after.new] == [("ann:job-a:2:1", "Strong")]
+
+
+def test_quick_answers_are_read_in_the_calling_thread_slow_ones_by_the_pool(sandbox):
+    """The pool only overlaps waits: under QUICK_ANSWER it is bypassed, above it used again."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from tap_ats.http import Answer
+    from tap_ats.providers.atzcrm.history import QUICK_ANSWER
+    from tap_ats.tap import TapATS
+
+    stream = TapATS(config=sandbox.config("atzcrm", max_concurrency=4),
+                    setup_mapper=False).streams["candidates"]
+    stream._pool = ThreadPoolExecutor(4)
+    answer_time = {"seconds": 0.0}
+    readers: list[bool] = []
+
+    def get(segments: tuple[str, ...], context: object, **params: str) -> Answer:
+        readers.append(threading.current_thread() is threading.main_thread())
+        response = SimpleNamespace(elapsed=dt.timedelta(seconds=answer_time["seconds"]))
+        return Answer(response, {"slug": segments[1]})
+
+    stream.get = get
+    paths = [("candidate", str(n), "history") for n in range(8)]
+    batches = []
+    for seconds in (QUICK_ANSWER / 10, QUICK_ANSWER / 10, QUICK_ANSWER * 10, QUICK_ANSWER):
+        answer_time["seconds"] = seconds
+        readers.clear()
+        assert stream._fetch_all(paths) == [{"slug": str(n)} for n in range(8)]
+        batches.append(set(readers))
+    stream._pool.shutdown()
+    # Unknown at first (the pool), then quick (here), then slow (here, learnt), then the pool.
+    assert batches == [{False}, {True}, {True}, {False}]
