@@ -70,8 +70,9 @@ def pages(send: Callable[[T | None], Answer], paginator: BaseAPIPaginator[T],
           rows: Callable[[Answer], list], where: str) -> Iterator[Answer]:
     """Every answer from the first page to the last, empty pages with a next cursor included.
 
-    ``send`` fetches the page of a cursor (None: the first), ``rows`` gives an answer's records
-    (to count empty pages), ``where`` names the read in the error. A cursor already given, or
+    ``send`` fetches the page of the paginator's current value (its start value first: None
+    for a cursor, 1 for a page number), ``rows`` gives an answer's records (to count empty
+    pages), ``where`` names the read in the error. A cursor already given, or
     ``MAX_EMPTY_PAGES`` empty pages in a row, raise :class:`PaginationLoop`.
     """
     seen: set[str] = set()
