@@ -10,17 +10,24 @@ in full, failed or stopped), the next account enters the window. So:
   pages of at most ``PREFETCH_BYTES`` of response bodies (its reader waits when that is full),
   whatever the tenant or account count;
 - nothing can wait on a slot held by a blocked reader: the account being written is always in the
-  window with its own reader, and readers further ahead only wait for the writer to drain them.
+  window (read by its own reader, or here), and readers further ahead only wait for the writer to
+  drain them.
+
+Readers start only once the API proves slow: until the pages read here take ``SLOW_PAGE`` (the
+median of the run's last ``WAITS``), there is nothing for a thread to overlap but the
+tap's own work, and its handoffs and contention for the GIL cost more CPU than they save time.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import typing as t
 from collections import deque
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
 
     from singer_sdk.helpers.types import Context
 
@@ -32,6 +39,16 @@ if t.TYPE_CHECKING:
 #: larger buffer only made more memory to allocate and fault in: at 4 MiB the default
 #: concurrency cost 7% more CPU than at 1 MiB in the benchmark (Kombo, latency 0).
 PREFETCH_BYTES = 2**20
+
+#: The wait for a page (pacing, the request, decoding) from which readers start, in seconds. No
+#: hosted API answers a page this fast (they take 100 ms and more) and a rate limit's pacing takes
+#: longer; an API on this machine does, and the sandbox does (5-20 ms a page at 100,000
+#: applications), where readers cost 5-12% more CPU to save a little time (benchmark, latency 0).
+SLOW_PAGE = 0.03
+
+#: How many of the run's last pages the median wait is taken over, once there are as many: one
+#: slow page (the first connection, a retry) among quick ones is noise.
+WAITS = 5
 
 
 class Prefetch:
@@ -81,49 +98,103 @@ class Prefetch:
             yield answer
 
 
+class PageWaits:
+    """How long the run's last ``WAITS`` pages read in the writer's thread took, every stream's.
+
+    They tell whether readers are worth starting, and once the API has proved slow it stays so
+    for the streams after (the same host, the same budgets), whose readers start at once.
+    """
+
+    def __init__(self, slow: float = SLOW_PAGE) -> None:
+        self._waits: deque[float] = deque(maxlen=WAITS)
+        self._threshold = slow
+        #: Whether readers are worth starting (from the start if ``slow`` is 0).
+        self.slow = slow <= 0
+
+    def note(self, seconds: float) -> float:
+        """Count one page's wait; the median of the last ``WAITS`` (0 until there are as many)."""
+        self._waits.append(seconds)
+        if len(self._waits) < WAITS:
+            return 0.0
+        median = sorted(self._waits)[WAITS // 2]
+        self.slow = self.slow or median >= self._threshold
+        return median
+
+
 class ReadAhead:
     """The accounts of one stream, read at most ``width`` at a time in the order they are written.
 
     ``read`` gives every page of one account; ``prepare`` runs (in the main thread) just
-    before an account's reader starts, to record where its read begins.
+    before an account's reader starts, to record where its read begins. Accounts are read here,
+    in the writer's thread, until ``waits`` (``clock`` tells the time) says the API is slow;
+    from then on readers read ahead, and ``logger`` says so.
     """
 
-    def __init__(self, read: Callable[[Context], Iterator[Answer]],
+    def __init__(self, read: Callable[[Context], Generator[Answer, None, None]],
                  prepare: Callable[[Context], None], partitions: list[Context],
-                 width: int) -> None:
-        self._read, self._prepare = read, prepare
+                 width: int, *, waits: PageWaits,
+                 clock: Callable[[], float] = time.monotonic,
+                 logger: logging.Logger | None = None) -> None:
+        self._read, self._prepare, self._clock = read, prepare, clock
+        self._logger = logger or logging.getLogger(__name__)
         self._waiting: deque[Context] = deque(partitions)
         self._reading: dict[str, Prefetch] = {}
-        for _ in range(width):
-            self._start_next()
+        self._width, self._waits = width, waits
+        self._ahead = waits.slow
+        if self._ahead:
+            self._fill(width)
 
-    def _start_next(self) -> None:
-        if not self._waiting:
-            return
-        partition = self._waiting.popleft()
-        self._prepare(partition)
-        prefetch = self._reading[partition["account_id"]] = Prefetch()
-        threading.Thread(target=prefetch.fill, args=(self._read, partition), daemon=True,
-                         name=f"read-ahead-{partition['account_id']}").start()
+    def _fill(self, slots: int) -> None:
+        """Start readers for the next waiting accounts until ``slots`` are reading."""
+        while len(self._reading) < slots and self._waiting:
+            partition = self._waiting.popleft()
+            self._prepare(partition)
+            prefetch = self._reading[partition["account_id"]] = Prefetch()
+            threading.Thread(target=prefetch.fill, args=(self._read, partition), daemon=True,
+                             name=f"read-ahead-{partition['account_id']}").start()
 
     def answers(self, context: Context) -> Iterator[Answer]:
         """The account's pages: from its reader, or read here if it has none.
 
-        However an account read ahead ends (read in full, an error, the generator closed), the
-        next waiting account enters the window.
+        However an account ends (read in full, an error, the generator closed), the next
+        waiting account enters the window once readers have started.
         """
-        account = context["account_id"]
-        prefetch = self._reading.pop(account, None)
-        if prefetch is None:  # read again (or out of order): here, in no reader's place
-            self._waiting = deque(p for p in self._waiting if p["account_id"] != account)
-            yield from self._read(context)
-            return
+        prefetch = self._reading.pop(context["account_id"], None)
+        if prefetch is None:  # not read ahead (yet, or read again): here, in no reader's place
+            self._waiting = deque(p for p in self._waiting
+                                  if p["account_id"] != context["account_id"])
         try:
-            yield from prefetch
+            yield from (prefetch if prefetch is not None else self._here(context))
         finally:
-            self._start_next()
+            if self._ahead:
+                self._fill(self._width)
+
+    def _here(self, context: Context) -> Iterator[Answer]:
+        """The account read in this thread; once the API proves slow, readers start ahead."""
+        pages = self._read(context)
+        try:
+            while True:
+                began = self._clock()
+                answer = next(pages, None)
+                if answer is None:
+                    return
+                if not self._ahead:
+                    median = self._waits.note(self._clock() - began)
+                    if self._waits.slow:
+                        self._ahead = True
+                        self._fill(self._width - 1)  # this account holds the other slot
+                        self._logger.info("Pages take %.0f ms: reading up to %d accounts ahead",
+                                          median * 1000, self._width - 1)
+                yield answer
+        finally:
+            pages.close()
 
     @property
     def reading(self) -> int:
         """Accounts whose reader has started and whose responses are not yet taken."""
         return len(self._reading)
+
+    @property
+    def ahead(self) -> bool:
+        """Whether readers have started (the API proved slow, or ``slow`` was 0)."""
+        return self._ahead

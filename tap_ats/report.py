@@ -65,6 +65,17 @@ class RunReport:
         for stream, outcome in moved.items():
             self.stream(new, stream).requests += outcome.requests
 
+    def refused_lookup(self, logger: logging.Logger, account: str, stream: str, lookup: str,
+                       refusal: str, columns: str, fix: str) -> None:
+        """Record that ``lookup``, which only enriches ``stream``, was refused, and warn once.
+
+        One wording for every provider: the account, what was refused and how, the columns
+        left null (the stream itself is read), and what would fill them.
+        """
+        self.stream(account, stream).refused_lookups.append(lookup)
+        logger.warning("Account %s: %s %s, so %s stay null (the stream itself is read). "
+                       "To fill them, %s", account, lookup, refusal, columns, fix)
+
     def request(self, account: str, stream: str) -> None:
         """Count one request (worker threads call this too)."""
         outcome = self.stream(account, stream)

@@ -18,6 +18,7 @@ from singer_sdk.exceptions import FatalSyncError
 
 from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Refused, Transport
 from tap_ats.provider import PROVIDERS, Provider, load, number
+from tap_ats.readahead import PageWaits
 from tap_ats.report import RunReport
 from tap_ats.writer import Terminated, Writer
 
@@ -154,6 +155,11 @@ class TapATS(Tap):
                          request_timeout=number(self.config, "request_timeout",
                                                 DEFAULT_REQUEST_TIMEOUT),
                          ca_bundle=self.config.get("ca_bundle"), logger=self.logger)
+
+    @cached_property
+    def page_waits(self) -> PageWaits:
+        """How long the API takes to give a page, every stream's: whether to read ahead."""
+        return PageWaits()
 
     @cached_property
     def report(self) -> RunReport:

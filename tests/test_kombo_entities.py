@@ -123,5 +123,5 @@ def test_refused_rejection_reasons_leave_the_id_null_and_applications_land(sandb
     assert all(r["rejection_reason_id"] is None for r in apps)
     assert records(messages, "rejection_reasons") == []
     lookups = [line for line in err.splitlines()
-               if "WARNING" in line and "rejection_reason_id stays null" in line]
+               if "WARNING" in line and "rejection_reason_id stay null" in line]
     assert len(lookups) == len(sandbox.config("kombo")["integration_ids"])

@@ -133,7 +133,7 @@ def test_merge_expand_refused_reads_the_stream_without_it(sandbox, tmp_path):
     assert all(r["current_stage_name"] is None and r["current_stage_id"] for r in apps)
     assert all(r["stage_name"] is None for r in records(messages, "application_stages"))
     assert all(r["job_id"] for r in records(messages, "interviews"))  # its own expand was fine
-    lines = warnings(err, "with expand=current_stage,reject_reason was refused")
+    lines = warnings(err, "?expand=current_stage,reject_reason was refused")
     assert len(lines) == 2 and all("RejectReason" in line for line in lines), lines
     log = [e for e in sandbox.log("merge") if e["path"].endswith("/applications")]
     assert [e["status"] for e in log if "expand=" in e["query"]] == ["forbidden", "forbidden"]

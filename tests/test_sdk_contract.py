@@ -15,6 +15,7 @@ import inspect
 
 import pytest
 from singer_sdk import Stream
+from singer_sdk.streams import RESTStream
 
 from tap_ats.client import ATSStream
 from tap_ats.conform import LeanRecords
@@ -76,3 +77,19 @@ def test_stream_version_attribute_still_exists():
     assert hasattr(stream, "_stream_version"), (
         "singer-sdk's Stream no longer has _stream_version, which RECORD messages built by "
         "LeanRecords._generate_record_messages carry (ACTIVATE_VERSION purges depend on it)")
+
+
+@pytest.mark.parametrize("params", [
+    {"page_size": 250, "cursor": "a b/é+&=", "ids": [3, 1], "skip": None, "flag": True},
+    "page_size=250&cursor=abc%3D", None])
+def test_a_request_prepared_lean_is_the_one_the_sdk_prepares(params):
+    """build_prepared_request skips the session's merge step and must not change a byte."""
+    stream = TapATS(config=CONFIG, setup_mapper=False).streams["applications"]
+    stream.requests_session.cookies.set("lb", "sticky", domain="127.0.0.1", path="/")
+    kwargs = {"method": "GET", "url": "http://127.0.0.1:9/v1/ats/applications?x=1",
+              "params": params, "headers": {**stream.http_headers, "X-Integration-Id": "a"}}
+    ours = stream.build_prepared_request(**kwargs)
+    sdk = RESTStream.build_prepared_request(stream, **kwargs)
+    assert (ours.method, ours.url, ours.body) == (sdk.method, sdk.url, sdk.body)
+    assert dict(ours.headers) == dict(sdk.headers)
+    assert ours.headers["Cookie"] == "lb=sticky" and "Authorization" in ours.headers

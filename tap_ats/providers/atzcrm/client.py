@@ -4,7 +4,7 @@
 streams and words ATZ's errors and hints. :class:`AtzStream` is the base client: the API token
 as a bearer token. :class:`LastPagePaginator` follows ATZ's Laravel-style page envelope, for the
 candidate list and (through :class:`~tap_ats.providers.atzcrm.entities.ActivityPaginator`) the
-activity list. :func:`_time` and :func:`_changed_since` read the change times that the history
+activity list. :func:`parse_time` and :func:`changed_since` read the change times that the history
 and activity reads both filter on.
 
 Imports flow one way: :mod:`.history`, :mod:`.streams` and :mod:`.entities` import this module,
@@ -98,14 +98,14 @@ class LastPagePaginator(PageNumberPaginator):
         return payload["current_page"] < payload["last_page"]
 
 
-def _time(value: str) -> dt.datetime:
+def parse_time(value: str) -> dt.datetime:
     """A bookmark or setting (checked at start) as a datetime."""
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _changed_since(value: t.Any, since: dt.datetime) -> bool:
+def changed_since(value: t.Any, since: dt.datetime) -> bool:
     """Whether a change time is at or after ``since``; an unreadable one counts as changed."""
     stamp = ts(value)
     if stamp is None or stamp.__class__ is not str:
         return True
-    return _time(stamp) >= since
+    return parse_time(stamp) >= since

@@ -12,7 +12,7 @@ import datetime as dt
 import typing as t
 
 from tap_ats.conform import ts
-from tap_ats.providers.atzcrm.client import AtzStream, LastPagePaginator, _changed_since
+from tap_ats.providers.atzcrm.client import AtzStream, LastPagePaginator, changed_since
 from tap_ats.providers.atzcrm.streams import AtzDerived, midnight
 
 if t.TYPE_CHECKING:
@@ -108,7 +108,7 @@ class ActivityPaginator(LastPagePaginator):
     def has_more(self, response: Answer) -> bool:  # type: ignore[override]
         """Whether a page follows and this one still ended inside the window."""
         rows = response.body["data"]
-        if self.since is not None and rows and not _changed_since(
+        if self.since is not None and rows and not changed_since(
                 rows[-1].get("updated_at"), self.since):
             return False
         return super().has_more(response)
@@ -175,7 +175,7 @@ class Interviews(AtzStream):
         """Only interviews changed inside the window (the last page may reach past it)."""
         return [row for row in payload["data"]
                 if (row.get("activity_type") or {}).get("id") == INTERVIEW_TYPE
-                and (self._since is None or _changed_since(row.get("updated_at"), self._since))]
+                and (self._since is None or changed_since(row.get("updated_at"), self._since))]
 
     def map_record(self, raw: dict) -> dict:
         """ATZ interview activity to the unified columns."""

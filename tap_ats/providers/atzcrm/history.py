@@ -29,8 +29,8 @@ from tap_ats.provider import number
 from tap_ats.providers.atzcrm.client import (
     DEFAULT_REFRESH_DAYS,
     AtzStream,
-    _changed_since,
-    _time,
+    changed_since,
+    parse_time,
 )
 
 if t.TYPE_CHECKING:
@@ -62,7 +62,7 @@ class History:
         self.rows = sorted(rows, key=lambda r: (r["stage_date"] or "", r["updated_at"] or ""))
         # Keyed by the row object: the ids need the whole history, the callers hold single rows.
         self._ids = dict(zip(map(id, self.rows), row_ids(candidate, self.rows), strict=True))
-        self.new = [r for r in self.rows if since is None or _changed_since(r["updated_at"], since)]
+        self.new = [r for r in self.rows if since is None or changed_since(r["updated_at"], since)]
         #: Jobs whose derived rows are emitted again: those with a new row.
         self.jobs = sorted({r["job_slug"] for r in self.new})
 
@@ -77,7 +77,7 @@ class History:
     def jobs_since(self, when: dt.datetime | None) -> set[str]:
         """Jobs with a row changed at or after ``when`` (all jobs if None)."""
         return {r["job_slug"] for r in self.rows
-                if when is None or _changed_since(r["updated_at"], when)}
+                if when is None or changed_since(r["updated_at"], when)}
 
 
 def history_rows(candidate: str, rows: t.Any) -> list[dict]:
@@ -246,7 +246,7 @@ class HistoryReader(AtzStream):
         previous = state.get("history_slice_at") or state.get("replication_key_value")
         if not state.get("replication_key_value") or not previous or days <= 0:
             return Slice(start, total, total, now)
-        share = max((now - _time(str(previous))).total_seconds(), 0.0) / (days * 86400)
+        share = max((now - parse_time(str(previous))).total_seconds(), 0.0) / (days * 86400)
         since = self.start_time(self._context)
         recent = None if since is None else since - dt.timedelta(days=2 * days)
         return Slice(start, min(total, math.ceil(total * share)), total, now, recent)
@@ -261,7 +261,7 @@ class HistoryReader(AtzStream):
         first = (int(payload["current_page"]) - 1) * int(payload.get("per_page") or len(page))
         swept = {c["id"] for i, c in enumerate(page) if first + i in self._slice}
         read = [c for c in page if c["id"] in swept or since is None or (
-            c["updated_at"] is not None and _changed_since(c["updated_at"], since))]
+            c["updated_at"] is not None and changed_since(c["updated_at"], since))]
         rows = self._fetch_all([("candidate", c["id"], "history") for c in read])
         self.missing += sum(r is None for r in rows)
         self.histories = {c["id"]: History(c["id"], history_rows(c["id"], r),
@@ -284,7 +284,7 @@ class HistoryReader(AtzStream):
         start = self.config.get("start_date")
         if not start:
             return None
-        return _time(str(start)) - dt.timedelta(minutes=self.tap.lookback_minutes)
+        return parse_time(str(start)) - dt.timedelta(minutes=self.tap.lookback_minutes)
 
     def _learn(self, history: History) -> None:
         """Note the stage positions and the latest job status that one history shows."""

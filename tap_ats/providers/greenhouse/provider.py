@@ -169,11 +169,9 @@ class Greenhouse(Provider):
                 first = (account, path) not in self._refused_lookups
                 self._refused_lookups.add((account, path))
             if first:
-                stream.tap.report.stream(account, stream.name).refused_lookups.append(path)
-                stream.logger.warning(
-                    "Account %s: %s answered %d, so %s stay null (the stream itself is read). "
-                    "To fill them, %s", account, path, exc.status, LOOKUP_COLUMNS[path],
-                    self.permission_hint(stream.name, path))
+                stream.tap.report.refused_lookup(
+                    stream.logger, account, stream.name, path, f"answered {exc.status}",
+                    LOOKUP_COLUMNS[path], self.permission_hint(stream.name, path))
             return None
 
     def stages(self, stream: GreenhouseStream, context: Context | None) -> StageIndex:

@@ -79,12 +79,9 @@ class Kombo(Provider):
                     self._reasons[account] = {r["name"]: r["id"] for r in rows if r.get("name")}
                 except Refused as exc:
                     self._reasons[account] = None
-                    stream.tap.report.stream(account, stream.name).refused_lookups.append(
-                        REJECTION_REASONS_PATH)
-                    stream.logger.warning(
-                        "Account %s: %s answered %d, so applications.rejection_reason_id stays "
-                        "null (the stream itself is read). To fill it, %s", account,
-                        REJECTION_REASONS_PATH, exc.status,
+                    stream.tap.report.refused_lookup(
+                        stream.logger, account, stream.name, REJECTION_REASONS_PATH,
+                        f"answered {exc.status}", "applications.rejection_reason_id",
                         self.permission_hint("rejection_reasons", REJECTION_REASONS_PATH))
             return (self._reasons[account] or {}).get(name)
 

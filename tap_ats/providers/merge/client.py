@@ -195,14 +195,12 @@ class MergeStream(ATSStream):
         """Read one account; if it was read without ``expand``, say which columns stay null."""
         yield from super().get_records(context)
         account = (context or {}).get("account_id", "")
-        outcome = self.tap.report.stream(account, self.name)
-        if account in self._plain and outcome.status == "ok":
-            outcome.refused_lookups.append(f"{self.path}?expand={self.expand}")
-            self.logger.warning(
-                "Account %s: %s with expand=%s was refused, so %s stay null (the stream itself "
-                "was read without it). To fill them, enable the %s Common Model(s) in this "
-                "linked account's scopes (Merge dashboard)", account, self.path, self.expand,
-                self.expand_columns, self.expand_models)
+        if account in self._plain and self.tap.report.stream(account, self.name).status == "ok":
+            self.tap.report.refused_lookup(
+                self.logger, account, self.name, f"{self.path}?expand={self.expand}",
+                "was refused", self.expand_columns,
+                f"enable the {self.expand_models} Common Model(s) in this linked account's "
+                "scopes (Merge dashboard)")
 
     @property
     def provider(self) -> Merge:

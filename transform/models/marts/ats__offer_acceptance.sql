@@ -14,6 +14,11 @@ groups as (
 per_group as (
     select
         groups.group_key,
+        groups.provider,
+        groups.account_id,
+        groups.group_type,
+        groups.group_id,
+        max(groups.group_name) as group_name,  -- one name per group: max only picks it
         count(*) as offers_extended,
         sum(case when hiring.latest_offer_status = 'accepted' then 1 else 0 end) as offers_accepted,
         sum(case when hiring.latest_offer_status = 'declined' then 1 else 0 end) as offers_declined,
@@ -22,22 +27,17 @@ per_group as (
     from hiring
     inner join groups
         on groups.job_key = hiring.job_key
-    group by groups.group_key
-),
-
-group_names as (
-    select group_key, provider, account_id, group_type, group_id, max(group_name) as group_name
-    from groups
-    group by group_key, provider, account_id, group_type, group_id
+    group by groups.group_key, groups.provider, groups.account_id, groups.group_type,
+             groups.group_id
 )
 
 select
-    group_names.group_key,
-    group_names.provider,
-    group_names.account_id,
-    group_names.group_type,
-    group_names.group_id,
-    group_names.group_name,
+    per_group.group_key,
+    per_group.provider,
+    per_group.account_id,
+    per_group.group_type,
+    per_group.group_id,
+    per_group.group_name,
     per_group.offers_extended,
     per_group.offers_accepted,
     per_group.offers_declined,
@@ -46,5 +46,3 @@ select
                 'per_group.offers_accepted + per_group.offers_declined') }} as acceptance_rate,
     cast(per_group.median_days_to_offer as numeric(12, 2)) as median_days_to_offer
 from per_group
-inner join group_names
-    on group_names.group_key = per_group.group_key

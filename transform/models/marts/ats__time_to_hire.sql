@@ -12,6 +12,11 @@ groups as (
 per_group as (
     select
         groups.group_key,
+        groups.provider,
+        groups.account_id,
+        groups.group_type,
+        groups.group_id,
+        max(groups.group_name) as group_name,  -- one name per group: max only picks it
         count(*) as applications,
         sum(case when hiring.offered_at is not null then 1 else 0 end) as applications_offered,
         sum(case when hiring.is_hired then 1 else 0 end) as hires,
@@ -23,22 +28,17 @@ per_group as (
     from hiring
     inner join groups
         on groups.job_key = hiring.job_key
-    group by groups.group_key
-),
-
-group_names as (
-    select group_key, provider, account_id, group_type, group_id, max(group_name) as group_name
-    from groups
-    group by group_key, provider, account_id, group_type, group_id
+    group by groups.group_key, groups.provider, groups.account_id, groups.group_type,
+             groups.group_id
 )
 
 select
-    group_names.group_key,
-    group_names.provider,
-    group_names.account_id,
-    group_names.group_type,
-    group_names.group_id,
-    group_names.group_name,
+    per_group.group_key,
+    per_group.provider,
+    per_group.account_id,
+    per_group.group_type,
+    per_group.group_id,
+    per_group.group_name,
     per_group.applications,
     per_group.applications_offered,
     per_group.hires,
@@ -47,5 +47,3 @@ select
     cast(per_group.median_days_to_hire as numeric(12, 2)) as median_days_to_hire,
     cast(per_group.average_days_to_hire as numeric(12, 2)) as average_days_to_hire
 from per_group
-inner join group_names
-    on group_names.group_key = per_group.group_key
