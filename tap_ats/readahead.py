@@ -159,10 +159,12 @@ class ReadAhead:
         However an account ends (read in full, an error, the generator closed), the next
         waiting account enters the window once readers have started.
         """
-        prefetch = self._reading.pop(context["account_id"], None)
-        if prefetch is None:  # not read ahead (yet, or read again): here, in no reader's place
-            self._waiting = deque(p for p in self._waiting
-                                  if p["account_id"] != context["account_id"])
+        account = context["account_id"]
+        prefetch = self._reading.pop(account, None)
+        if prefetch is None and self._waiting and self._waiting[0]["account_id"] == account:
+            self._waiting.popleft()  # read here in its turn: no scan of a thousand accounts
+        elif prefetch is None:  # read again, or out of order: here, in no reader's place
+            self._waiting = deque(p for p in self._waiting if p["account_id"] != account)
         try:
             yield from (prefetch if prefetch is not None else self._here(context))
         finally:

@@ -169,6 +169,17 @@ def test_one_slow_page_among_quick_ones_starts_no_reader():
     assert not window.ahead and where["a2"] == {threading.current_thread().name}
 
 
+def test_accounts_read_here_out_of_order_or_again_are_each_read_whole():
+    clock, where = Clock(), {}
+    took = {f"a{n}": [0.001] * 2 for n in range(1, 5)}
+    partitions = [{"account_id": a} for a in took]
+    window = ReadAhead(timed_pages(clock, took, where), lambda _: None, partitions, 2,
+                       waits=PageWaits(), clock=clock)
+    order = [partitions[1], partitions[0], partitions[0], partitions[2], partitions[3]]
+    assert [len(list(window.answers(p))) for p in order] == [2, 2, 2, 2, 2]
+    assert not window.ahead and window.reading == 0
+
+
 def test_an_account_read_here_and_left_early_closes_its_read():
     closed = []
 
