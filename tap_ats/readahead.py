@@ -140,7 +140,8 @@ class ReadAhead:
         self._waiting: deque[Context] = deque(partitions)
         self._reading: dict[str, Prefetch] = {}
         self._width, self._waits = width, waits
-        if waits.slow:
+        self._ahead = waits.slow
+        if self._ahead:
             self._fill(width)
 
     def _fill(self, slots: int) -> None:
@@ -167,7 +168,7 @@ class ReadAhead:
         try:
             yield from (prefetch if prefetch is not None else self._here(context))
         finally:
-            if self._waits.slow:
+            if self._ahead:
                 self._fill(self._width)
 
     def _here(self, context: Context) -> Iterator[Answer]:
@@ -179,9 +180,10 @@ class ReadAhead:
                 answer = next(pages, None)
                 if answer is None:
                     return
-                if not self._waits.slow:
+                if not self._ahead:
                     median = self._waits.note(self._clock() - began)
                     if self._waits.slow:
+                        self._ahead = True
                         self._fill(self._width - 1)  # this account holds the other slot
                         self._logger.info("Pages take %.0f ms: reading up to %d accounts ahead",
                                           median * 1000, self._width - 1)
@@ -196,5 +198,5 @@ class ReadAhead:
 
     @property
     def ahead(self) -> bool:
-        """Whether accounts are read ahead: the run's API proved slow (or ``slow`` was 0)."""
-        return self._waits.slow
+        """Whether readers have started (the API proved slow, or ``slow`` was 0)."""
+        return self._ahead
