@@ -5,6 +5,7 @@ configured by default, then sequentially (``max_concurrency`` 1) with ``include_
 and the raw baseline (bench/raw.py) replaying the same requests.
 Measured per run from the process's own rusage: CPU seconds and peak RSS. Requests are counted
 by the sandbox and compared with the least possible for the data (a full page every time).
+``--repeat N`` runs the CPU comparison N rounds, the runs taking turns, and reports medians.
 
 Modes: the default speed run (latency 0, no rate limits); ``--latency-ms 50`` for the
 concurrency comparison (``max_concurrency`` 1 against the default); ``--rate-limits`` for the
@@ -24,6 +25,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -202,20 +204,36 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
     # CPU per record is compared sequentially, as the baseline runs. At latency 0 the default
     # concurrency buys no time, and its threads' contention for the GIL (and, on a small
     # machine, for the core the sandbox does not use) costs CPU: reported beside, not hidden.
+    # With --repeat, the four runs take turns round after round, so a slow spell of the machine
+    # falls on all of them, and each ratio is the median of its rounds' ratios.
     seq = {**config, "max_concurrency": 1}
-    on_seq, _ = run_tap(url, provider, {**seq, "include_raw": True}, tmp)
-    off_seq, _ = run_tap(url, provider, {**seq, "include_raw": False}, tmp)
     job = {"base_url": url, "authorization": authorization(provider, config),
            "requests": [e for e in log if e["method"] == "GET"]}
-    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+    rounds: dict[str, list[float]] = {"on": [], "on_seq": [], "off_seq": [], "raw": []}
+    for n in range(args.repeat):
+        if n:
+            on, _ = run_tap(url, provider, {**config, "include_raw": True}, tmp)
+        on_seq, _ = run_tap(url, provider, {**seq, "include_raw": True}, tmp)
+        off_seq, _ = run_tap(url, provider, {**seq, "include_raw": False}, tmp)
+        raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+        for key, run in (("on", on), ("on_seq", on_seq), ("off_seq", off_seq), ("raw", raw)):
+            rounds[key].append(run["cpu_s"])
+
+    def median(key: str, over: str | None = None) -> float:
+        """The median of ``key``'s CPU seconds, or of its rounds' ratios to ``over``'s."""
+        pairs = zip(rounds[key], rounds[over] if over else [1.0] * args.repeat, strict=True)
+        return round(statistics.median(cpu / by for cpu, by in pairs), 2)
+
     row.update({
-        "cpu_s": round(on_seq["cpu_s"], 2), "cpu_s_raw_off": round(off_seq["cpu_s"], 2),
-        "raw_cpu_s": round(raw["cpu_s"], 2),
-        "cpu_s_per_100k": round(on_seq["cpu_s"] / on_seq["records"] * 1e5, 2),
-        "cpu_ratio_vs_raw": round(on_seq["cpu_s"] / raw["cpu_s"], 2),
-        "cpu_ratio_vs_raw_no_raw_column": round(off_seq["cpu_s"] / raw["cpu_s"], 2),
-        "cpu_ratio_vs_raw_concurrent": round(on["cpu_s"] / raw["cpu_s"], 2),
+        "cpu_s": median("on_seq"), "cpu_s_raw_off": median("off_seq"),
+        "raw_cpu_s": median("raw"),
+        "cpu_s_per_100k": round(median("on_seq") / on_seq["records"] * 1e5, 2),
+        "cpu_ratio_vs_raw": median("on_seq", "raw"),
+        "cpu_ratio_vs_raw_no_raw_column": median("off_seq", "raw"),
+        "cpu_ratio_vs_raw_concurrent": median("on", "raw"),
     })
+    if args.repeat > 1:
+        row["cpu_rounds"] = rounds
     return row
 
 
@@ -277,6 +295,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, nargs="*", default=[200],
                         help="account counts for --scale, each a row per shard count")
     parser.add_argument("--shards", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the CPU runs, taken in turns; the table has medians")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.scale:
@@ -298,13 +318,13 @@ def main() -> None:
                          f"{platform.python_implementation()} {platform.python_version()}",
               "applications": args.applications, "latency_ms": args.latency_ms,
               "rate_limits": args.rate_limits, "time_scale": args.time_scale,
-              "page_size": args.page_size, "providers": rows}
+              "page_size": args.page_size, "repeat": args.repeat, "providers": rows}
     if args.scale:
         report["accounts"] = args.accounts
         report["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    keys = [k for k in rows[0] if k != "provider"] if rows else []
+    keys = [k for k in rows[0] if k not in ("provider", "cpu_rounds")] if rows else []
     print("\n" + " | ".join(["provider", *keys]))
     for row in rows:
         print(" | ".join(str(row.get(k, "")) for k in ["provider", *keys]))

@@ -318,9 +318,17 @@ def failed_accounts(report: dict, table: str) -> dict[str, str]:
     return out
 
 
-def loader_failed(log: Path) -> bool:
-    """Whether Meltano says the loader failed (then nothing the tap reports is committed)."""
-    return re.search(r"[Ll]oader failed", log.read_text()) is not None
+def loader_succeeded(log: Path) -> bool:
+    """Whether Meltano says the tap alone failed (then what the tap reports is committed).
+
+    Meltano writes ``Extractor failed`` only when the loader exited 0. This asks for that
+    line rather than for the absence of ``Loader failed``: a loader that dies early (two
+    shards racing to create a schema) can take Meltano down with a BrokenPipeError before it
+    says anything about the loader, and a shard whose tap exited 3 would pass with no row
+    committed.
+    """
+    return re.search(r"\bmeltano\s+Extractor failed\s*$", log.read_text(), re.MULTILINE) \
+        is not None
 
 
 @dg.multi_asset(
@@ -351,7 +359,7 @@ def tap_ats_shard(context: dg.AssetExecutionContext,
     code = run_logged(args, env, log)
     report = read_report(report_path)
     tap_code = report.get("exit_code", code)
-    if code != 0 and (tap_code != 3 or loader_failed(log)):
+    if code != 0 and (tap_code != 3 or not loader_succeeded(log)):
         raise failure(context, args, code, log, retry=tap_code != 2)
     context.log.info(f"shard {context.partition_key}: meltano exited with {code}, the tap "
                      f"with {tap_code} (log: {log})")
