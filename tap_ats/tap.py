@@ -7,6 +7,8 @@ its code and one line).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import signal
 import threading
 import typing as t
@@ -23,6 +25,7 @@ from tap_ats.report import RunReport
 from tap_ats.writer import Terminated, Writer
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import FrameType
 
     from singer_sdk.exceptions import FatalAPIError
@@ -40,6 +43,33 @@ class AccountsFailed(FatalSyncError):
 
 #: The exit code of a run in which some accounts or streams failed and the rest committed.
 PARTIAL_EXIT = 3
+
+
+#: Net container allocations between two runs of the cyclic collector's youngest generation,
+#: during a sync (CPython's default: 700).
+GC_THRESHOLD = 10_000
+
+
+@contextlib.contextmanager
+def rare_collections() -> Iterator[None]:
+    """Freeze what startup built and run the cyclic collector rarely, for the time of a sync.
+
+    A sync allocates millions of short-lived containers (decoded pages, records) that reference
+    counting frees; few are in cycles. At CPython's default threshold the collector ran about
+    1,800 times in a sync of 20,000 Kombo applications, and each full collection walked every
+    object startup left (modules, schemas, the catalog): 0.54 of its 3.8 CPU seconds. Frozen
+    and at ``GC_THRESHOLD``: 0.06 s (Greenhouse 0.31 to 0.06, ATZ CRM 0.89 to 0.06), the same
+    peak RSS. Cycles are still collected, only less often.
+    """
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 #: A setting that may be fractional: a number, or a string holding one. Meltano 4.4 cannot pass a
@@ -230,7 +260,8 @@ class TapATS(Tap):
         """
         code = 1
         try:
-            super().sync_all()
+            with rare_collections():
+                super().sync_all()
             # The records queued and the STATE held, in that order. A run that ends otherwise
             # (a signal, the target gone) leaves them: its last STATE written covers less.
             self.message_writer.flush()
