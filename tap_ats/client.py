@@ -28,6 +28,7 @@ from tap_ats.http import AuthError, GiveUp, Refused, path
 from tap_ats.paging import pages
 from tap_ats.readahead import ReadAhead
 from tap_ats.report import Progress
+from tap_ats.state import IndexedState
 from tap_ats.streams import PRIMARY_KEYS, SCHEMAS
 
 if t.TYPE_CHECKING:
@@ -41,7 +42,7 @@ def _account(context: Context | None) -> str | None:
     return (context or {}).get("account_id")
 
 
-class ATSStream(LeanRecords, RESTStream):
+class ATSStream(IndexedState, LeanRecords, RESTStream):
     """A unified stream read from one provider endpoint, one partition per account."""
 
     primary_keys: t.ClassVar[list[str]] = PRIMARY_KEYS

@@ -22,6 +22,7 @@ from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Refused, Transport
 from tap_ats.provider import PROVIDERS, Provider, load, number
 from tap_ats.readahead import PageWaits
 from tap_ats.report import RunReport
+from tap_ats.state import HeldStateWriter
 from tap_ats.writer import Terminated, Writer
 
 if t.TYPE_CHECKING:
@@ -158,6 +159,7 @@ class TapATS(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        self._state_writer = HeldStateWriter(self.message_writer)  # see tap_ats.state
         known = set(self.config_jsonschema["properties"])
         if unknown := sorted(set(self.config) - known):
             self.logger.warning("Unknown setting(s) ignored: %s", ", ".join(unknown))

@@ -46,13 +46,15 @@ class Writer(MsgSpecWriter):
     once the chunk is out, so stdout never ends in half a message.
 
     STATE messages are coalesced: each one holds the whole state (every account's bookmarks of
-    every stream), and the SDK emits one at the end of every account's read, so with many
+    every stream), and the SDK asks for one at the end of every account's read, so with many
     accounts writing each would cost time in the square of their number. The records before a
-    STATE go out when it arrives, as before; the STATE itself is held, and the latest one is
-    written after the records queued with it at most every ``STATE_SECONDS``, before any other
-    message, and by :meth:`flush` at the end of the run. A held STATE can only be written late,
-    never ahead of its records, and a run that ends without the final flush (a signal, the SDK's
-    ``--test`` dry run) has every record out and an earlier STATE.
+    STATE go out when it arrives, as before; the state itself is held (:meth:`hold_state`, by
+    reference: :mod:`tap_ats.state`), and serialised after the records queued with it at most
+    every ``STATE_SECONDS``, before any other message, and by :meth:`flush` at the end of the
+    run; a state equal to the last one written is not written again. A held state can only be
+    written late, never ahead of its records: the tap moves a bookmark only once the records it
+    covers are queued. A run that ends without the final flush (a signal, the SDK's ``--test``
+    dry run) has every record out and an earlier STATE.
     """
 
     CHUNK_BYTES = 2**16
@@ -61,7 +63,8 @@ class Writer(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
-        self._state: StateMessage | None = None
+        self._state: dict | None = None
+        self._state_line = b""
         self._state_due = 0.0
         self.writing = False
         self.stop_signal: int | None = None
@@ -78,19 +81,30 @@ class Writer(MsgSpecWriter):
                 self.flush()
             return
         if isinstance(message, StateMessage):
-            self._state = message  # the latest state covers every earlier one
-            self.flush(with_state=time.monotonic() >= self._state_due)
+            self.hold_state(message.value)
             return
         self._take_state()
         self._pending += self.format_message(message)
         self.flush()
 
+    def hold_state(self, state: dict) -> None:
+        """Hold ``state`` (the latest covers every earlier one); write it if one is due."""
+        self._state = state
+        self.flush(with_state=time.monotonic() >= self._state_due)
+
     def _take_state(self) -> None:
-        """Queue the held STATE, after every record queued before it."""
+        """Queue the held state as a STATE line, after every record queued before it.
+
+        Encoded straight from the dict: the SDK's ``format_message`` first copies the whole
+        state through ``dataclasses.asdict``.
+        """
         if self._state is not None:
-            self._pending += self.format_message(self._state)
+            line = encoder.encode({"type": "STATE", "value": self._state}) + b"\n"
             self._state = None
-            self._state_due = time.monotonic() + self.STATE_SECONDS
+            if line != self._state_line:
+                self._pending += line
+                self._state_line = line
+                self._state_due = time.monotonic() + self.STATE_SECONDS
 
     def flush(self, *, with_state: bool = True) -> None:
         """Send every queued message, and (``with_state``) the held STATE after them."""
