@@ -6,9 +6,12 @@ builds it there, on DuckDB always and on PostgreSQL when TAP_ATS_TEST_POSTGRES i
 interviews' times are stored WITH a time zone and dbt runs in a New York session, so a week cut
 in the session's zone instead of UTC shows.
 
-The world: Greenhouse job J1 (native visits, plan s1 < s2 < s3 < s4), Kombo job K1 (observed
-sightings, plan k1 < k2 < k3 < k4) and ATZ CRM job job-a (derived visits over the account's
-talent stages t1 < t2 < t3, and the terminal Withdrawn t7, Rejected t8, Placed t9).
+The world: Greenhouse job J1 (native visits, plan s1 < s2 < s3 < s4), Kombo job K1 and Merge job
+M1 (observed sightings, plans k1 < k2 < k3 < k4 and m1 < m2 < m3 < m4), ATZ CRM job job-a
+(derived visits over the account's talent stages t1 < t2 < t3, and the terminal Withdrawn t7,
+Rejected t8, Placed t9), and a second ATZ CRM account whose talent stages name no hire (job-b).
+Each provider's hire is its own signal (int_ats__hires): Greenhouse and Kombo the status, Merge
+a signed offer (unified accepted), ATZ CRM the Placed stage; the second ATZ account has none.
 """
 
 from __future__ import annotations
@@ -63,8 +66,10 @@ COMMON = ("provider text, account_id text, id text, created_at timestamp, update
           "deleted_at timestamp, _sdc_deleted_at timestamp, _sdc_extracted_at timestamp")
 
 GH, KB, ATZ = ("greenhouse", "gh"), ("kombo", "kb"), ("atzcrm", "atz")
+MG, ATZ2 = ("merge", "mg"), ("atzcrm", "atz2")
 GH_STAGES = {"s1": "Screen", "s2": "Phone", "s3": "Onsite", "s4": "Offer"}
 KB_STAGES = {"k1": "Applied", "k2": "Screen", "k3": "Interview", "k4": "Offer"}
+MG_STAGES = {"m1": "Applied", "m2": "Screen", "m3": "Interview", "m4": "Offer"}
 ATZ_STAGES = {"t1": "Application Review", "t2": "Interview", "t3": "Offer", "t7": "Withdrawn",
               "t8": "Rejected", "t9": "Placed"}
 # ATZ's order is the stages' median position in the paths: Rejected ties with Interview.
@@ -81,7 +86,7 @@ def row(account: tuple[str, str], id_: str, deleted: str | None = None,
 
 def application(account: tuple[str, str], id_: str, job: str, stage: str, status: str,
                 reason: str | None = None, **kw: Any) -> dict[str, Any]:
-    names = {**GH_STAGES, **KB_STAGES, **ATZ_STAGES, "j2s1": "Screen"}
+    names = {**GH_STAGES, **KB_STAGES, **MG_STAGES, **ATZ_STAGES, "j2s1": "Screen"}
     return row(account, id_, candidate_id=f"cand-{id_}", job_id=job, current_stage_id=stage,
                current_stage_name=names[stage], status=status, status_raw=status,
                applied_at="2026-01-01 09:00:00", rejected_at=None, rejection_reason=reason,
@@ -109,10 +114,12 @@ def interview(id_: str, sdc_deleted: str | None = None, **values: Any) -> dict[s
                location=None, organizer_id=None, **values)
 
 
-def sightings(app: str, seen: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Kombo's observed rows: the current stage at each sync's change time."""
-    return [row(KB, f"{app}:{stage}:{at}", application_id=app, job_id="K1",
-                candidate_id=f"cand-{app}", stage_id=stage, stage_name=KB_STAGES[stage],
+def sightings(app: str, seen: list[tuple[str, str]], account: tuple[str, str] = KB,
+              job: str = "K1") -> list[dict[str, Any]]:
+    """Kombo's (or Merge's) observed rows: the current stage at each sync's change time."""
+    names = {**KB_STAGES, **MG_STAGES}
+    return [row(account, f"{app}:{stage}:{at}", application_id=app, job_id=job,
+                candidate_id=f"cand-{app}", stage_id=stage, stage_name=names[stage],
                 entered_at=None, exited_at=None, is_current=None, origin="observed",
                 observed_at=at) for stage, at in seen]
 
@@ -158,6 +165,13 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         application(ATZ, "c2:job-a", "job-a", "t9", "hired"),
         application(ATZ, "c3:job-a", "job-a", "t2", "active"),  # reopened after Rejected
         application(ATZ, "c5:job-a", "job-a", "t7", "rejected"),
+        # Merge: C1 hired by its signed offer (Merge has no hire status), C2 declined, C3 in
+        # process, C4 rejected although its offer was signed (rejected: not a hire).
+        application(MG, "C1", "M1", "m4", "active"),
+        application(MG, "C2", "M1", "m4", "rejected"),
+        application(MG, "C3", "M1", "m2", "active"),
+        application(MG, "C4", "M1", "m4", "rejected"),
+        application(ATZ2, "d1:job-b", "job-b", "t2", "active"),
     ],
     "application_stages": [
         *path(GH, "A1", "J1", ["s1", "s2", "s3", "s4"], "native"),
@@ -178,6 +192,13 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         *path(ATZ, "c2:job-a", "job-a", ["t1", "t2", "t3", "t9"], "derived"),
         *path(ATZ, "c3:job-a", "job-a", ["t1", "t8", "t1", "t2"], "derived"),
         *path(ATZ, "c5:job-a", "job-a", ["t1", "t7"], "derived"),
+        # C1 first seen in M1's first stage (entered when it applied), C2 first seen in m3 (its
+        # entry unknown), both seen again in m4.
+        *sightings("C1", [("m1", T1), ("m4", T2)], MG, "M1"),
+        *sightings("C2", [("m3", T1), ("m4", T2)], MG, "M1"),
+        *sightings("C3", [("m2", T1), ("m2", T2)], MG, "M1"),
+        *sightings("C4", [("m4", T1)], MG, "M1"),
+        *path(ATZ2, "d1:job-b", "job-b", ["t1", "t2"], "derived"),
     ],
     "jobs": [
         row(GH, "J1", name="Engineer", code=None, status="open", status_raw="open",
@@ -193,6 +214,10 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
             office_ids=[]),
         row(ATZ, "job-a", name="Analyst", code=None, status="open", status_raw="In Progress",
             opened_at="2025-12-01 00:00:00", closed_at=None),
+        row(MG, "M1", name="Writer", code=None, status="open", status_raw="OPEN",
+            opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=[], office_ids=[]),
+        row(ATZ2, "job-b", name="Clerk", code=None, status="open", status_raw="In Progress",
+            opened_at="2025-12-01 00:00:00", closed_at=None),
     ],
     "job_stages": [
         *(row(GH, s, job_id="J1", name=n, order=i, active=True)
@@ -202,6 +227,10 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
           for i, (s, n) in enumerate(KB_STAGES.items())),
         *(row(ATZ, s, job_id=None, name=n, order=ATZ_ORDER[s], active=None)
           for s, n in ATZ_STAGES.items()),
+        *(row(MG, s, job_id="M1", name=n, order=i, active=True)
+          for i, (s, n) in enumerate(MG_STAGES.items())),
+        row(ATZ2, "t1", job_id=None, name="Application Review", order=0, active=None),
+        row(ATZ2, "t2", job_id=None, name="Interview", order=1, active=None),
     ],
     "candidates": [row(GH, "cand-A1", first_name="Ann", last_name="Lee")],
     "interviews": [  # interviewers u1, u2; u3 is deleted
@@ -242,6 +271,13 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
               resolved="2026-02-02 09:00:00", sdc_deleted="2026-05-01 00:00:00"),
         offer(KB, "O7", "B1", "accepted", 1, sent="2026-02-16 09:00:00",
               resolved="2026-02-18 09:00:00"),
+        # Merge's SIGNED and DENIED, as the tap unifies them (accepted, declined).
+        offer(MG, "O8", "C1", "accepted", 1, sent="2026-02-10 09:00:00",
+              resolved="2026-02-12 09:00:00"),
+        offer(MG, "O9", "C2", "declined", 1, sent="2026-02-11 09:00:00",
+              resolved="2026-02-13 09:00:00"),
+        offer(MG, "O10", "C4", "accepted", 1, sent="2026-02-09 09:00:00",
+              resolved="2026-02-10 09:00:00"),
     ],
     "departments": [row(GH, "D1", name="Engineering", parent_id=None, external_id=None),
                     row(KB, "KD", name="Design", parent_id=None, external_id=None),
@@ -401,13 +437,14 @@ def test_deleted_rows_are_in_no_model(built):
     m = built.models
     apps = {r[0] for r in built.query(f"select application_id from {m}.ats__applications_enhanced")}
     assert apps == {"A1", "A2", "A3", "A4", "A5", "A6", "A9", "A10", "A12", "B1", "B2", "B3",
-                    "c1:job-a", "c2:job-a", "c3:job-a", "c5:job-a"}  # not A7, A8
+                    "C1", "C2", "C3", "C4", "c1:job-a", "c2:job-a", "c3:job-a", "c5:job-a",
+                    "d1:job-b"}  # not A7, A8
     visited = {r[0] for r in built.query(f"select application_id from {m}.ats__stage_visits")}
     assert visited == apps
     assert built.query(f"select stage_id from {m}.ats__stage_visits "
                        "where application_id = 'A9' order by visit_number") == [("s1",), ("s2",)]
     assert {r[0] for r in built.query(f"select job_id from {m}.ats__jobs_enhanced")} == {
-        "J1", "J2", "K1", "job-a"}  # not J9
+        "J1", "J2", "K1", "M1", "job-a", "job-b"}  # not J9
     panel = built.query(f"select interview_id, interviewer_id, interviewer_name "
                         f"from {m}.ats__interviews_enhanced order by 1, 2")
     assert panel == [("I1", "u1", "Ada"), ("I1", "u2", "Grace"), ("I2", "u1", "Ada"),
@@ -419,16 +456,28 @@ def test_deleted_rows_are_in_no_model(built):
 
 def test_stage_visits(built):
     rows = built.query(f"select application_id, stage_id, entered_at, exited_at, days_in_stage, "
-                       f"case when is_current then 1 else 0 end from {built.models}."
-                       "ats__stage_visits where provider = 'kombo' order by 1, visit_number")
-    assert [(a, s, e[:16], x and x[:16], d and float(d), int(c))
-            for a, s, e, x, d, c in rows] == [  # sightings folded into visits
-        ("B1", "k1", "2026-02-01 08:00", "2026-02-15 08:00", 14.0, 0),
-        ("B1", "k3", "2026-02-15 08:00", None, None, 1),
-        ("B2", "k1", "2026-02-01 08:00", "2026-02-08 08:00", 7.0, 0),
-        ("B2", "k4", "2026-02-08 08:00", None, None, 1),
-        ("B3", "k2", "2026-02-01 08:00", None, None, 1),
+                       f"case when is_current then 1 else 0 end, entry_source from {built.models}."
+                       "ats__stage_visits where provider in ('kombo', 'merge') "
+                       "order by 1, visit_number")
+    assert [(a, s, e[:16], x and x[:16], d and float(d), int(c), src)
+            for a, s, e, x, d, c, src in rows] == [  # sightings folded into visits
+        # First seen in the first stage: entered when it applied (1 Jan 09:00), a full visit.
+        ("B1", "k1", "2026-01-01 09:00", "2026-02-15 08:00", 44.96, 0, "applied_at"),
+        ("B1", "k3", "2026-02-15 08:00", None, None, 1, "stage_change"),
+        ("B2", "k1", "2026-01-01 09:00", "2026-02-08 08:00", 37.96, 0, "applied_at"),
+        ("B2", "k4", "2026-02-08 08:00", None, None, 1, "stage_change"),
+        # First seen in a later stage: when it entered is unknown, so it has no duration.
+        ("B3", "k2", "2026-02-01 08:00", None, None, 1, "first_seen"),
+        ("C1", "m1", "2026-01-01 09:00", "2026-02-08 08:00", 37.96, 0, "applied_at"),
+        ("C1", "m4", "2026-02-08 08:00", None, None, 1, "stage_change"),
+        ("C2", "m3", "2026-02-01 08:00", "2026-02-08 08:00", None, 0, "first_seen"),
+        ("C2", "m4", "2026-02-08 08:00", None, None, 1, "stage_change"),
+        ("C3", "m2", "2026-02-01 08:00", None, None, 1, "first_seen"),
+        ("C4", "m4", "2026-02-01 08:00", None, None, 1, "first_seen"),
     ]
+    sources = built.query(f"select distinct provider, entry_source from {built.models}."
+                          "ats__stage_visits where provider in ('greenhouse', 'atzcrm')")
+    assert sorted(sources) == [("atzcrm", "history"), ("greenhouse", "history")]
     paths = {}
     for app, stage in built.query(f"select application_id, stage_id from {built.models}."
                                   "ats__stage_visits order by application_id, visit_number"):
@@ -437,7 +486,8 @@ def test_stage_visits(built):
         "A1": ["s1", "s2", "s3", "s4"], "A2": ["s1", "s3"], "A3": ["s1"], "A4": ["s1", "s2"],
         "A5": ["s1", "s2", "s3"], "A6": ["s1", "s2", "s3", "s4"], "A9": ["s1", "s2"],
         "A10": ["s1", "s3", "s2"], "A12": ["j2s1"], "B1": ["k1", "k3"], "B2": ["k1", "k4"],
-        "B3": ["k2"],
+        "B3": ["k2"], "C1": ["m1", "m4"], "C2": ["m3", "m4"], "C3": ["m2"], "C4": ["m4"],
+        "d1:job-b": ["t1", "t2"],
         "c1:job-a": ["t1", "t2", "t8"], "c2:job-a": ["t1", "t2", "t3", "t9"],
         "c3:job-a": ["t1", "t8", "t1", "t2"], "c5:job-a": ["t1", "t7"]}
 
@@ -465,11 +515,19 @@ def test_funnel(built):
         ("K1", "k2", 1, 3, 2, 1, 0, 0.6667),
         ("K1", "k3", 2, 2, 1, 0, 0, 0.5),
         ("K1", "k4", 3, 1, 1, 0, 0, 1.0),
+        # C1 hired (its signed offer) from m4; C2 and C4 rejected there (C4's signed offer is no
+        # hire: the application was rejected); C3 at m2.
+        ("M1", "m1", 0, 4, 4, 0, 0, 1.0),
+        ("M1", "m2", 1, 4, 3, 0, 0, 0.75),
+        ("M1", "m3", 2, 3, 3, 0, 0, 1.0),
+        ("M1", "m4", 3, 3, 1, 2, 0, 0.3333),
         # c1 Rejected after t2; c2 Placed after t3; c3 Rejected at t1, reopened, now at t2; c5
         # Withdrawn at t1. Rejected, Withdrawn and Placed are no steps.
         ("job-a", "t1", 0, 4, 3, 0, 1, 0.75),
         ("job-a", "t2", 1, 3, 1, 1, 0, 0.3333),
         ("job-a", "t3", 2, 1, 1, 0, 0, 1.0),
+        ("job-b", "t1", 0, 1, 1, 0, 0, 1.0),
+        ("job-b", "t2", 1, 1, 0, 0, 0, 0.0),
     ]
 
 
@@ -477,7 +535,8 @@ def test_outcomes(built):
     rows = built.query(f"select application_id, outcome from {built.models}."
                        "ats__applications_enhanced where outcome is not null order by 1")
     assert rows == [("A1", "hired"), ("A3", "rejected"), ("A4", "withdrawn"), ("A5", "withdrawn"),
-                    ("A6", "rejected"), ("B2", "hired"), ("B3", "rejected"),
+                    ("A6", "rejected"), ("B2", "hired"), ("B3", "rejected"), ("C1", "hired"),
+                    ("C2", "rejected"), ("C4", "rejected"),
                     ("c1:job-a", "rejected"), ("c2:job-a", "hired"), ("c5:job-a", "withdrawn")]
 
 
@@ -511,11 +570,14 @@ def test_offers_enhanced(built):
         f"from {built.models}.ats__offers_enhanced order by 1")
     assert numbers(rows, 5) == [  # O6 is deleted; O4 is a draft created on 25 Jan
         ("O1", "A1", "Engineer", "Engineering", "London, New York", 0, 9.0, None),
+        ("O10", "C4", "Writer", None, None, 1, 39.0, 1.0),
         ("O2", "A1", "Engineer", "Engineering", "London, New York", 1, 11.0, 3.0),
         ("O3", "A6", "Engineer", "Engineering", "London, New York", 1, 19.0, 2.0),
         ("O4", "A2", "Engineer", "Engineering", "London, New York", 1, 24.0, None),
         ("O5", "A9", "Engineer", "Engineering", "London, New York", 1, 30.0, None),
         ("O7", "B1", "Designer", "Design", None, 1, 46.0, 2.0),
+        ("O8", "C1", "Writer", None, None, 1, 40.0, 2.0),
+        ("O9", "C2", "Writer", None, None, 1, 41.0, 2.0),
     ]
 
 
@@ -531,42 +593,57 @@ def test_offer_acceptance(built):
     assert numbers(rows, 3) == [
         ("department", "D1", "Engineering", *j1), ("department", "KD", "Design", *k1),
         ("job", "J1", "Engineer", *j1), ("job", "K1", "Designer", *k1),
+        # Merge: C1's and C4's signed offers and C2's denied one all count as answered offers.
+        ("job", "M1", "Writer", 3, 2, 1, 0, 0.6667, 40.0),
         ("office", "O-LDN", "London", *j1), ("office", "O-NY", "New York", *j1),
     ]
 
 
 def test_time_to_hire(built):
     rows = built.query(
-        f"select group_type, group_id, applications, applications_offered, hires, "
+        f"select group_type, group_id, hire_signal, applications, applications_offered, hires, "
         f"hires_dated_by_offer, median_days_to_offer, median_days_to_hire, average_days_to_hire "
         f"from {built.models}.ats__time_to_hire order by 1, 2")
-    # A1 hired by the offer accepted on 15 Jan (14 days); B1 still active but its offer was
-    # accepted on 18 Feb (48 days); B2 hired without an offer, dated by the start of its last
-    # stage, 8 Feb 08:00 (37.96 days); c2 Placed, from t9 entered 5 Jan 10:00 (4.04 days).
-    j1 = (8, 3, 1, 1, 19.0, 14.0, 14.0)
-    d1 = (9, 3, 1, 1, 19.0, 14.0, 14.0)  # J1 and J2 (A12)
-    k1 = (3, 1, 2, 1, 46.0, 42.98, 42.98)
-    assert numbers(rows, 2) == [
+    # A1 hired by the offer accepted on 15 Jan (14 days); B1's offer was accepted on 18 Feb but
+    # Kombo's outcome says it is still in process: no hire; B2 hired without an offer, dated by
+    # the start of its last stage, 8 Feb 08:00 (37.96 days); C1 hired by its offer signed on
+    # 12 Feb (42 days); c2 Placed, from t9 entered 5 Jan 10:00 (4.04 days). job-b's account
+    # shows no hire at all: its hires are unknown (null), not 0.
+    status = "application_status"
+    j1 = (status, 8, 3, 1, 1, 19.0, 14.0, 14.0)
+    d1 = (status, 9, 3, 1, 1, 19.0, 14.0, 14.0)  # J1 and J2 (A12)
+    k1 = (status, 3, 1, 1, 0, 46.0, 37.96, 37.96)
+    assert numbers(rows, 3) == [
         ("department", "D1", *d1), ("department", "KD", *k1),
-        ("job", "J1", *j1), ("job", "J2", 1, 0, 0, 0, None, None, None),
-        ("job", "K1", *k1), ("job", "job-a", 4, 0, 1, 0, None, 4.04, 4.04),
+        ("job", "J1", *j1), ("job", "J2", status, 1, 0, 0, 0, None, None, None),
+        ("job", "K1", *k1), ("job", "M1", "signed_offer", 4, 3, 1, 1, 40.0, 42.0, 42.0),
+        ("job", "job-a", status, 4, 0, 1, 0, None, 4.04, 4.04),
+        ("job", "job-b", None, 1, 0, None, 0, None, None, None),
         ("office", "O-LDN", *j1), ("office", "O-NY", *d1),
     ]
 
 
 def test_source_effectiveness(built):
     rows = built.query(
-        f"select provider, source_id, source_name, source_type, applications, "
-        f"applications_interviewed, applications_offered, hires, interview_rate, offer_rate, "
-        f"hire_rate from {built.models}.ats__source_effectiveness order by 1, 2")
-    assert numbers(rows, 4) == [
+        f"select provider, account_id, source_id, source_name, source_type, hire_signal, "
+        f"applications, applications_interviewed, applications_offered, hires, interview_rate, "
+        f"offer_rate, hire_rate from {built.models}.ats__source_effectiveness order by 1, 2, 3")
+    status = "application_status"
+    assert numbers(rows, 6) == [
+        ("atzcrm", "atz", None, "LinkedIn", None, status, 4, 0, 0, 1, 0.0, 0.0, 0.25),
+        # No hire signal on this account: hires and hire rate unknown, not 0.
+        ("atzcrm", "atz2", None, "LinkedIn", None, None, 1, 0, 0, None, 0.0, 0.0, None),
         # Greenhouse names sources by id; A3 came by referral. A1 and A2 were interviewed (I5
         # canceled, I6 deleted), A1, A6, A9 offered (A2's draft never went out), A1 hired.
-        ("atzcrm", None, "LinkedIn", None, 4, 0, 0, 1, 0.0, 0.0, 0.25),
-        ("greenhouse", "src-li", "LinkedIn", "job_board", 8, 2, 3, 1, 0.25, 0.375, 0.125),
-        ("greenhouse", "src-ref", "Employee referral", "referral", 1, 0, 0, 0, 0.0, 0.0, 0.0),
-        # Kombo by the applications' text: B1 hired by its accepted offer, B2 by its status.
-        ("kombo", None, "LinkedIn", None, 3, 0, 1, 2, 0.0, 0.3333, 0.6667),
+        ("greenhouse", "gh", "src-li", "LinkedIn", "job_board", status, 8, 2, 3, 1, 0.25, 0.375,
+         0.125),
+        ("greenhouse", "gh", "src-ref", "Employee referral", "referral", status, 1, 0, 0, 0, 0.0,
+         0.0, 0.0),
+        # Kombo by the applications' text: B2 hired by its outcome (B1's accepted offer is not
+        # Kombo's hire signal).
+        ("kombo", "kb", None, "LinkedIn", None, status, 3, 0, 1, 1, 0.0, 0.3333, 0.3333),
+        # Merge: C1 hired by its signed offer; C4's signed offer is no hire (rejected).
+        ("merge", "mg", None, "LinkedIn", None, "signed_offer", 4, 0, 3, 1, 0.0, 0.75, 0.25),
     ]
 
 
@@ -582,9 +659,9 @@ def test_interviewer_calibration(built):
         ("u1", "Ada", 4, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1.0, 1.0, 1.0),
         # u2: no on hired A1, strong_no on rejected A6, yes on A2 in process; SC8 deleted.
         ("u2", "Grace", 3, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0.0, 1.0, 0.5),
-        # u9 (Kombo, no users): yes on B1 (hired by its offer), other on hired B2, no_decision
-        # on rejected B3.
-        ("u9", None, 3, 0, 1, 0, 0, 1, 1, 2, 1, 1, 0, 0.5, 0.0, 0.3333),
+        # u9 (Kombo, no users): yes on B1 (in process: its accepted offer is no Kombo hire),
+        # other on hired B2, no_decision on rejected B3.
+        ("u9", None, 3, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0.0, 0.0, 0.0),
     ]
 
 

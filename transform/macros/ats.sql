@@ -132,11 +132,25 @@
     {#- Whether a stage is an outcome, not a step of the funnel: its name holds one of the words of
         var('tap_ats_terminal_stage_words') (ATZ CRM's Rejected and Placed talent stages; the tap
         derives an ATZ application's status from the same words). -#}
-    {%- set words = var('tap_ats_terminal_stage_words') -%}
+    {{ ats_names_any(stage_name, var('tap_ats_terminal_stage_words')) }}
+{%- endmacro %}
+
+{% macro ats_names_any(name, words) -%}
+    {#- Whether the text ``name`` holds one of ``words``, whatever the case (false for no words). -#}
     ({% for word in words -%}
-        lower(coalesce({{ stage_name }}, '')) like '%{{ word | lower }}%'
+        lower(coalesce({{ name }}, '')) like '%{{ word | lower }}%'
         {%- if not loop.last %} or {% endif %}
-    {%- endfor %})
+    {%- else -%} 1 = 0 {%- endfor %})
+{%- endmacro %}
+
+{% macro ats_in(column, values) -%}
+    {#- ``column in (values...)`` for a list of plain strings from a var; false for an empty list. -#}
+    {%- if values -%}
+        {{ column }} in ({% for value in values %}'{{ value | replace("'", "''") }}'
+            {%- if not loop.last %}, {% endif %}{% endfor %})
+    {%- else -%}
+        1 = 0
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro ats_source(table) -%}

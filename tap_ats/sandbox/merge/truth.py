@@ -7,7 +7,7 @@ from typing import Any
 
 from tap_ats.derived import name_id
 from tap_ats.sandbox.merge.render import HIRING_ARRAYS, RECOMMENDATION, mid, offer_status
-from tap_ats.sandbox.server import ServedVersions, iso, truth_entry
+from tap_ats.sandbox.server import ServedVersions, hires_entry, iso, truth_entry
 from tap_ats.sandbox.world import Application, World
 
 
@@ -103,9 +103,14 @@ class MergeTruth:
                             "application_stages", "users", "offers", "departments", "offices",
                             "rejection_reasons", "sources", "job_hiring_team", "scorecards",
                             "demographics")}
-        visits = []
+        visits, hires = [], []
         for account in self.accounts:
             w = self.world(account)
+            # Merge's application has no hire status: a hire is a live, unrejected application
+            # whose latest offer Merge reports SIGNED (the models' int_ats__hires).
+            hires += [(account, mid("job", a.job_id, account)) for a in w.applications
+                      if a.deleted_at is None and a.rejected_at is None and a.offers
+                      and offer_status(a.offers[-1]) == "SIGNED"]
             for stream, kind, table in (("applications", "application", w.applications),
                                         ("jobs", "job", w.jobs), ("job_stages", "stage", w.stages),
                                         ("interviews", "interview", w.interviews),
@@ -130,5 +135,5 @@ class MergeTruth:
             visits += account_visits
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
-        out["hires"] = []  # Merge applications carry no hire flag: the tap can report none
+        out["hires"] = hires_entry(hires)
         return out

@@ -28,6 +28,10 @@ last_visits as (
                                            visit_counts.last_visit_number)
 ),
 
+hires as (
+    select * from {{ ref('int_ats__hires') }}
+),
+
 interview_counts as (
     select provider, account_id, application_id, count(*) as interviews
     from {{ ref('stg_ats__interviews') }}
@@ -46,12 +50,13 @@ select
     jobs.job_name,
     applications.status,
     applications.status_raw,
+    -- Hired: the one definition of a hire, int_ats__hires (Merge: a signed offer).
     -- Withdrawals are rejections the candidate chose: Greenhouse and the unified APIs record them
     -- as rejections with a reason of type candidate_withdrew; where the reason is not loaded or
     -- not typed (Kombo's reasons carry no type), its name says so, and ATZ CRM has a Withdrawn
     -- talent stage.
     case
-        when applications.status = 'hired' then 'hired'
+        when hires.is_hired then 'hired'
         when applications.status = 'rejected'
             and reasons.rejection_reason_type in ('we_rejected', 'candidate_withdrew') then
             case when reasons.rejection_reason_type = 'candidate_withdrew' then 'withdrawn'
@@ -75,15 +80,17 @@ select
     coalesce(interview_counts.interviews, 0) as interviews,
     coalesce(visit_counts.stages_visited, 0) as stages_visited,
     coalesce(visit_counts.stage_visits, 0) as stage_visits,
-    case when applications.status = 'hired' then last_visits.entered_at end as hire_stage_entered_at,
-    case when applications.status = 'hired'
-        then {{ ats_days('applications.applied_at', 'last_visits.entered_at') }}
-    end as days_to_hire,
+    hires.hire_signal,
+    hires.hired_at,
+    hires.hired_at_source,
+    {{ ats_days('applications.applied_at', 'hires.hired_at') }} as days_to_hire,
     case when applications.status = 'rejected'
         then {{ ats_days('applications.applied_at', 'applications.rejected_at') }}
     end as days_to_reject,
     applications.updated_at
 from applications
+inner join hires
+    on hires.application_key = applications.application_key
 left join visit_counts
     on visit_counts.application_key = applications.application_key
 left join last_visits

@@ -145,7 +145,10 @@ per_step as (
 ),
 
 stage_days as (
-    select job_key, stage_id, {{ ats_median('days_in_stage') }} as median_days_in_stage
+    -- Fully observed visits only (days_in_stage is null where the entry or the exit is unknown).
+    select
+        job_key, stage_id, {{ ats_median('days_in_stage') }} as median_days_in_stage,
+        count(*) as visits_timed
     from visits
     where days_in_stage is not null
     group by job_key, stage_id
@@ -169,7 +172,8 @@ select
         then round(cast(per_step.applications_moved_on as {{ dbt.type_numeric() }})
                    / per_step.applications_reached, 4)
     end as conversion_rate,
-    cast(stage_days.median_days_in_stage as numeric(12, 2)) as median_days_in_stage
+    cast(stage_days.median_days_in_stage as numeric(12, 2)) as median_days_in_stage,
+    coalesce(stage_days.visits_timed, 0) as visits_timed
 from steps
 left join per_step
     on per_step.job_key = steps.job_key

@@ -1,5 +1,6 @@
--- One row per live job: its applications by status, its hires, how fast the first came, and how
--- long applications sit in its stages.
+-- One row per live job: its applications by status, its hires (int_ats__hires, through
+-- ats__applications_enhanced), how fast the first came, and how long applications sit in its
+-- stages (fully observed visits only: visits_timed says how many).
 with jobs as (
     select * from {{ ref('stg_ats__jobs') }}
 ),
@@ -13,11 +14,11 @@ by_job as (
         job_key,
         count(*) as applications,
         sum(case when status = 'active' then 1 else 0 end) as active_applications,
-        sum(case when status = 'hired' then 1 else 0 end) as hires,
+        sum(case when outcome = 'hired' then 1 else 0 end) as hires,
         sum(case when status = 'rejected' then 1 else 0 end) as rejected_applications,
         sum(case when status not in ('active', 'hired', 'rejected') or status is null
             then 1 else 0 end) as other_applications,
-        min(hire_stage_entered_at) as first_hire_at
+        min(hired_at) as first_hire_at
     from applications
     group by job_key
 ),
@@ -25,7 +26,8 @@ by_job as (
 stage_days as (
     select
         job_key,
-        {{ ats_median('days_in_stage') }} as median_days_in_stage
+        {{ ats_median('days_in_stage') }} as median_days_in_stage,
+        count(*) as visits_timed
     from {{ ref('ats__stage_visits') }}
     where days_in_stage is not null
     group by job_key
@@ -56,7 +58,8 @@ select
     coalesce(by_job.other_applications, 0) as other_applications,
     by_job.first_hire_at,
     {{ ats_days('jobs.opened_at', 'by_job.first_hire_at') }} as days_to_first_hire,
-    cast(stage_days.median_days_in_stage as numeric(12, 2)) as median_days_in_stage
+    cast(stage_days.median_days_in_stage as numeric(12, 2)) as median_days_in_stage,
+    coalesce(stage_days.visits_timed, 0) as visits_timed
 from jobs
 left join by_job
     on by_job.job_key = jobs.job_key

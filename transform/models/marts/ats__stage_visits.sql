@@ -3,6 +3,13 @@
 -- are single sightings of the current stage, folded here: a visit starts at the first sighting of
 -- a stage and ends at the first sighting of another one.
 --
+-- Honest time in stage (entry_source): a visit's entry is known from the history (native,
+-- derived), from an observed stage change (the sighting that first shows a new stage carries the
+-- application's change time: Kombo's changed_at, Merge's modified_at), or, for an application
+-- first seen in its job's first stage, from its applied_at (an application enters the first
+-- stage when it is made). Any other first sighting shows only that the application was there by
+-- then (first_seen): such a visit has no days_in_stage, so medians rest on fully observed visits.
+--
 -- Incremental: the sightings grow with every sync, so a build re-folds only the applications with
 -- a row (of applications or application_stages, deleted ones included) loaded since the previous
 -- build, and replaces all of their visits (delete+insert by application). The post-hook drops the
@@ -73,7 +80,9 @@ observed_visits as (
         lead(observed_at) over (
             partition by provider, account_id, application_id order by observed_at
         ) as exited_at,
-        'observed' as origin
+        'observed' as origin,
+        case when previous_stage_id is null then 'first_seen' else 'stage_change' end
+            as entry_source
     from sightings
     where previous_stage_id is null or previous_stage_id <> stage_id
 ),
@@ -81,19 +90,42 @@ observed_visits as (
 visits as (
     select
         provider, account_id, application_id, stage_id, stage_name, entered_at, exited_at,
-        exited_at is null as is_current, origin
+        exited_at is null as is_current, origin, entry_source
     from observed_visits
     union all
     select
         provider, account_id, application_id, stage_id, stage_name, entered_at, exited_at,
-        coalesce(is_current, exited_at is null) as is_current, origin
+        coalesce(is_current, exited_at is null) as is_current, origin,
+        case when entered_at is not null then 'history' end as entry_source
     from stage_rows_to_fold
     where origin in ('native', 'derived')
 ),
 
+first_stages as (
+    -- The first stage of each job's plan, where an application starts.
+    select job_key, stage_id
+    from (
+        select
+            job_key, stage_id,
+            row_number() over (partition by job_key order by stage_order, stage_id) as place
+        from {{ ref('stg_ats__job_stages') }}
+        where job_id is not null and stage_order is not null
+    ) as ranked
+    where place = 1
+),
+
 numbered as (
     select
-        visits.*,
+        visits.provider, visits.account_id, visits.application_id, visits.stage_id,
+        visits.stage_name, visits.exited_at, visits.is_current, visits.origin,
+        case when visits.entry_source = 'first_seen' and first_stages.stage_id is not null
+                and applications.applied_at <= visits.entered_at
+            then applications.applied_at else visits.entered_at
+        end as entered_at,
+        case when visits.entry_source = 'first_seen' and first_stages.stage_id is not null
+                and applications.applied_at <= visits.entered_at
+            then 'applied_at' else visits.entry_source
+        end as entry_source,
         applications.application_key,
         applications.job_key,
         applications.job_id,
@@ -117,6 +149,9 @@ numbered as (
         on job_stages.provider = visits.provider
         and job_stages.account_id = visits.account_id
         and job_stages.stage_id = visits.stage_id
+    left join first_stages
+        on first_stages.job_key = applications.job_key
+        and first_stages.stage_id = visits.stage_id
 )
 
 select
@@ -134,9 +169,11 @@ select
     visit_number,
     entered_at,
     exited_at,
-    case when exited_at is not null then {{ ats_days('entered_at', 'exited_at') }} end
-        as days_in_stage,
+    case when exited_at is not null and entry_source <> 'first_seen'
+        then {{ ats_days('entered_at', 'exited_at') }}
+    end as days_in_stage,
     is_current,
     origin,
+    entry_source,
     loaded_at
 from numbered
