@@ -93,6 +93,7 @@ FAULTS: dict[str, type | tuple[type, ...]] = {
     "bad_bytes": (int, float), "bad_records": (int, float), "redirect": str,
     "redirect_self": (int, float), "foreign_next": str, "5xx_account": str,
     "forbidden": list, "missing": list, "refuse_account": str,
+    "disabled_models": list, "linked_account_status": str,
 }
 #: Fault keys whose value is an origin URL (checked as one).
 URL_FAULTS = ("redirect", "foreign_next")
@@ -438,7 +439,11 @@ class Sandbox:
           them is answered 403 / 404, as to a key without that endpoint's permission or an
           account without that model. ``"/applications?expand"`` refuses only requests that
           carry ``expand``. ``refuse_account`` (an integration id or account token) limits
-          both to that one account.
+          both to that one account, and the two Merge account faults as well:
+        - ``disabled_models`` (Merge, list of list paths such as ``/offers``): 403 with Merge's
+          ``detail``, as for a Common Model disabled in the linked account's scopes.
+          ``linked_account_status`` (Merge, e.g. ``RELINK_NEEDED``): the status
+          ``/account-details`` answers; the lists are still served, as Merge serves them.
         - ``bad_bytes`` (rate): the first record of a list page gets a raw 0xFF byte in one text
           field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
           an integer for a string id and odd, unreadable and impossible date-times. Both are

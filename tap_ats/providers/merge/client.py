@@ -22,7 +22,7 @@ from singer_sdk.exceptions import FatalAPIError, FatalSyncError
 
 from tap_ats.client import ATSStream
 from tap_ats.conform import ts
-from tap_ats.http import Refused
+from tap_ats.http import GiveUp, Refused
 from tap_ats.paging import BodyCursorPaginator
 from tap_ats.provider import Provider
 
@@ -79,29 +79,32 @@ class Merge(Provider):
         with ThreadPoolExecutor(workers, thread_name_prefix="account-details") as pool:
             found = list(pool.map(lambda n: self._account_of(stream, n, tokens[n - 1]),
                                   range(1, len(tokens) + 1)))
-        resolved = {account: token for (account, _), token in zip(found, tokens, strict=True)
-                    if account is not None}
-        errors = {f"account token #{n}": (error, token)
-                  for n, ((_, error), token) in enumerate(zip(found, tokens, strict=True), 1)
+        resolved = {account: token for (account, error), token in zip(found, tokens, strict=True)
+                    if error is None}
+        # A failure is named by its linked account when Merge said which one it is (and that
+        # account's shard reports it), else by the token's position (and the token's shard).
+        errors = {account or f"account token #{n}": (error, account or token)
+                  for n, ((account, error), token) in enumerate(zip(found, tokens, strict=True), 1)
                   if error is not None}
         if not resolved:
             msg = "no Merge account could be read: " + "; ".join(
                 f"{label}: {error}" for label, (error, _) in errors.items())
             raise FatalSyncError(msg)
-        self.failures.update({label: error for label, (error, token) in errors.items()
-                              if self.shard.holds(token)})
+        self.failures.update({label: error for label, (error, key) in errors.items()
+                              if self.shard.holds(key)})
         return {account: token for account, token in resolved.items()
                 if self.shard.holds(account)}
 
     def _account_of(self, stream: MergeStream, number: int,
                     token: str) -> tuple[str | None, str | None]:
-        """(linked-account id, None) for one token, or (None, why it failed)."""
+        """(linked-account id or None, None or why the account cannot be read) for one token."""
         label = f"account token #{number}"
         request = stream.build_prepared_request(
             method="GET", url=f"{self.api_url}/ats/v1/account-details",
             headers={"X-Account-Token": token})
         try:
-            account = str(stream.send(request, {"account_id": label}).body["id"])
+            details = stream.send(request, {"account_id": label}).body
+            account = str(details["id"])
         except FatalAPIError as exc:
             return None, str(exc)
         except (KeyError, TypeError) as exc:
@@ -110,7 +113,7 @@ class Merge(Provider):
             if label in self._pacers:
                 self._pacers[account] = self._pacers.pop(label)
         stream.tap.report.rename(label, account)
-        return account, None
+        return account, unusable(details)
 
     def stream_classes(self) -> list[type]:
         """All but candidate_history and custom_field_definitions (see the package docstring).
@@ -142,6 +145,31 @@ class Merge(Provider):
         model = MODELS.get(stream, stream)
         return (f"enable the {model} Common Model in this linked account's scopes (Merge "
                 "dashboard), or the integration behind it does not offer it")
+
+
+def unusable(details: dict) -> str | None:
+    """Why a linked account that Merge knows cannot be read, from its ``status``, or None.
+
+    ``RELINK_NEEDED``: its credentials to the ATS expired or were revoked; Merge keeps serving
+    what it synced before, so a read would succeed on data that no longer changes, and the run
+    would end as if the account were current. ``INCOMPLETE``: it never finished linking, so Merge
+    holds nothing for it. ``COMPLETE`` and ``IDLE`` (valid credentials, merely unread for two
+    weeks) are read; a status Merge adds later is read too rather than refused on a guess.
+    """
+    name = " ".join(str(part) for part in (details.get("integration"),
+                                            details.get("end_user_organization_name")) if part)
+    where = f"Merge dashboard > Linked Accounts > {name or details.get('id')}"
+    match details.get("status"):
+        case "RELINK_NEEDED":
+            return ("linked account needs relinking (Merge status RELINK_NEEDED): its "
+                    "credentials to the ATS expired or were revoked, so Merge stopped syncing "
+                    f"it; have the end user relink it through Merge Link ({where} > Relink) "
+                    "and run again")
+        case "INCOMPLETE":
+            return ("linked account never finished linking (Merge status INCOMPLETE), so Merge "
+                    f"holds no data for it; have the end user complete Merge Link ({where}), or "
+                    "remove its token from 'account_tokens'")
+    return None
 
 
 def related(value: t.Any) -> dict:
@@ -183,12 +211,19 @@ class MergeStream(ATSStream):
         #: Accounts that refused ``expand`` (403/404): read without it, those columns null.
         self._plain: set[str] = set()
 
-    def without_optional(self, context: Context | None, exc: Refused) -> bool:
-        """Read the account again without ``expand`` if a request that asked for it was refused."""
+    def without_optional(self, context: Context | None, exc: Refused | GiveUp) -> bool:
+        """Read the account again without ``expand`` if a request that asked for it failed.
+
+        Refused, the columns it fills stay null (a warning after the read); given up (an
+        outage), they are null in this run only: the stream ends partial, its bookmark kept.
+        """
         account = (context or {}).get("account_id", "")
         if not self.expand or account in self._plain:
             return False
         self._plain.add(account)
+        if isinstance(exc, GiveUp):
+            self.lookup_gave_up(context, f"{self.path}?expand={self.expand}",
+                                self.expand_columns, exc)
         return True
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:

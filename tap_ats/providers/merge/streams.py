@@ -37,8 +37,8 @@ class Applications(MergeStream):
         """Merge application to the unified columns (status: rejected_at is all Merge gives)."""
         rejected = raw.get("rejected_at")
         stage = related(raw.get("current_stage"))
-        return {**self.common(raw), "candidate_id": raw.get("candidate"),
-                "job_id": raw.get("job"), "current_stage_id": stage.get("id"),
+        return {**self.common(raw), "candidate_id": related(raw.get("candidate")).get("id"),
+                "job_id": related(raw.get("job")).get("id"), "current_stage_id": stage.get("id"),
                 "current_stage_name": stage.get("name"),
                 "status": "rejected" if rejected else "active",
                 "status_raw": None, "applied_at": ts(raw.get("applied_at")),
@@ -70,8 +70,9 @@ class Jobs(MergeStream):
     def map_record(self, raw: dict) -> dict:
         """Merge job to the unified columns; keep its hiring team if that stream is selected."""
         if any(child.selected for child in self.child_streams):
-            self.teams[str(raw["id"])] = [(user, role) for key, role in HIRING_ROLES.items()
-                                          for user in ids(raw.get(key))]
+            # Once per (user, role): a user listed twice, or null, adds no row.
+            self.teams[str(raw["id"])] = list(dict.fromkeys(
+                (user, role) for key, role in HIRING_ROLES.items() for user in ids(raw.get(key))))
         status = raw.get("status")
         return {**self.common(raw), "name": raw.get("name"), "code": raw.get("code"),
                 "status": JOB_STATUS.get(status, "other"), "status_raw": status,
@@ -88,7 +89,8 @@ class JobStages(MergeStream):
 
     def map_record(self, raw: dict) -> dict:
         """Merge job interview stage to the unified columns."""
-        return {**self.common(raw), "job_id": raw.get("job"), "name": raw.get("name"),
+        return {**self.common(raw), "job_id": related(raw.get("job")).get("id"),
+                "name": raw.get("name"),
                 "order": raw.get("stage_order"), "active": None}
 
 
@@ -107,12 +109,12 @@ class Interviews(MergeStream):
         application = related(raw.get("application"))
         return {**self.common(raw), "application_id": application.get("id"),
                 "job_id": application.get("job"),
-                "stage_id": raw.get("job_interview_stage"), "title": None,
+                "stage_id": related(raw.get("job_interview_stage")).get("id"), "title": None,
                 "status": INTERVIEW_STATUS.get(status.upper(), "other") if status else None,
                 "status_raw": status, "start_at": ts(raw.get("start_at")),
                 "end_at": ts(raw.get("end_at")), "location": raw.get("location"),
-                "organizer_id": raw.get("organizer"),
-                "interviewer_ids": list(raw.get("interviewers") or [])}
+                "organizer_id": related(raw.get("organizer")).get("id"),
+                "interviewer_ids": ids(raw.get("interviewers"))}
 
 
 class Candidates(MergeStream):

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from tap_ats.sandbox.merge.render import EXPANDABLE, MergeRecords, related_id
+from tap_ats.sandbox.merge.render import EXPANDABLE, MODELS, MergeRecords, related_id
 from tap_ats.sandbox.merge.truth import MergeTruth
 from tap_ats.sandbox.server import (
     Damage,
@@ -76,7 +76,6 @@ class MergeAPI(MergeRecords, MergeTruth, ProviderAPI):
             else 100_000)
         return config
 
-
     # Requests ----------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -97,15 +96,36 @@ class MergeAPI(MergeRecords, MergeTruth, ProviderAPI):
         if parts[:4] != ["merge", "api", "ats", "v1"] or len(parts) != 5:
             return Response(404, {"detail": "Not found."})
         if parts[4] == "account-details":
-            return Response(200, {"id": account, "integration": integration,
-                                  "integration_slug": integration.lower(), "category": "ats",
-                                  "end_user_origin_id": None,
-                                  "end_user_organization_name": f"{integration} customer",
-                                  "status": "COMPLETE"})
+            return Response(200, self._account_details(token, account, integration))
         w = self.world(account)
         if parts[4] not in self._tables(w):
             return Response(404, {"detail": "Not found."})
+        if self._aimed_at(token) and any(
+                request.path.endswith(p) for p in self.sandbox.faults.get("disabled_models", [])):
+            return Response(403, {"detail": f"The {MODELS[parts[4]]} Common Model is disabled "
+                                            "in this Linked Account's scopes."},
+                            faults=["disabled_model"])
         return self._list(request, account, parts[4], w)
+
+    def _aimed_at(self, token: str) -> bool:
+        """Whether the account faults apply to ``token``: all, or the ``refuse_account`` one."""
+        chosen = self.sandbox.faults.get("refuse_account")
+        return not chosen or chosen == token
+
+    def _account_details(self, token: str, account: str, integration: str) -> dict[str, Any]:
+        """A token's linked account as AccountDetails; ``linked_account_status`` sets its status.
+
+        Merge keeps serving what it synced before an account needed relinking, so the lists of
+        an account in any status are served as usual: only this status tells.
+        """
+        status = "COMPLETE"
+        if self._aimed_at(token):
+            status = self.sandbox.faults.get("linked_account_status", status)
+        return {"id": account, "integration": integration,
+                "integration_slug": integration.lower(), "category": "ats",
+                "end_user_origin_id": None, "end_user_organization_name": f"{integration} customer",
+                "end_user_email_address": None, "status": status, "webhook_listener_url": None,
+                "is_duplicate": None, "account_type": "PRODUCTION", "completed_at": None}
 
     def _list(self, request: Request, account: str, model: str, w: World) -> Response:
         table, render = self._tables(w)[model]

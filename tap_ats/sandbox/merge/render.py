@@ -46,6 +46,11 @@ HIRING_ARRAYS = {"hiring_manager": "hiring_managers", "recruiter": "recruiters"}
 #: world's custom fields are served as linked-account targets.
 ORGANIZATION_TARGETS = {"cost_center", "referral_bonus", "linkedin_handle", "salary"}
 INTERVIEW_STATUS = {"scheduled": "SCHEDULED", "complete": "COMPLETE"}
+#: Merge's Common Model behind each list endpoint, as its scopes name them.
+MODELS = {"applications": "Application", "jobs": "Job", "job-interview-stages": "JobInterviewStage",
+          "interviews": "ScheduledInterview", "candidates": "Candidate", "users": "RemoteUser",
+          "offers": "Offer", "departments": "Department", "offices": "Office",
+          "reject-reasons": "RejectReason", "scorecards": "Scorecard", "eeocs": "EEOC"}
 #: The relations ``expand`` may name, per model (those the tap uses).
 EXPANDABLE = {"applications": {"current_stage", "reject_reason"},
               "interviews": {"application"}, "offers": {"application"},
