@@ -9,6 +9,18 @@
   reported as "account token #N" and left out; the other accounts are read and the run exits 3
   at the end. A refused ``api_key`` fails every token and ends the run on one line. A host that
   cannot be reached at all ends the run at once: every token would meet the same host.
+- Linked-account status (account-details ``status``): ``RELINK_NEEDED`` and ``INCOMPLETE`` fail
+  that account alone, named by its id, on one line saying what to do in Merge (relink it through
+  Merge Link; finish linking or drop the token). Merge keeps serving what it synced before a
+  relink was needed, so reading it would end the run 0 on data that stopped changing.
+  ``COMPLETE``, ``IDLE`` and any status Merge adds later are read.
+- Scopes: a Common Model disabled in a linked account's scopes makes its list answer 403 (or
+  404); that stream of that account is skipped with one warning naming the model to enable, its
+  bookmark kept, the rest read.
+- Shapes: Merge's SDK models are the judge (``tests/test_merge_contract.py``). A related object
+  may be an id or, with ``expand``, the object: every id column is read either way; a Job's
+  ``hiring_managers`` and ``recruiters`` may hold nulls and repeats, so ``job_hiring_team`` keeps
+  one row per (user, role) and none for a null.
 - Pages: ``page_size=100`` (Merge's maximum; its default is 30) and ``cursor`` from ``next``;
   Merge wants the same filters on every page, so every request repeats them.
 - Names in the same request: applications ask ``expand=current_stage,reject_reason``, so
