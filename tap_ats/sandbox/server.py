@@ -93,7 +93,7 @@ FAULTS: dict[str, type | tuple[type, ...]] = {
     "bad_bytes": (int, float), "bad_records": (int, float), "redirect": str,
     "redirect_self": (int, float), "foreign_next": str, "5xx_account": str,
     "forbidden": list, "missing": list, "refuse_account": str,
-    "disabled_models": list, "linked_account_status": str,
+    "disabled_models": list, "linked_account_status": str, "numeric_slugs": (int, float),
 }
 #: Fault keys whose value is an origin URL (checked as one).
 URL_FAULTS = ("redirect", "foreign_next")
@@ -448,6 +448,8 @@ class Sandbox:
           field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
           an integer for a string id and odd, unreadable and impossible date-times. Both are
           listed by ``GET /_sandbox/damaged``; see ``Damage``.
+        - ``numeric_slugs`` (rate): ATZ CRM names that share of its candidates (a seeded pick) by
+          digits, served as a JSON number where ATZ documents a string.
         """
         f = self.faults
         if f.get("latency_ms"):

@@ -67,6 +67,15 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   departments, offices, rejection reasons, sources, scorecards, demographics, users (only
   embedded ``updated_by``/owner/creator objects) and custom field definitions; ``custom_fields``
   stays null (ATZ documents custom fields only as ``{id, value}`` on writes).
+- What ATZ's docs do not show, though the tap reads it (``tests/fixtures/atzcrm/`` holds the
+  published examples; README "Where each column comes from" maps every column): the candidate
+  list's envelope and a candidate's ``created_at``/``updated_at`` (the list page's field list,
+  as read, ends at ``graduation_date``), and a job's ``owner``, ``created_at``, ``updated_at``
+  and ``job_status`` (the job page's ends at ``address``). ``tags`` is documented as a string
+  shaped ``[frontend, developer]``: it is split on commas (a list is read too). A candidate
+  ``slug`` documented as a string but sent as a number is read as its text, and the run counts
+  them in one WARNING. Activities are read with ``maximize=created_by,updated_by``, the shape
+  ATZ's activity pages show.
 - Deletes: ATZ shows none (webhooks are its only delete signal), so ``deleted_at`` stays null.
 - Rate limit: 60 requests per 60 s per token; the default budget is 60 requests/minute, paced
   with a 2% margin. The first sync costs ``ceil(N / 100)`` list pages + ``N`` history calls +

@@ -166,10 +166,10 @@ class Interviews(AtzStream):
         return ActivityPaginator(self._since)
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
-        """Interviews only, newest change first, creators expanded."""
+        """Interviews only, newest change first, creator and editor expanded (as documented)."""
         return {"page": next_page_token or 1, "limit": min(self.page_size, ACTIVITY_LIMIT),
                 "activity_type_id": INTERVIEW_TYPE, "sort_by": "updated_at",
-                "sort_order": "desc", "maximize": "created_by"}
+                "sort_order": "desc", "maximize": "created_by,updated_by"}
 
     def records_from(self, payload: dict) -> list[dict]:
         """Only interviews changed inside the window (the last page may reach past it)."""
@@ -188,7 +188,7 @@ class Interviews(AtzStream):
         done = raw.get("mark_as_done")
         start, end = activity_times(raw)
         return {
-            "id": raw["id"], "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "id": str(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "application_id": f"{candidate}:{job}" if candidate and job else None,
             "job_id": job, "stage_id": None, "title": raw.get("title"),

@@ -182,6 +182,8 @@ class HistoryReader(AtzStream):
         #: how many of the histories read answered 404.
         self.listed = 0
         self.missing = 0
+        #: Candidates listed in this run whose ``slug`` came as a number (ATZ documents a string).
+        self.numbered = 0
 
     def validate_response(self, response: requests.Response) -> None:
         """A 404 becomes :class:`NotFound`, which history and job reads treat as gone."""
@@ -198,6 +200,7 @@ class HistoryReader(AtzStream):
         self._context, self._slice = context, None
         self.jobs, self.emitted, self.job_status = {}, set(), {}
         self.positions, self.orders, self.listed, self.missing = {}, {}, 0, 0
+        self.numbered = 0
         self._pool = (ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
                       if self.tap.max_concurrency > 1 else None)
         try:
@@ -207,6 +210,10 @@ class HistoryReader(AtzStream):
                 self._pool.shutdown(wait=False, cancel_futures=True)
         if self.missing and not self.tap.failed(context):
             self._report_missing(context)
+        if self.numbered:
+            self.logger.warning(
+                "atzcrm: GET /candidate gave %d candidates a slug that is a number (ATZ documents "
+                "a string); each was read by its text form", self.numbered)
         state = self.get_context_state(context)
         if self._slice is not None and state.get("progress_markers", {}).get(
                 "replication_key_value"):  # the account is out in full: its bookmark moves

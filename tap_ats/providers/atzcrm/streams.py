@@ -22,6 +22,13 @@ HIRED = ("placed", "hired", "joined")
 REJECTED = ("rejected", "declined", "withdrawn", "not interested")
 
 
+def tag_list(tags: t.Any) -> list[str]:
+    """ATZ's ``tags``: a string shaped ``[frontend, developer]`` as documented, or a list."""
+    if isinstance(tags, str):
+        return [tag.strip() for tag in tags.strip().strip("[]").split(",") if tag.strip()]
+    return [str(tag) for tag in tags or []]
+
+
 def midnight(date: str | None) -> str | None:
     """A ``YYYY-MM-DD`` date as RFC 3339 at 00:00 UTC (unreadable if it is no date)."""
     return ts(date)
@@ -51,15 +58,18 @@ class Candidates(HistoryReader):
         return payload["data"]
 
     def map_record(self, raw: dict) -> dict:
-        """ATZ candidate to the unified columns."""
+        """ATZ candidate to the unified columns; a numeric slug is read as its text, and counted."""
+        slug = raw["slug"]
+        if slug.__class__ is not str:
+            self.numbered += 1
         return {
-            "id": str(raw["slug"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
+            "id": str(slug), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "first_name": raw.get("first_name"), "last_name": raw.get("last_name"),
             "emails": [raw["email"]] if raw.get("email") else [],
             "phones": [raw["phone"]] if raw.get("phone") else [],
             "company": raw.get("current_organization"), "title": raw.get("current_position"),
-            "tags": [str(tag) for tag in raw.get("tags") or []],
+            "tags": tag_list(raw.get("tags")),
         }
 
 

@@ -71,7 +71,9 @@
   other, in one window (the last page of the first list leads to page 1 of the second), so one
   bookmark covers both. Either list refused skips the stream with its bookmark kept (a team
   missing a role would otherwise stay so once the bookmark moved). ``id`` is
-  ``<job_id>:<user_id>:<role>``. A member removed from a team is simply absent afterwards.
+  ``<job_id>:<user_id>:<role>``; a row lacking any of the three (an owner's ``type`` may be
+  null) is ``job_hiring_managers:<row id>`` or ``job_owners:<row id>``, so that no two rows
+  share an id. A member removed from a team is simply absent afterwards.
 - Scorecards: ``/v3/scorecards``. ``candidate_rating`` (v1 ``overall_recommendation``) is the
   recommendation; ``definitely_not`` (v1, and v3's per-attribute scale) and ``strong_no`` are
   ``strong_no``. v3 puts no ``interview_id``, ``candidate_id`` or ``job_id`` on a scorecard:
@@ -96,6 +98,15 @@
   inventory and is UNCONFIRMED; so are ``include_defaults`` on v3 (it is documented for v1) and
   the offer status ``Created`` meaning both a draft and a sent offer (only ``sent_on`` tells them
   apart).
+- What v3's reference does not show, though the tap reads it: ``rejection_reason_id`` on an
+  application (Airbyte's v3 model lists it; the reference puts the reason on
+  ``/v3/rejection_details`` instead), so ``applications.rejection_reason`` and
+  ``rejection_reason_id`` are null where Greenhouse leaves it out. Everything else the tap reads
+  is in the reference's examples: ``tests/fixtures/greenhouse/`` holds one per endpoint (keys
+  and types of each reference page, our values), and README "Where each column comes from"
+  maps every column to its path. The v1 spellings still read as fallbacks (``departments``,
+  ``offices``, ``overall_recommendation``, ``primary_email_address``, ``sent_at``,
+  ``starts_at``, inline ``custom_field_options``) are not in v3's examples.
 - Rate limit: header-driven. After each response the remaining requests of the window
   (``X-RateLimit-Remaining``) are spread over the time left to ``X-RateLimit-Reset``; at zero
   the next request waits for the reset. A 429 waits ``Retry-After``. ``max_requests_per_minute``

@@ -195,12 +195,19 @@ class JobHiringTeam(GreenhouseStream):
         yield from super().parse_page(answer)
 
     def map_record(self, raw: dict) -> dict:
-        """A hiring manager or job owner row to the unified columns."""
+        """A hiring manager or job owner row to the unified columns.
+
+        The id is ``<job_id>:<user_id>:<role>`` when all three are given; a row missing any of
+        them (an owner's ``type`` can be null) is ``<list>:<its own id>`` instead, so that two
+        such rows of one person on one job never share an id.
+        """
         role_raw = "hiring_manager" if self._managers else raw.get("type")
         role = role_raw if role_raw in HIRING_ROLES else "other"
-        job_id, user_id = sid(raw["job_id"]), sid(raw["user_id"])
-        return {**common(raw), "id": f"{job_id}:{user_id}:{role_raw if role == 'other' else role}",
-                "job_id": job_id, "user_id": user_id, "role": role, "role_raw": role_raw}
+        job_id, user_id = sid(raw.get("job_id")), sid(raw.get("user_id"))
+        key = f"{job_id}:{user_id}:{role_raw}" if job_id and user_id and role_raw else \
+            f"{self.LISTS[not self._managers].rsplit('/', 1)[-1]}:{raw['id']}"
+        return {**common(raw), "id": key, "job_id": job_id, "user_id": user_id, "role": role,
+                "role_raw": role_raw}
 
 
 class Scorecards(Prepared):
@@ -233,7 +240,7 @@ class Scorecards(Prepared):
             else {}
         out: dict[str, list[dict]] = {}
         for row in sorted(found, key=lambda row: row["id"]):
-            rating = row.get("candidate_attribute_rating", row.get("value"))
+            rating = row.get("candidate_attribute_rating")
             out.setdefault(str(row.get("scorecard_id")), []).append({
                 "name": name_of(names, row.get("job_candidate_attribute_id")),
                 "rating": None if rating is None else str(rating)})
