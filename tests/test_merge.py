@@ -147,10 +147,15 @@ def test_names_come_through_expand_in_the_same_request(sandbox, tmp_path):
 
 
 def test_unknown_expand_is_refused_by_the_sandbox(sandbox):
+    """A relation Merge's Job does not have is refused; one it has comes back as objects."""
     url = f"{sandbox.url}/merge/api/ats/v1/jobs"
     headers = {"Authorization": f"Bearer {API_KEY}", "X-Account-Token": next(iter(TOKENS))}
-    response = requests.get(url, params={"expand": "recruiters"}, headers=headers, timeout=10)
+    response = requests.get(url, params={"expand": "stages"}, headers=headers, timeout=10)
     assert response.status_code == 400
+    response = requests.get(url, params={"expand": "recruiters"}, headers=headers, timeout=10)
+    recruiters = [r for job in response.json()["results"] for r in job["recruiters"]]
+    assert response.status_code == 200 and recruiters
+    assert all(isinstance(r, dict) and r["email"] for r in recruiters)
 
 
 def test_revoked_token_fails_alone_and_run_exits_nonzero(sandbox, tmp_path):

@@ -183,6 +183,53 @@ def test_the_sdk_lists_every_endpoint_every_page_with_no_problem(changed):
     assert truth["applications"]["deleted_ids"]
 
 
+def sdk_expand(resource: str) -> list[str]:
+    """Every relation the SDK's list of ``resource`` may expand (empty: it takes no ``expand``)."""
+    method = getattr(MergeSDK(api_key="k").ats, resource).list
+    parameter = inspect.signature(method).parameters.get("expand")
+    found: list[str] = []
+
+    def dig(annotation: t.Any) -> None:
+        if _is(enum.Enum, annotation):
+            found.extend(e.value for e in annotation)
+        elif t.get_origin(annotation) is t.Literal:
+            found.extend(t.get_args(annotation))
+        for inner in t.get_args(annotation):
+            dig(inner)
+
+    dig(parameter.annotation if parameter else None)
+    return sorted(set(found))
+
+
+def test_every_relation_the_sdk_can_expand_is_served_in_merges_shape(changed):
+    """All of each endpoint's ``expand`` at once: the related objects are walked too."""
+    token = next(iter(TOKENS))
+    bodies: list[dict] = []
+    client = sdk(changed, token, bodies)
+    problems: list[str] = []
+    expanded: Counter[str] = Counter()
+    for path, (resource, model) in ENDPOINTS.items():
+        if not (relations := sdk_expand(resource)):
+            continue
+        listed = getattr(client.ats, resource).list(page_size=100, include_deleted_data=True,
+                                                    expand=relations)
+        assert listed.results, path
+        for n, raw in enumerate(bodies[-1]["results"]):
+            problems += check_record(model, raw, f"{path}[{n}]")
+            expanded.update(f"{path}.{r}" for r in relations
+                            if isinstance(raw.get(r), dict) or
+                            (isinstance(raw.get(r), list) and raw[r] and
+                             all(isinstance(v, dict) for v in raw[r])))
+    assert problems == []
+    assert set(expanded) >= {
+        "applications.candidate", "applications.job", "applications.current_stage",
+        "applications.reject_reason", "applications.offers", "jobs.departments", "jobs.offices",
+        "jobs.hiring_managers", "jobs.recruiters", "job-interview-stages.job",
+        "interviews.application", "interviews.job_interview_stage", "interviews.organizer",
+        "interviews.interviewers", "offers.application", "scorecards.application",
+        "scorecards.interview", "scorecards.interviewer", "eeocs.candidate"}
+
+
 def test_every_custom_field_and_deletion_is_in_what_the_sdk_read(changed):
     """The rows the walk above judged include the shapes a fresh world lacks."""
     bodies: list[dict] = []

@@ -6,8 +6,8 @@ same filters on every page (a cursor replayed with other filters is refused); ``
 keeps records whose ``modified_at`` is at or after it (Merge does not say whether it is
 inclusive; inclusive loses nothing); deleted records only with ``include_deleted_data=true``,
 flagged ``remote_was_deleted``; ``remote_data`` is null unless ``include_remote_data=true``;
-``expand`` replaces the id of a related object by the object itself for the relations the tap
-asks (applications: ``current_stage``, ``reject_reason``; interviews: ``application``), other
+``expand`` replaces the id of a related object by the object itself for every relation
+Merge's list takes (the enums of its SDK; those the sandbox serves empty stay empty), other
 names are refused with 400 as Merge refuses an unknown enum value. Without it applications
 carry ids only (``current_stage``, ``reject_reason``: a RejectReason id), as Merge's
 Application object does. ``/users`` lists RemoteUsers (``disabled`` for the gone); past

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from tap_ats.sandbox.merge.render import EXPANDABLE, MODELS, MergeRecords, related_id
+from tap_ats.sandbox.merge.render import MODELS, RELATIONS, MergeRecords, related_id
 from tap_ats.sandbox.merge.truth import MergeTruth
 from tap_ats.sandbox.server import (
     Damage,
@@ -139,7 +139,7 @@ class MergeAPI(MergeRecords, MergeTruth, ProviderAPI):
         include_deleted = request.arg("include_deleted_data", "false") == "true"
         include_remote = request.arg("include_remote_data", "false") == "true"
         relations = set(filter(None, (request.arg("expand") or "").split(",")))
-        if unknown := relations - EXPANDABLE.get(model, set()):
+        if unknown := relations - set(RELATIONS.get(model, {})):
             return Response(400, {"detail": f"Invalid expand: {', '.join(sorted(unknown))}."})
         filters = {k: v for k, v in request.query.items() if k != "cursor"}
         state: dict[str, Any] = {"after": None, "filters": filters}

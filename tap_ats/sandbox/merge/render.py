@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from tap_ats.sandbox.server import iso
@@ -51,10 +52,42 @@ MODELS = {"applications": "Application", "jobs": "Job", "job-interview-stages": 
           "interviews": "ScheduledInterview", "candidates": "Candidate", "users": "RemoteUser",
           "offers": "Offer", "departments": "Department", "offices": "Office",
           "reject-reasons": "RejectReason", "scorecards": "Scorecard", "eeocs": "EEOC"}
-#: The relations ``expand`` may name, per model (those the tap uses).
-EXPANDABLE = {"applications": {"current_stage", "reject_reason"},
-              "interviews": {"application"}, "offers": {"application"},
-              "scorecards": {"application"}}
+#: Per list endpoint, every relation Merge's ``expand`` takes (its SDK's enums): the world
+#: table of the related records, the method rendering one, and the related id or ids of a record.
+#: None: the sandbox serves that relation null or empty, so expanding it changes nothing.
+Relation = tuple[str, str, Callable[[World, Any], Any]] | None
+RELATIONS: dict[str, dict[str, Relation]] = {
+    "applications": {
+        "candidate": ("candidates", "_candidate", lambda w, a: a.candidate_id),
+        "job": ("jobs", "_job", lambda w, a: a.job_id),
+        "current_stage": ("stages", "_stage", lambda w, a: a.current.stage_id),
+        "reject_reason": ("rejection_reasons", "_reject_reason",
+                          lambda w, a: a.rejection_reason_id),
+        "offers": ("offers", "_offer", lambda w, a: [o.id for o in a.offers]),
+        "credited_to": None, "screening_question_answers": None,
+        "screening_question_answers.question": None},
+    "jobs": {
+        "departments": ("departments", "_department",
+                        lambda w, j: [j.department_id] if j.department_id else []),
+        "offices": ("offices", "_office", lambda w, j: j.office_ids),
+        "hiring_managers": ("people", "_user", lambda w, j: _members(w, j, "hiring_manager")),
+        "recruiters": ("people", "_user", lambda w, j: _members(w, j, "recruiter")),
+        "job_postings": None},
+    "job-interview-stages": {"job": ("jobs", "_job", lambda w, s: s.job_id)},
+    "interviews": {
+        "application": ("applications", "_application", lambda w, i: i.application_id),
+        "job_interview_stage": ("stages", "_stage", lambda w, i: i.stage_id),
+        "organizer": ("people", "_user", lambda w, i: i.organizer_id),
+        "interviewers": ("people", "_user", lambda w, i: i.interviewer_ids)},
+    "candidates": {"applications": None, "attachments": None},
+    "offers": {"application": ("applications", "_application", lambda w, o: o.application_id),
+               "creator": None},
+    "scorecards": {
+        "application": ("applications", "_application", lambda w, c: c.application_id),
+        "interview": ("interviews", "_interview", lambda w, c: c.interview_id),
+        "interviewer": ("people", "_user", lambda w, c: c.interviewer_id)},
+    "eeocs": {"candidate": ("candidates", "_candidate", lambda w, e: e.candidate_id)},
+}
 
 
 def mid(kind: str, n: int, account: str) -> str:
@@ -86,7 +119,8 @@ class MergeRecords:
                 "field_mappings": self._field_mappings(a.custom_fields),
                 "candidate": mid("candidate", a.candidate_id, acct),
                 "job": mid("job", a.job_id, acct), "applied_at": iso(a.created_at),
-                "rejected_at": iso(a.rejected_at), "offers": [], "source": a.source,
+                "rejected_at": iso(a.rejected_at),
+                "offers": [mid("offer", o.id, acct) for o in a.offers], "source": a.source,
                 "credited_to": None, "screening_question_answers": [],
                 "current_stage": mid("stage", a.current.stage_id, acct),
                 "reject_reason": mid("reject_reason", a.rejection_reason_id, acct)
@@ -177,14 +211,15 @@ class MergeRecords:
     def _expand(self, w: World, model: str, record: Any, rendered: dict[str, Any],
                 relations: set[str], acct: str) -> None:
         """Replace related ids by the related objects, as Merge's ``expand`` does."""
-        if "current_stage" in relations:
-            rendered["current_stage"] = self._stage(w, w.stage(record.current.stage_id), acct)
-        if "reject_reason" in relations and record.rejection_reason_id:
-            rendered["reject_reason"] = self._reject_reason(
-                w, w.rejection_reasons.get(record.rejection_reason_id), acct)
-        if model in ("interviews", "offers", "scorecards") and "application" in relations:
-            rendered["application"] = self._application(
-                w, w.applications.get(record.application_id), acct)
+        for relation in relations:
+            if (how := RELATIONS[model].get(relation)) is None:
+                continue
+            table, method, related = how
+            rows, render, value = getattr(w, table), getattr(self, method), related(w, record)
+            if isinstance(value, list):
+                rendered[relation] = [render(w, rows.get(v), acct) for v in value]
+            elif value is not None:
+                rendered[relation] = render(w, rows.get(value), acct)
 
     def _tables(self, w: World) -> dict[str, tuple[Any, Any]]:
         return {"applications": (w.applications, self._application), "jobs": (w.jobs, self._job),
@@ -200,6 +235,11 @@ class MergeRecords:
 
 _TEAMS: weakref.WeakKeyDictionary[World, dict[int, list[HiringTeamMember]]] = (
     weakref.WeakKeyDictionary())
+
+
+def _members(w: World, j: Job, role: str) -> list[int]:
+    """The user ids of one role on a job's hiring team."""
+    return [m.user_id for m in _teams(w).get(j.id, []) if m.role == role]
 
 
 def _teams(w: World) -> dict[int, list[HiringTeamMember]]:
