@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from conftest import last_state, records, run_tap
 
+from tap_ats.provider import Shard
 from tap_ats.sandbox.merge import TOKENS
 
 FIRST, SECOND = TOKENS.items()
@@ -74,3 +75,15 @@ def test_an_idle_linked_account_is_read_as_usual(sandbox, tmp_path):
     truth = sandbox.truth("merge")
     got = {(r["account_id"], r["id"]) for r in records(messages, "applications")}
     assert got == {tuple(k) for k in truth["applications"]["ids"]}
+
+
+def test_a_linked_account_to_relink_fails_only_the_shard_that_holds_it(sandbox, tmp_path):
+    """Named by its linked account, it is that account's shard that reports it, not the token's."""
+    (token, (broken, _)), _ = FIRST, SECOND
+    sandbox.faults(linked_account_status="RELINK_NEEDED", refuse_account=token)
+    codes = {}
+    for k in (1, 2, 3):
+        codes[k], _, err = run_tap(sandbox.config("merge", account_shard=f"{k}/3"), tmp_path)
+        assert (broken in err) == Shard(k, 3).holds(broken), k
+        assert token not in err
+    assert sorted(codes.values()) == [0, 0, 3]
