@@ -15,6 +15,7 @@ import pytest
 import requests
 from examples import differences, fixture, has_path, readme_paths, shape
 
+from tap_ats.providers.greenhouse.provider import LOOKUP_COLUMNS
 from tap_ats.tap import TapATS
 
 CONFIG = {"provider": "greenhouse", "client_id": "c", "client_secret": "s", "user_id": "1",
@@ -210,8 +211,7 @@ def test_every_endpoint_the_tap_reads_has_a_fixture():
     read = {s.path.removeprefix("/v3/") for s in tap.streams.values()
             if s.name != "job_hiring_team"}
     read |= {p.removeprefix("/v3/") for p in tap.streams["job_hiring_team"].LISTS}
-    read |= {p.removeprefix("/v3/") for p in __import__(
-        "tap_ats.providers.greenhouse.provider", fromlist=["LOOKUP_COLUMNS"]).LOOKUP_COLUMNS}
+    read |= {p.removeprefix("/v3/") for p in LOOKUP_COLUMNS}
     assert read <= set(ENDPOINTS)
 
 
