@@ -101,9 +101,10 @@ def has_path(records: list[dict], path: str) -> bool:
     return True
 
 
-def readme_paths(heading: str) -> list[tuple[str, str, str, str]]:
-    """``(stream, column, endpoint, path)`` of each source the README's table under ``heading``
-    names: its third column holds `` `<endpoint>` `<path>` `` pairs, separated by ``;``.
+def readme_paths(heading: str) -> list[tuple[str, str, str, str, bool]]:
+    """``(stream, column, endpoint, path, marked)`` of each source the README's table under
+    ``heading`` names: its third column holds `` `<endpoint>` `<path>` `` pairs, separated by
+    ``;``, each ``marked`` when followed by "(not shown by the docs)".
     """
     text = (ROOT / "README.md").read_text()
     start = text.index(f"\n{heading}\n")
@@ -115,6 +116,6 @@ def readme_paths(heading: str) -> list[tuple[str, str, str, str]]:
         if len(cells) != 3 or not cells[0].startswith("`"):
             continue
         stream, column = cells[0].strip("`"), cells[1].strip("`")
-        out += [(stream, column, endpoint, path)
-                for endpoint, path in re.findall(r"`(/[^`]*)` `([^`]+)`", cells[2])]
+        out += [(stream, column, endpoint, path, bool(marked)) for endpoint, path, marked in
+                re.findall(r"`(/[^`]*)` `([^`]+)`( \(not shown by the docs\))?", cells[2])]
     return out
