@@ -26,7 +26,10 @@ from typing import Any
 
 import duckdb
 import pytest
+from test_report import CHROMIUM, console_errors, in_chromium, metrics
 
+from report.data import duckdb_query, load, postgres_query
+from report.html import render
 from tap_ats.sandbox.demo import ROOT, dbt, postgres_env
 
 POSTGRES = os.environ.get("TAP_ATS_TEST_POSTGRES")
@@ -700,3 +703,49 @@ def test_incremental_build_equals_full_refresh(built):
         apps.setdefault(key.split("|")[2], []).append(stage)
     assert "A2" not in apps and apps["A4"] == ["s1"] and apps["A11"] == ["s1"]
     assert apps["B1"] == ["k1", "k3", "k4"] and apps["c3:job-a"] == ["t1", "t8", "t1", "t2", "t3"]
+
+
+def report_page(built) -> str:
+    """``python -m report``'s page over the built marts, read as the report reads any warehouse."""
+    query = duckdb_query(built.path) if built.name == "duckdb" else postgres_query(POSTGRES)
+    return render(load(query, built.models))
+
+
+def test_report_shows_the_marts(built):
+    found = metrics(report_page(built)).found
+    # One definition of a hire: Greenhouse A1 and Kombo B2 by status, Merge C1 by its signed
+    # offer, ATZ CRM c2 Placed (its second account has no hire signal and adds none).
+    for provider in ("atzcrm", "greenhouse", "kombo", "merge"):
+        assert found[provider, "hires", "all"] == ("1", "1"), provider
+        assert found[provider, "time_to_hire_hires", "all"] == ("1", "1"), provider
+    assert found["merge", "funnel_moved_on", "Offer"] == ("1", "1")
+    assert found["merge", "acceptance_rate", "all"][1] == "67%"  # 2 signed of 3 answered
+    assert found["merge", "source_hire_rate", "LinkedIn"] == ("0.25", "25%")
+    # Kombo's Applied: B1 and B2, first seen there, entered when they applied.
+    days, text = found["kombo", "stage_median_days", "Applied"]
+    assert (round(float(days), 2), text) == (41.46, "41.5")
+    assert found["kombo", "stage_visits_timed", "Applied"] == ("2", "2")
+    assert found["kombo", "stage_median_days", "Screen"] == ("", "-")  # none fully observed
+    # Every funnel figure is ats__funnel's, the jobs' stages added up by name.
+    funnel = built.query(f"select provider, stage_name, sum(applications_reached), "
+                         f"sum(applications_moved_on) from {built.models}.ats__funnel "
+                         "group by 1, 2")
+    assert len(funnel) == 15  # four stages each, three on ATZ CRM (Placed &c. are outcomes)
+    for provider, stage, reached, moved_on in funnel:
+        assert found[provider, "funnel_reached", stage][0] == str(int(float(reached)))
+        assert found[provider, "funnel_moved_on", stage][0] == str(int(float(moved_on)))
+
+
+def test_report_renders_in_chromium(built, tmp_path):
+    if built.name != "duckdb":
+        pytest.skip("one engine is enough for the browser: the page is the same")
+    if CHROMIUM is None:
+        pytest.skip("no chromium binary (apt-get install chromium; .ci/run installs it)")
+    page = tmp_path / "report.html"
+    page.write_text(report_page(built), encoding="utf-8")
+    dom, log = in_chromium(page, tmp_path / "report.png")
+    assert console_errors(log) == [], log[-3000:]
+    rendered, written = metrics(dom), metrics(page.read_text())
+    assert rendered.sections == ["atzcrm", "greenhouse", "kombo", "merge"]
+    assert rendered.found == written.found and len(rendered.found) > 100
+    assert (tmp_path / "report.png").stat().st_size > 20_000  # a page was painted

@@ -3,8 +3,9 @@
 Per provider: a full ``meltano run tap-ats target-duckdb``; the sandbox then moves applications on
 (stage moves, hires, rejections, deletions), and ``meltano run tap-ats target-duckdb
 dbt-duckdb:build`` reads the changes and builds the models, so that the observed stage history of
-Kombo and Merge has visits to fold. The demo ends with each provider's funnel, offer acceptance
-and source effectiveness.
+Kombo and Merge has visits to fold. The demo shows each provider's funnel, offer acceptance and
+source effectiveness, and ends by writing ``output/report.html`` from the marts of every provider
+(``python -m report``, beside the tap).
 
 The helpers here (config to Meltano environment, one Meltano run, rows per table) are shared
 with the end-to-end tests, so the demo and the tests drive Meltano the same way.
@@ -119,7 +120,8 @@ MODELS = ["ats__stage_visits", "ats__applications_enhanced", "ats__jobs_enhanced
           "ats__interviewer_calibration", "ats__pass_through"]
 
 # A provider's funnel, all jobs together: stages by name in funnel order; the median from the
-# visits. Moving on from the last stage is being hired.
+# fully observed visits (days_in_stage is null for the others), and how many there are. Moving
+# on from the last stage is being hired.
 FUNNEL_SQL = """
 with stages as (
     select stage_name, min(stage_order) as stage_order, sum(applications_reached) as reached,
@@ -127,11 +129,11 @@ with stages as (
            sum(applications_withdrawn) as withdrawn
     from analytics.ats__funnel group by stage_name
 ), days as (
-    select stage_name, median(days_in_stage) as median_days
+    select stage_name, median(days_in_stage) as median_days, count(days_in_stage) as timed
     from analytics.ats__stage_visits group by stage_name
 )
 select stages.stage_name, reached, moved_on, rejected, withdrawn,
-       case when reached > 0 then moved_on / reached end, median_days
+       case when reached > 0 then moved_on / reached end, median_days, coalesce(timed, 0)
 from stages left join days using (stage_name)
 order by stage_order, stage_name
 """
@@ -144,13 +146,14 @@ def funnel_table(duckdb_path: Path) -> str:
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         rows = con.execute(FUNNEL_SQL).fetchall()
     lines = [f"{'stage':<22}{'reached':>9}{'moved on':>10}{'rejected':>10}{'withdrew':>10}"
-             f"{'conversion':>12}{'median days':>13}"]
-    for stage, reached, moved, rejected, withdrew, rate, days in rows:
+             f"{'conversion':>12}{'median days':>13}{'timed':>7}"]
+    for stage, reached, moved, rejected, withdrew, rate, days, timed in rows:
         rate_text = "-" if rate is None else f"{rate:.0%}"
         days_text = "-" if days is None else f"{days:.1f}"
         lines.append(f"{stage or '?':<22}{reached:>9}{moved:>10}{rejected:>10}{withdrew:>10}"
-                     f"{rate_text:>12}{days_text:>13}")
-    lines.append("(moving on from the last stage is a hire)")
+                     f"{rate_text:>12}{days_text:>13}{timed:>7}")
+    lines.append("(moving on from the last stage is a hire; median days over the fully observed "
+                 "visits, timed)")
     return "\n".join(lines)
 
 
@@ -188,7 +191,8 @@ def offers_and_sources_table(duckdb_path: Path) -> str:
              f"{'hired':>7}{'hire rate':>11}"]
     for name, apps, interviewed, offered, hires, hire_rate in sources:
         rate_text = "-" if hire_rate is None else f"{hire_rate:.0%}"
-        lines.append(f"{name or '(none)':<22}{apps:>13}{interviewed:>12}{offered:>9}{hires:>7}"
+        hired = "-" if hires is None else hires  # no hire signal: unknown, not 0
+        lines.append(f"{name or '(none)':<22}{apps:>13}{interviewed:>12}{offered:>9}{hired:>7}"
                      f"{rate_text:>11}")
     return "\n".join(lines)
 
@@ -203,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = serve_in_thread(Sandbox(42, SCALES[args.scale]))
     print(f"Sandbox on {server.base_url}")
-    status = 0
+    status, built = 0, []
     for provider in args.provider or list(server.sandbox.apis):
         path = ROOT / "output" / f"demo_{provider}.duckdb"
         path.parent.mkdir(exist_ok=True)
@@ -242,7 +246,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nOffers and sources, {provider}:")
         print(offers_and_sources_table(path))
         print(f"DuckDB file: {path}")
+        built.append(path)
     server.shutdown()
+    if built:
+        report = subprocess.run([sys.executable, "-m", "report", "--duckdb", *map(str, built),
+                                 "--output", str(ROOT / "output" / "report.html")], cwd=ROOT,
+                                capture_output=True, text=True, check=False)
+        sys.stdout.write("\n" + report.stdout)
+        sys.stderr.write(report.stderr)
+        status = status or report.returncode
     return status
 
 
