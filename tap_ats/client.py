@@ -24,7 +24,7 @@ from singer_sdk.streams.rest import PageContext
 
 from tap_ats.conform import LeanRecords, utc_now
 from tap_ats.derived import DerivedStream
-from tap_ats.http import AuthError, GiveUp, Refused, path
+from tap_ats.http import AccountUnreadable, AuthError, GiveUp, Refused, path
 from tap_ats.paging import pages
 from tap_ats.readahead import ReadAhead
 from tap_ats.report import Progress
@@ -188,6 +188,9 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
                 self._account_failed(context, exc)
             return
         except GiveUp as exc:
+            self._account_failed(context, exc)
+            return
+        except AccountUnreadable as exc:  # not yet (AccountNotReady): skipped, not failed
             self._account_failed(context, exc)
             return
         except FatalAPIError as exc:
@@ -379,15 +382,14 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
     def validate_response(self, response: requests.Response) -> None:
         """A 401 names the credential to check; a 403 or 404 is :class:`Refused` (by path).
 
-        A 404 that the provider says means the account itself is unknown (a Kombo
-        integration id that does not exist) is an ordinary failure of the account instead.
+        A provider whose errors carry codes classifies them first (Kombo, by overriding this).
         """
         status = response.status_code
         if status == 401:
             msg = (self.response_error_message(response).rstrip(".") + ". "
                    + self.tap.provider.auth_hint(status))
             raise AuthError(msg, status)
-        if status in (403, 404) and not self.tap.provider.account_unknown(response):
+        if status in (403, 404):
             raise Refused(self.response_error_message(response), status,
                           urlsplit(response.request.url).path)
         super().validate_response(response)

@@ -203,6 +203,35 @@ class Refused(FatalAPIError):
         self.status, self.path = status, path
 
 
+class RetryAs(RetriableAPIError):
+    """An answer whose own error code says how to retry it, whatever its HTTP status.
+
+    ``status`` 429: a rate limit (waited out, the account's pacer pushed back); 5xx: an outage.
+    """
+
+    def __init__(self, message: str, response: requests.Response, status: int) -> None:
+        super().__init__(message, response)
+        self.status = status
+
+
+class AccountUnreadable(FatalAPIError):
+    """The account itself cannot be read: given up for the rest of the run, bookmarks kept.
+
+    For example an integration that is inactive, unknown, or whose connection to its ATS broke.
+    """
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AccountNotReady(AccountUnreadable):
+    """The account cannot be read yet: skipped for this run, bookmarks kept, the run not failed.
+
+    For example an integration whose first sync at the provider is still running.
+    """
+
+
 class ForeignHostError(FatalSyncError):
     """A link, cursor or redirect pointed at another host: nothing was sent there."""
 
@@ -302,7 +331,8 @@ class Transport:
                 failed = response is not None and response.status_code >= 400
                 reason = f"{response.status_code} {response.reason}" if failed else str(exc)
                 wait = retry_after(response)
-                if failed and response.status_code == 429:
+                if (exc.status if isinstance(exc, RetryAs) else
+                        response.status_code if failed else 0) == 429:
                     pacer.pause(wait if wait is not None else 1.0)
             except requests.exceptions.ReadTimeout:
                 connected, timeouts = True, timeouts + 1

@@ -157,10 +157,6 @@ class Provider:
         """What the credential or account needs to read ``stream`` (its list ``path``)."""
         return f"check that the credential may read {path}"
 
-    def account_unknown(self, response: requests.Response) -> bool:
-        """Whether a 403 or 404 means the account itself is unknown, not one path refused."""
-        return False
-
 
 @dataclass(frozen=True)
 class Shard:

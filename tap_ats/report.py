@@ -51,6 +51,8 @@ class RunReport:
         self.streams: dict[str, dict[str, StreamOutcome]] = defaultdict(dict)
         #: Accounts given up as a whole, with the reason: the provider's own record of them.
         self.account_failures = account_failures
+        #: Accounts skipped for this run because they are not ready yet, with the reason.
+        self.skipped_accounts: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def stream(self, account: str, stream: str) -> StreamOutcome:
@@ -88,9 +90,16 @@ class RunReport:
         outcome = self.stream(account, stream)
         outcome.status, outcome.reason, outcome.http_status = status, reason, http_status
 
+    def skip_account(self, account: str, stream: str, reason: str) -> None:
+        """Record that ``account`` is skipped for this run (found out on ``stream``)."""
+        with self._lock:
+            self.skipped_accounts[account] = f"{stream}: {reason}"
+        self.end(account, stream, "skipped", reason)
+
     def skipped(self) -> list[tuple[str, str]]:
         """(account, stream) of every stream skipped for want of permission."""
         return [(account, name) for account, streams in self.streams.items()
+                if account not in self.skipped_accounts
                 for name, outcome in streams.items() if outcome.status == "skipped"]
 
     def failed_streams(self) -> dict[str, str]:
@@ -103,7 +112,8 @@ class RunReport:
     def unreadable_accounts(self) -> list[str]:
         """Accounts of which every stream read was skipped: the key can read none of them."""
         return [account for account, streams in self.streams.items()
-                if account not in self.account_failures and streams
+                if account not in self.account_failures and account not in self.skipped_accounts
+                and streams
                 and all(o.status == "skipped" for o in streams.values())]
 
     def account_status(self, account: str) -> str:
@@ -112,6 +122,8 @@ class RunReport:
         statuses = {o.status for o in outcomes}
         if account in self.account_failures or "failed" in statuses:
             return "failed"
+        if account in self.skipped_accounts:
+            return "skipped"
         return "partial" if "skipped" in statuses or any(
             o.refused_lookups for o in outcomes) else "ok"
 
@@ -125,7 +137,8 @@ class RunReport:
             "exit_code": exit_code,
             "accounts": {account: {
                 "status": self.account_status(account),
-                "reason": self.account_failures.get(account),
+                "reason": self.account_failures.get(account) or self.skipped_accounts.get(
+                    account),
                 "streams": {name: asdict(outcome)
                             for name, outcome in sorted(self.streams.get(account, {}).items())},
             } for account in accounts},

@@ -18,7 +18,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalSyncError
 
-from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, Refused, Transport
+from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, AccountNotReady, Refused, Transport
 from tap_ats.provider import PROVIDERS, Provider, load, number
 from tap_ats.readahead import PageWaits
 from tap_ats.report import RunReport
@@ -223,12 +223,22 @@ class TapATS(Tap):
         return [cls(self) for cls in self.provider.stream_classes()]
 
     def failed(self, context: Context | None) -> bool:
-        """Whether the account of ``context`` was given up earlier in this run."""
-        return (context or {}).get("account_id") in self.provider.failures
+        """Whether the account of ``context`` was given up or skipped earlier in this run."""
+        account = (context or {}).get("account_id")
+        return account in self.provider.failures or account in self.report.skipped_accounts
 
     def account_failed(self, context: Context | None, stream: str, exc: Exception) -> None:
-        """Give the account up for the rest of the run (bookmarks kept) and go on."""
+        """Give the account up for the rest of the run (bookmarks kept) and go on.
+
+        An account that is not ready yet (:class:`AccountNotReady`) is skipped instead: one
+        WARNING, and the run does not fail for it.
+        """
         account = (context or {}).get("account_id", "?")
+        if isinstance(exc, AccountNotReady):
+            self.report.skip_account(account, stream, str(exc))
+            self.logger.warning("Skipped account %s for this run, its bookmarks kept (it is "
+                                "read on a later run): %s", account, exc)
+            return
         self.provider.failures.setdefault(account, f"{stream}: {exc}")
         self.report.end(account, stream, "failed", str(exc), getattr(exc, "status", None))
         self.logger.error("Account %s failed on %s, bookmark kept: %s", account, stream, exc)

@@ -3,8 +3,14 @@
 Bearer API key plus ``X-Integration-Id``; envelope ``{"status": "success", "data": {"next",
 "results"}}``; ``cursor`` + ``page_size`` (at most 250) with the same filters repeated on every
 page (a cursor replayed with other filters is refused); ``updated_after`` in
-``YYYY-MM-DDTHH:mm:ss.sssZ``; deleted rows only with ``include_deleted=true``, carrying
-``remote_deleted_at``. Errors use ``{"status": "error", "error": {code, title, message, log_url}}``.
+``YYYY-MM-DDTHH:mm:ss.sssZ`` (or as Kombo's SDK sends it, any fraction of a second); deleted
+rows only with ``include_deleted=true``, carrying ``remote_deleted_at``. Records have every key
+Kombo's own models (the ``kombo`` SDK) require and none they lack: an application embeds its
+candidate, current stage (``index``, ``status``), job, ``interviews`` and ``offers``; an
+interview's ``application`` its outcome, candidate and job; a candidate its ``applications``.
+Errors, injected ones included, use Kombo's ``KomboAtsError`` envelope, ``{"status": "error",
+"error": {code, title, message, log_url}}``, with one of its codes (``STATUS_CODE``); the
+``error_code`` fault answers any code, at the status ``CODE_STATUS`` gives it.
 ``--accounts N`` serves N integrations (``personio:sandbox00001``...) instead of the two named
 ones, for the sharding tests and benchmark.
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import zlib
 from typing import Any
 
 from tap_ats.derived import name_id
@@ -43,6 +50,7 @@ from tap_ats.sandbox.world import (
     Offer,
     RejectionReason,
     Scorecard,
+    Stage,
     User,
     World,
 )
@@ -50,7 +58,7 @@ from tap_ats.sandbox.world import (
 API_KEY = "ks_dev_sandbox_kombo_key"
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 KIND_PREFIX = {"job": "J", "stage": "S", "candidate": "C", "application": "A", "interview": "I",
-               "user": "U", "offer": "O", "rejection_reason": "R", "scorecard": "E"}
+               "user": "U", "offer": "O", "rejection_reason": "R", "scorecard": "E", "tag": "T"}
 OFFER_STATUS = {"draft": "DRAFT", "sent": "SENT", "accepted": "ACCEPTED", "declined": "DECLINED",
                 "deprecated": "ABANDONED"}
 #: World roles and recommendations as a Greenhouse-backed integration labels them.
@@ -63,6 +71,22 @@ RATINGS = ["strong_yes", "yes", "mixed", "no", "strong_no"]
 OUTCOME = {"active": "PENDING", "hired": "HIRED", "rejected": "DECLINED"}
 JOB_STATUS = {"open": "OPEN", "closed": "CLOSED", "draft": "DRAFT"}
 MAX_PAGE = 250
+#: The code of an injected error of each status (faults that name no code).
+STATUS_CODE = {429: "PLATFORM.RATE_LIMIT_EXCEEDED", 503: "REMOTE.SERVICE_UNAVAILABLE",
+               403: "INTEGRATION.PERMISSION_MISSING", 404: "INTEGRATION.MODEL_NOT_AVAILABLE"}
+#: The status of an injected error of each code (the ``error_code`` fault without a status).
+#: Kombo says to branch on the code, not the status; these are the sandbox's choices, except
+#: the 409 of the setup codes, which Kombo documents.
+CODE_STATUS = {"PLATFORM.RATE_LIMIT_EXCEEDED": 429, "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED": 429,
+               "REMOTE.RATE_LIMIT_EXCEEDED": 429, "REMOTE.SERVICE_UNAVAILABLE": 503,
+               "PLATFORM.TASK_TIMED_OUT": 504, "INTEGRATION.SETUP_SYNC_PENDING": 409,
+               "INTEGRATION.SETUP_INCOMPLETE": 409, "INTEGRATION.QA_FAILED": 409,
+               "INTEGRATION.PERMISSION_MISSING": 403, "INTEGRATION.MODEL_DISABLED": 403,
+               "INTEGRATION.MODEL_NOT_AVAILABLE": 501, "INTEGRATION.INACTIVE": 403,
+               "INTEGRATION.AUTHENTICATION_INVALID": 403, "PLATFORM.INTEGRATION_NOT_FOUND": 404,
+               "PLATFORM.AUTHENTICATION_INVALID": 401}
+#: The world tables rendered inside another record, and the attribute naming that record.
+GROUPED_BY = {"hiring_team": "job_id", "interviews": "application_id"}
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list endpoint.
 DAMAGE = {
     "applications": Damage("applications", ("current_stage.name", "candidate.first_name"),
@@ -95,6 +119,33 @@ def source_of(w: World, c: Candidate) -> str | None:
     """The candidate's source: that of its application (the world makes one per candidate)."""
     app: Application | None = w.applications.get(c.id)
     return app.source if app is not None and app.candidate_id == c.id else None
+
+
+def applications_of(w: World, c: Candidate) -> list[Application]:
+    """The candidate's live applications (the world makes one per candidate, same number)."""
+    app: Application | None = w.applications.get(c.id)
+    return [app] if app is not None and app.candidate_id == c.id and not app.deleted_at else []
+
+
+def candidate_url(c: Candidate) -> str:
+    """The candidate's page in the ATS behind the integration."""
+    return f"https://ats.example.com/candidates/{c.id}"
+
+
+def application_url(a: Application) -> str:
+    """The application's page in the ATS behind the integration."""
+    return f"https://ats.example.com/applications/{a.id}"
+
+
+def tags(c: Candidate) -> list[dict[str, Any]]:
+    """The candidate's tags: Kombo ids every tag object carries, a stable one per name."""
+    return [{"id": kid("tag", zlib.crc32(t.encode())), "remote_id": None, "name": t}
+            for t in c.tags]
+
+
+def stage_status(s: Stage) -> str:
+    """Kombo's word for whether a stage is in the job's workflow."""
+    return "ACTIVE" if s.active else "INACTIVE"
 
 
 def office_label(w: World, j: Job) -> tuple[str, str | None]:
@@ -140,8 +191,8 @@ class KomboAPI(ProviderAPI):
             self.accounts = [f"personio:sandbox{n:05d}" for n in range(1, sandbox.accounts + 1)]
         self._known = set(self.accounts)
         self.served = ServedVersions(self.accounts)
-        #: Hiring team members by job, per world (its object, and how many members it had).
-        self._teams: dict[int, tuple[World, int, dict[int, list[HiringTeamMember]]]] = {}
+        #: Per world and table: (the world, the table's length, its rows by what they belong to).
+        self._groups: dict[tuple[int, str], tuple[World, int, dict[int, list[Any]]]] = {}
 
     def config(self, base_url: str) -> dict[str, Any]:
         """Config for tap-ats: every integration, the sandbox key."""
@@ -160,25 +211,37 @@ class KomboAPI(ProviderAPI):
             "rejected_at": iso(a.rejected_at), "current_stage_id": kid("stage", stage.id),
             "job_id": kid("job", job.id), "candidate_id": kid("candidate", cand.id),
             "screening_question_answers": [], "custom_fields": a.custom_fields,
-            "remote_url": f"https://ats.example.com/applications/{a.id}",
+            "remote_url": application_url(a),
             "changed_at": iso(a.updated_at), "remote_deleted_at": iso(a.deleted_at),
             "remote_created_at": iso(a.created_at), "remote_updated_at": iso(a.updated_at),
             "candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
                           "first_name": cand.first_name, "last_name": cand.last_name,
                           "email_addresses": [{"email_address": cand.email, "type": "PRIVATE"}],
-                          "source": a.source,
-                          "tags": [{"id": None, "remote_id": None, "name": t} for t in cand.tags]},
+                          "source": a.source, "remote_url": candidate_url(cand),
+                          "tags": tags(cand)},
             "current_stage": {"id": kid("stage", stage.id), "remote_id": str(stage.id),
-                              "name": stage.name},
+                              "name": stage.name, "status": stage_status(stage),
+                              "custom_fields": {}, "index": stage.order},
             "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name},
+            "interviews": [{
+                "id": kid("interview", i.id), "remote_id": str(i.id), "title": i.title,
+                "starting_at": iso(i.start_at), "ending_at": iso(i.end_at),
+                "canceled": i.status == "canceled", "location": {"raw": i.location}}
+                for i in self._grouped(w, "interviews").get(a.id, [])],
+            "offers": [{"id": kid("offer", o.id), "remote_id": str(o.id),
+                        "status": OFFER_STATUS[o.status]} for o in a.offers if not o.deleted_at],
         }
 
     def _job(self, w: World, j: Job) -> dict[str, Any]:
         office = w.offices.get(j.office_ids[0]) if j.office_ids else None
         return {
             "id": kid("job", j.id), "remote_id": str(j.id), "name": j.name, "job_code": j.code,
+            "description": f"<p>{j.name}</p>", "confidential": False, "weekly_hours": 40.0,
+            "category": None, "post_url": None, "experience_level": None,
+            "salary_amount": None, "salary_amount_from": None, "salary_amount_to": None,
+            "salary_currency": None, "contact_id": None,
             "status": JOB_STATUS[j.status], "visibility": "PUBLIC",
-            "custom_fields": j.custom_fields,
+            "custom_fields": j.custom_fields, "screening_questions": [], "job_postings": [],
             "department": w.departments.get(j.department_id).name if j.department_id else None,
             "location": None if office is None else {
                 "city": None if office.name == office.location else office.name,
@@ -190,12 +253,15 @@ class KomboAPI(ProviderAPI):
             "remote_updated_at": iso(j.updated_at), "changed_at": iso(j.updated_at),
             "remote_deleted_at": iso(j.deleted_at),
             "stages": [{"id": kid("stage", s.id), "remote_id": str(s.id), "name": s.name,
-                        "index": s.order, "status": "ACTIVE" if s.active else "INACTIVE"}
+                        "index": s.order, "status": stage_status(s), "custom_fields": {}}
                        for s in j.stages],
         }
 
     @staticmethod
     def _interview(w: World, i: Interview) -> dict[str, Any]:
+        a: Application = w.applications.get(i.application_id)
+        cand: Candidate = w.candidates.get(a.candidate_id)
+        job: Job = w.job(i.job_id)
         return {
             "id": kid("interview", i.id), "remote_id": str(i.id), "title": i.title,
             "starting_at": iso(i.start_at), "ending_at": iso(i.end_at),
@@ -204,9 +270,17 @@ class KomboAPI(ProviderAPI):
             "stage_id": kid("stage", i.stage_id), "canceled": i.status == "canceled",
             "remote_created_at": iso(i.created_at), "remote_updated_at": iso(i.updated_at),
             "changed_at": iso(i.updated_at), "remote_deleted_at": iso(i.deleted_at),
-            "users": [{"id": kid("user", u), "remote_id": str(u)} for u in i.interviewer_ids],
-            "application": {"id": kid("application", i.application_id),
-                            "remote_id": str(i.application_id), "job_id": kid("job", i.job_id)},
+            "users": [{"id": kid("user", u.id), "remote_id": str(u.id),
+                       "first_name": u.first_name, "last_name": u.last_name, "email": u.email}
+                      for u in map(w.user, i.interviewer_ids)],
+            "application": {
+                "id": kid("application", a.id), "remote_id": str(a.id),
+                "outcome": OUTCOME[a.status], "rejection_reason_name": a.rejection_reason,
+                "candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
+                              "first_name": cand.first_name, "last_name": cand.last_name,
+                              "email_addresses": [{"email_address": cand.email,
+                                                   "type": "PRIVATE"}]},
+                "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name}},
         }
 
     @staticmethod
@@ -218,22 +292,43 @@ class KomboAPI(ProviderAPI):
             "phone_numbers": [{"phone_number": c.phone, "type": "MOBILE"}],
             "email_addresses": [{"email_address": c.email, "type": "PRIVATE"}],
             "social_media": [], "location": None, "custom_fields": c.custom_fields,
-            "remote_url": f"https://ats.example.com/candidates/{c.id}",
+            "remote_url": candidate_url(c),
             "remote_created_at": iso(c.created_at), "remote_updated_at": iso(c.updated_at),
             "changed_at": iso(c.updated_at), "remote_deleted_at": iso(c.deleted_at),
-            "tags": [{"id": None, "remote_id": None, "name": t} for t in c.tags],
+            "applications": [{
+                "id": kid("application", a.id), "remote_id": str(a.id),
+                "outcome": OUTCOME[a.status], "rejection_reason_name": a.rejection_reason,
+                "rejected_at": iso(a.rejected_at), "remote_url": application_url(a),
+                "changed_at": iso(a.updated_at), "remote_created_at": iso(a.created_at),
+                "remote_updated_at": iso(a.updated_at),
+                "current_stage": {"id": kid("stage", stage.id), "remote_id": str(stage.id),
+                                  "name": stage.name, "index": stage.order},
+                "job": {"id": kid("job", a.job_id), "remote_id": str(a.job_id),
+                        "name": w.job(a.job_id).name}}
+                for a in applications_of(w, c) for stage in [w.stage(a.current.stage_id)]],
+            "tags": tags(c),
         }
+
+    def _grouped(self, w: World, table: str) -> dict[int, list[Any]]:
+        """Hiring team members by job or interviews by application, regrouped as rows are added.
+
+        Rows change in place; only new rows (a longer table) call for grouping again.
+        """
+        rows = getattr(w, table)
+        key = (id(w), table)
+        if key not in self._groups or self._groups[key][1] != len(rows):
+            groups: dict[int, list[Any]] = {}
+            owner = GROUPED_BY[table]
+            for row in rows:
+                groups.setdefault(getattr(row, owner), []).append(row)
+            self._groups[key] = (w, len(rows), groups)
+        return self._groups[key][2]
 
     def _team(self, w: World, j: Job) -> list[dict[str, Any]]:
         """The job's hiring team, one entry per user with every role they hold."""
-        key = id(w)
-        if key not in self._teams or self._teams[key][1] != len(w.hiring_team):
-            teams: dict[int, list[HiringTeamMember]] = {}
-            for m in w.hiring_team:
-                teams.setdefault(m.job_id, []).append(m)
-            self._teams[key] = (w, len(w.hiring_team), teams)
         members: dict[int, list[str]] = {}
-        for m in self._teams[key][2].get(j.id, []):
+        m: HiringTeamMember
+        for m in self._grouped(w, "hiring_team").get(j.id, []):
             members.setdefault(m.user_id, []).append(m.role)
         out = []
         for user_id, roles in members.items():
@@ -309,6 +404,15 @@ class KomboAPI(ProviderAPI):
 
     # Requests ----------------------------------------------------------------------------------
 
+    def error_body(self, status: int, message: str, code: str | None = None) -> dict[str, Any]:
+        """Kombo's error envelope; without a code, the one Kombo answers ``status`` with."""
+        return error(status, code or STATUS_CODE.get(status, "PLATFORM.UNKNOWN_ERROR"),
+                     message).body
+
+    def error_status(self, code: str) -> int:
+        """The status of ``code`` (see ``CODE_STATUS``); 400 for the rest."""
+        return CODE_STATUS.get(code, 400)
+
     def handle(self, request: Request) -> Response:
         """Serve ``GET /kombo/v1/ats/<entity>``."""
         if request.headers.get("authorization") != f"Bearer {API_KEY}":
@@ -322,7 +426,7 @@ class KomboAPI(ProviderAPI):
         w = self.world(account)
         if parts[:3] != ["kombo", "v1", "ats"] or len(parts) != 4 or parts[3] not in self._tables(
                 w):
-            return error(404, "PLATFORM.NOT_FOUND", f"Route {request.path} does not exist.")
+            return error(404, None, f"Route {request.path} does not exist.")
         table, render = self._tables(w)[parts[3]]
         try:
             size = int(request.arg("page_size", "100"))
@@ -363,13 +467,19 @@ class KomboAPI(ProviderAPI):
 
     @staticmethod
     def _parse_time(value: str | None) -> dt.datetime | None:
+        """A UTC time as documented (``YYYY-MM-DDTHH:mm:ss.sssZ``) or as Kombo's SDK sends it.
+
+        The SDK sends any fraction of a second, or none.
+        """
         if value is None:
             return None
-        try:
-            return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
-        except ValueError:
-            msg = "updated_after must look like YYYY-MM-DDTHH:mm:ss.sssZ."
-            raise ValueError(msg) from None
+        for shape in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
+            try:
+                return dt.datetime.strptime(value, shape).replace(tzinfo=dt.UTC)
+            except ValueError:
+                pass
+        msg = "updated_after must look like YYYY-MM-DDTHH:mm:ss.sssZ."
+        raise ValueError(msg)
 
 
     def fields(self) -> dict[str, list[list[Any]]]:

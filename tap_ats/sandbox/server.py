@@ -92,9 +92,12 @@ FAULTS: dict[str, type | tuple[type, ...]] = {
     "empty_pages": (int, float), "repeat_cursor": (int, float), "hang": (int, float),
     "bad_bytes": (int, float), "bad_records": (int, float), "redirect": str,
     "redirect_self": (int, float), "foreign_next": str, "5xx_account": str,
-    "forbidden": list, "missing": list, "refuse_account": str,
+    "forbidden": list, "missing": list, "refuse_account": str, "error_code": dict,
     "disabled_models": list, "linked_account_status": str, "numeric_slugs": (int, float),
 }
+#: Keys of the ``error_code`` fault and the types of their values (``code`` is required).
+ERROR_CODE_KEYS: dict[str, type] = {"code": str, "status": int, "paths": list, "account": str,
+                                    "times": int}
 #: Fault keys whose value is an origin URL (checked as one).
 URL_FAULTS = ("redirect", "foreign_next")
 #: Values the ``bad_records`` fault serves in date-time fields besides one odd readable shape.
@@ -232,6 +235,18 @@ class ProviderAPI:
     def handle(self, request: Request) -> Response:
         """Answer one API request in this provider's wire format."""
         raise NotImplementedError
+
+    def error_body(self, status: int, message: str, code: str | None = None) -> Any:
+        """The body of an injected error, in this provider's error format.
+
+        ``code`` is the ``error_code`` fault's; without one the provider picks the code it
+        answers ``status`` with, if it has codes at all.
+        """
+        return {"error": code or message}
+
+    def error_status(self, code: str) -> int:
+        """The HTTP status this provider answers ``code`` with, when the fault names none."""
+        return 400
 
 
 def iso(t: dt.datetime | None) -> str | None:
@@ -395,7 +410,7 @@ class Sandbox:
             entry["status"] = "hang"
             if self.stopping.wait(hang):
                 return Response(drop=True)
-        response = self._fault(request, base_url) or api.handle(request)
+        response = self._fault(request, base_url, api) or api.handle(request)
         if hang:
             response.faults.insert(0, "hang")
         if not response.drop and response.status == 200:
@@ -412,7 +427,7 @@ class Sandbox:
             entry["status"] = "dropped" if response.drop else response.status
         return response
 
-    def _fault(self, request: Request, base_url: str) -> Response | None:
+    def _fault(self, request: Request, base_url: str, api: ProviderAPI) -> Response | None:
         """Wait the configured latency, then maybe answer with an injected fault.
 
         Every key of ``POST /_sandbox/faults``; a rate is a number from 0 to 1 (the chance per
@@ -444,6 +459,13 @@ class Sandbox:
           ``detail``, as for a Common Model disabled in the linked account's scopes.
           ``linked_account_status`` (Merge, e.g. ``RELINK_NEEDED``): the status
           ``/account-details`` answers; the lists are still served, as Merge serves them.
+        - ``error_code`` (``{"code", "status"?, "paths"?, "account"?, "times"?}``): requests
+          whose path ends with one of ``paths`` (all, if left out), of ``account`` if given,
+          are answered ``status`` (else the provider's status for the code) with the provider's
+          error body carrying ``code`` (Kombo's ``error.code``), the first ``times`` of them
+          only if given (then one that recovers), with ``Retry-After: retry_after``.
+        - Every injected error's body is the provider's error format (:meth:`ProviderAPI.
+          error_body`), as the API would word it.
         - ``bad_bytes`` (rate): the first record of a list page gets a raw 0xFF byte in one text
           field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
           an integer for a string id and odd, unreadable and impossible date-times. Both are
@@ -466,21 +488,25 @@ class Sandbox:
         retry_after = str(int(f.get("retry_after", 1)))
         if (account := f.get("5xx_account")) and account in (
                 request.headers.get("x-integration-id"), request.headers.get("x-account-token")):
-            return Response(503, {"error": "service unavailable for this account (injected)"},
-                            {"Retry-After": retry_after})
-        if refused := self._refused(request):
+            return Response(503, api.error_body(
+                503, "service unavailable for this account (injected)"),
+                {"Retry-After": retry_after})
+        if refused := self._refused(request, api):
             return refused
+        if coded := self._coded(request, api):
+            coded.headers["Retry-After"] = retry_after
+            return coded
         if f.get("429", 0) > self.roll():
-            return Response(429, {"error": "rate limited (injected)"},
+            return Response(429, api.error_body(429, "rate limited (injected)"),
                             {"Retry-After": retry_after})
         if f.get("5xx", 0) > self.roll():
-            return Response(503, {"error": "service unavailable (injected)"},
+            return Response(503, api.error_body(503, "service unavailable (injected)"),
                             {"Retry-After": retry_after})
         if f.get("drop", 0) > self.roll():
             return Response(drop=True)
         return None
 
-    def _refused(self, request: Request) -> Response | None:
+    def _refused(self, request: Request, api: ProviderAPI) -> Response | None:
         """The 403 or 404 of the ``forbidden`` and ``missing`` faults, if this request meets one."""
         f = self.faults
         if (account := f.get("refuse_account")) and account not in (
@@ -490,8 +516,26 @@ class Sandbox:
             for entry in f.get(key, []):
                 path, _, param = entry.partition("?")
                 if request.path.endswith(path) and (not param or param in request.query):
-                    return Response(status, {"error": f"{key} (injected)"}, faults=[key])
+                    return Response(status, api.error_body(status, f"{key} (injected)"),
+                                    faults=[key])
         return None
+
+    def _coded(self, request: Request, api: ProviderAPI) -> Response | None:
+        """The answer of the ``error_code`` fault, if this request meets it (and counts it)."""
+        f = self.faults.get("error_code")
+        if not f or ("account" in f and f["account"] not in (
+                request.headers.get("x-integration-id"), request.headers.get("x-account-token"))):
+            return None
+        if "paths" in f and not any(request.path.endswith(p) for p in f["paths"]):
+            return None
+        with self._count_lock:
+            if "times" in f:
+                if f["times"] <= 0:
+                    return None
+                f["times"] -= 1
+        status = f.get("status") or api.error_status(f["code"])
+        return Response(status, api.error_body(status, f"{f['code']} (injected)", f["code"]),
+                        faults=["error_code"])
 
     def paginate(self, request: Request, here: dict[str, Any],
                  after: dict[str, Any] | None) -> Page:
@@ -612,16 +656,34 @@ def _check_faults(body: dict[str, Any]) -> str | None:
             return f"unknown fault {key!r}; known: {', '.join(FAULTS)}"
         if isinstance(value, bool) or not isinstance(value, FAULTS[key]):
             kind = ("a URL string" if key in URL_FAULTS else "a string" if FAULTS[key] is str
-                    else "a list of paths" if FAULTS[key] is list else "a number")
+                    else "a list of paths" if FAULTS[key] is list
+                    else "an object" if FAULTS[key] is dict else "a number")
             return f"fault {key!r} must be {kind}"
         if FAULTS[key] is list and not all(isinstance(v, str) and v.startswith("/")
                                            for v in value):
             return f"fault {key!r} must be a list of paths, each starting with /"
+        if FAULTS[key] is dict and (problem := _check_error_code(value)):
+            return problem
         if key in URL_FAULTS:
             split = urlsplit(value)
             if (split.scheme not in ("http", "https") or not split.netloc or split.path
                     or split.query or split.fragment):
                 return f"fault {key!r} must be an origin like http://127.0.0.1:8000 (no path)"
+    return None
+
+
+def _check_error_code(value: dict[str, Any]) -> str | None:
+    """Why an ``error_code`` fault is refused, or None when it is fine."""
+    if not isinstance(value.get("code"), str):
+        return "fault 'error_code' needs a \"code\" string"
+    for key, item in value.items():
+        kind = ERROR_CODE_KEYS.get(key)
+        if kind is None:
+            return f"fault 'error_code' has no key {key!r}; known: {', '.join(ERROR_CODE_KEYS)}"
+        if isinstance(item, bool) or not isinstance(item, kind):
+            return f"fault 'error_code': {key!r} must be of type {kind.__name__}"
+    if not all(isinstance(p, str) and p.startswith("/") for p in value.get("paths", [])):
+        return "fault 'error_code': 'paths' must be paths, each starting with /"
     return None
 
 

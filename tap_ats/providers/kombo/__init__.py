@@ -14,7 +14,14 @@
   observed from each application read (``origin=observed``); ``job_stages`` are flattened from
   ``jobs[].stages`` (``remote_id`` and ``raw`` from that stage object itself). Neither costs a
   request. Names come from the nested objects of the same record: ``current_stage.name``,
-  ``rejection_reason_name``, the interview's ``application.job_id`` and ``users[].id``.
+  ``rejection_reason_name``, the interview's ``application.job.id`` and ``users[].id``. A job
+  stage's order is its ``stages[].index``, else the ``current_stage.index`` an application in
+  that stage reports (Kombo may leave the former out, never the latter).
+- The shape is Kombo's own models' (the ``kombo`` SDK, generated from Kombo's OpenAPI), which
+  judge the sandbox in ``tests/test_kombo_contract.py``; the README's table "Where each column
+  comes from" lists each column's field and is checked against them. An application also
+  carries its ``interviews`` and ``offers``, with too little to spare ``/ats/interviews`` or
+  ``/ats/offers`` (no stage, panel, times or start date), so both are still read.
 - ``users``: ``GET /ats/users`` (``first_name``, ``last_name``, ``email``, ``status``
   ACTIVE/INACTIVE). Kombo's user has no creation time, so ``created_at`` stays null.
 - ``offers``: ``GET /ats/offers``. Status DRAFT and APPROVED (approved, not yet sent) are
@@ -42,8 +49,9 @@
 - ``job_hiring_team``: from ``jobs[].hiring_team``, one row per user and role: ``job_roles``
   (their ``unified_type`` HIRING_MANAGER/RECRUITER/COORDINATOR/SOURCER, anything else
   ``other``; ``role_raw`` is the ATS's ``remote_label``), else the deprecated
-  ``hiring_team_roles``. A member removed from a team has no delete signal: only a deleted
-  job's rows get ``deleted_at``.
+  ``hiring_team_roles``. A role of none of the four kinds is one row each, its id ending in
+  ``other:<digest>`` of the role's type, label and remote id (all three may be null). A member
+  removed from a team has no delete signal: only a deleted job's rows get ``deleted_at``.
 - ``scorecards``: ``GET /ats/scorecards``. ``interviewer_id`` is ``author_id``,
   ``submitted_at`` ``remote_created_at`` (Kombo has no submission time of its own), ``job_id``
   stays null (join applications). The overall recommendation is the single-select response
@@ -61,6 +69,12 @@
   status beyond ``canceled``.
 - Rate limit: none is published for reads; ``max_requests_per_minute`` paces each integration
   if set, and 429s are retried after ``Retry-After``.
+- Errors: Kombo's ``error.code`` decides whatever the HTTP status (:mod:`.errors`): a model the
+  integration lacks, has disabled or may not read skips the stream; a first sync still running
+  (``INTEGRATION.SETUP_SYNC_PENDING``) skips the integration for the run, bookmarks kept; rate
+  limits retry as a 429, ``REMOTE.SERVICE_UNAVAILABLE`` and ``PLATFORM.TASK_TIMED_OUT`` as a
+  503; an inactive, unknown or disconnected integration fails alone, saying what to do in
+  Kombo.
 - Kombo by default only syncs applications created through Kombo: turn off "Only Sync Created
   Applications" in the Kombo dashboard to read every application.
 """

@@ -24,6 +24,7 @@ from tap_ats.conform import ts
 from tap_ats.http import Refused
 from tap_ats.paging import BodyCursorPaginator, pages
 from tap_ats.provider import Provider
+from tap_ats.providers.kombo.errors import classified
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -52,6 +53,9 @@ class Kombo(Provider):
         self._reasons_lock = threading.Lock()
         #: Rejection reason ids by name, per integration (None: the key may not read them).
         self._reasons: dict[str, dict[str, str] | None] = {}
+        #: Stage order by Kombo stage id (ids are Kombo's, unique across integrations), from
+        #: the applications' ``current_stage.index``: for job stages that lack their own.
+        self.stage_index: dict[str, int] = {}
 
     def stream_classes(self) -> list[type]:
         """What Kombo serves: not candidate_history, demographics, custom_field_definitions.
@@ -102,10 +106,6 @@ class Kombo(Provider):
         return (f"enable the {stream} model in this integration's scope configuration (Kombo "
                 "dashboard) or ask Kombo whether the integration offers it")
 
-    def account_unknown(self, response: requests.Response) -> bool:
-        """A 404 ``PLATFORM.INTEGRATION_NOT_FOUND``: the integration id itself is unknown."""
-        return response.status_code == 404 and "INTEGRATION_NOT_FOUND" in response.text
-
 
 class KomboStream(ATSStream):
     """Base client: bearer key, integration header, body cursor, repeated filters."""
@@ -116,6 +116,13 @@ class KomboStream(ATSStream):
     def authenticator(self) -> BearerTokenAuthenticator:
         """The API key as a bearer token (sent as a header, never in the URL)."""
         return BearerTokenAuthenticator(token=self.config["api_key"])
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Kombo's ``error.code`` first, whatever the status (:mod:`.errors`), then the status."""
+        if response.status_code >= 400 and (
+                exc := classified(response, self.response_error_message(response))):
+            raise exc
+        super().validate_response(response)
 
     def get_new_paginator(self) -> BodyCursorPaginator:
         """Cursor in ``data.next``."""

@@ -7,6 +7,8 @@ offices and the job hiring team are derived from the applications and jobs of :m
 
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
 
 from tap_ats.conform import ts
@@ -91,24 +93,42 @@ class JobHiringTeam(DerivedStream):
     parent_stream_type = Jobs
 
     def derive(self, parent_record: dict) -> list[dict]:
-        """Each member's roles: ``job_roles``, else the older ``hiring_team_roles``."""
+        """Each member's roles: ``job_roles``, else the older ``hiring_team_roles``.
+
+        Roles of one unified kind are one row per person and job; roles Kombo types as none
+        of them (``INTERVIEWER``, ``ADMIN``, or no type at all) are one row each, keyed by
+        :func:`team_row_id`.
+        """
         job = parent_record
         rows: dict[str, dict] = {}
         for member in source_job(job, self._tap).get("hiring_team") or []:
-            roles = [(r.get("unified_type"), r.get("remote_label") or r.get("unified_type"))
+            roles = [(r.get("unified_type"), r.get("remote_label"), r.get("remote_id"))
                      for r in member.get("job_roles") or []]
-            roles = roles or [(r, r) for r in member.get("hiring_team_roles") or []]
-            for kind, label in roles:
+            roles = roles or [(r, None, None) for r in member.get("hiring_team_roles") or []]
+            for kind, label, remote in roles:
                 role = HIRING_ROLE.get(kind, "other")
-                key = f"{job['id']}:{member['id']}:{role}"
+                key = team_row_id(job["id"], member["id"], role, (kind, label, remote))
                 rows.setdefault(key, {
                     "provider": job["provider"], "account_id": job["account_id"], "id": key,
                     "remote_id": None, "created_at": job["created_at"],
                     "updated_at": job["updated_at"], "deleted_at": job["deleted_at"],
                     "_sdc_deleted_at": job["deleted_at"], "job_id": job["id"],
-                    "user_id": member["id"], "role": role, "role_raw": label,
+                    "user_id": member["id"], "role": role, "role_raw": label or kind,
                     "raw": member if self._tap.include_raw else None})
         return list(rows.values())
+
+
+def team_row_id(job_id: str, user_id: str, role: str, source: tuple[str | None, ...]) -> str:
+    """``<job>:<user>:<role>``; for ``other``, plus a digest of the ATS's own role.
+
+    Kombo may leave a job role's type, label and remote id all null, so none of them alone
+    can tell two ``other`` roles of one person apart: the digest of the three together does,
+    and is there whatever is null.
+    """
+    if role != "other":
+        return f"{job_id}:{user_id}:{role}"
+    digest = hashlib.sha256(json.dumps(source).encode()).hexdigest()[:16]
+    return f"{job_id}:{user_id}:other:{digest}"
 
 
 class Offers(KomboStream):

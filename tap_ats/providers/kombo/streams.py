@@ -36,15 +36,21 @@ class Applications(KomboStream):
         yield from super().request_records(context)
 
     def map_record(self, raw: dict) -> dict:
-        """Kombo application to the unified columns; the source is its candidate's."""
+        """Kombo application to the unified columns; the source is its candidate's.
+
+        The current stage's ``index`` is kept for the job's stage order (see :class:`Jobs`).
+        """
         outcome = raw.get("outcome")
         reason = raw.get("rejection_reason_name")
         source = (raw.get("candidate") or {}).get("source") or None
+        stage = raw.get("current_stage") or {}
+        if stage.get("id") and stage.get("index") is not None:
+            self.tap.provider.stage_index[stage["id"]] = stage["index"]
         return {
             **_common(raw),
             "candidate_id": raw.get("candidate_id"), "job_id": raw.get("job_id"),
             "current_stage_id": raw.get("current_stage_id"),
-            "current_stage_name": (raw.get("current_stage") or {}).get("name"),
+            "current_stage_name": stage.get("name"),
             "status": APPLICATION_STATUS.get(outcome, "other"), "status_raw": outcome,
             "applied_at": ts(raw.get("remote_created_at")),
             "rejected_at": ts(raw.get("rejected_at")),
@@ -65,7 +71,9 @@ class KomboApplicationStages(ObservedStages):
 class Jobs(KomboStream):
     """``GET /ats/jobs`` with their stages, department, location and hiring team.
 
-    Feeds ``job_stages``, ``departments``, ``offices`` and ``job_hiring_team``.
+    Feeds ``job_stages``, ``departments``, ``offices`` and ``job_hiring_team``. A stage's order
+    is its ``index``; Kombo may leave that out of ``jobs[].stages`` while an application's
+    ``current_stage`` (required there, read first) carries it, and then that one is used.
     """
 
     name = "jobs"
@@ -93,12 +101,18 @@ class Jobs(KomboStream):
             "name": raw.get("name"), "code": raw.get("job_code"),
             "status": JOB_STATUS.get(status, "other"), "status_raw": status,
             "opened_at": ts(raw.get("opened_at")), "closed_at": ts(raw.get("closed_at")),
-            "stages": [{"id": s["id"], "name": s.get("name"), "order": s.get("index"),
+            "stages": [{"id": s["id"], "name": s.get("name"), "order": stage_order(s, self.tap),
                         "active": s.get("status") != "INACTIVE"} for s in raw.get("stages") or []],
             "department_ids": [name_id(department)] if department else [],
             "office_ids": [name_id(office)] if office else [],
             "custom_fields": raw.get("custom_fields"),
         }
+
+
+def stage_order(stage: dict, tap: t.Any) -> int | None:
+    """The stage's ``index``, else the one the applications in it reported."""
+    index = stage.get("index")
+    return index if index is not None else tap.provider.stage_index.get(stage["id"])
 
 
 def source_job(job: dict, tap: t.Any) -> dict:
@@ -151,7 +165,7 @@ class Interviews(KomboStream):
             "created_at": ts(raw.get("remote_created_at")), "updated_at": ts(raw.get("changed_at")),
             "deleted_at": ts(raw.get("remote_deleted_at")),
             "application_id": raw.get("application_id"),
-            "job_id": (raw.get("application") or {}).get("job_id"),
+            "job_id": ((raw.get("application") or {}).get("job") or {}).get("id"),
             "stage_id": raw.get("stage_id"), "title": raw.get("title"),
             "status": "canceled" if raw.get("canceled") else None,
             "status_raw": "canceled" if raw.get("canceled") else None,
