@@ -5,9 +5,14 @@ it comes with (Kombo: branch on the code, not the status)."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
+import requests
 from conftest import last_state, records, run_tap
+
+from tap_ats.http import Pacer, Transport
+from tap_ats.providers.kombo.errors import RETRY_AS, classified
 
 #: (code, status): each code once with the status the sandbox gives it and once with another.
 NOT_OFFERED = [("INTEGRATION.MODEL_NOT_AVAILABLE", None), ("INTEGRATION.MODEL_NOT_AVAILABLE", 400),
@@ -111,3 +116,33 @@ def test_a_broken_integration_fails_alone_saying_what_to_do_in_kombo(sandbox, tm
     assert len(sent) == 1, "the integration is given up at its first answer"
     assert marks(last_state(messages), good)["applications"]
     assert not marks(last_state(messages), broken).get("applications")
+
+
+@pytest.mark.parametrize("code", RETRIED)
+def test_rate_limit_codes_push_the_integrations_pacer_back_and_outages_do_not(sandbox, code):
+    """'As a 429' means the account's pacer waits too, not only the request being retried."""
+
+    class Spy(Pacer):
+        def __init__(self) -> None:
+            super().__init__(None)
+            self.paused: list[float] = []
+
+        def pause(self, seconds: float) -> None:
+            self.paused.append(seconds)
+
+    config = sandbox.config("kombo")
+    sandbox.faults(error_code={"code": code, "status": 400, "times": 1}, retry_after=0)
+    pacer = Spy()
+
+    def check(response: requests.Response) -> None:
+        if response.status_code >= 400 and (exc := classified(response, code)):
+            raise exc
+
+    request = requests.Request("GET", f"{config['api_url']}/ats/users", headers={
+        "Authorization": f"Bearer {config['api_key']}",
+        "X-Integration-Id": config["integration_ids"][0]}).prepare()
+    transport = Transport("kombo", config["api_url"], request_timeout=5,
+                          logger=logging.getLogger("test"))
+    answer = transport.send(request, pacer=pacer, check=check)
+    assert answer.body["data"]["results"]
+    assert pacer.paused == ([0.0] if RETRY_AS[code] == 429 else [])
