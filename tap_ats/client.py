@@ -24,7 +24,8 @@ from singer_sdk.streams.rest import PageContext
 
 from tap_ats.conform import LeanRecords, utc_now
 from tap_ats.derived import DerivedStream
-from tap_ats.http import AccountUnreadable, AuthError, GiveUp, Refused, path
+from tap_ats.http import AccountUnreadable, AuthError, GiveUp, ProbeFailed, Refused, path
+from tap_ats.outcomes import AccountEndings
 from tap_ats.paging import pages
 from tap_ats.readahead import ReadAhead
 from tap_ats.report import Progress
@@ -42,7 +43,7 @@ def _account(context: Context | None) -> str | None:
     return (context or {}).get("account_id")
 
 
-class ATSStream(IndexedState, LeanRecords, RESTStream):
+class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
     """A unified stream read from one provider endpoint, one partition per account."""
 
     primary_keys: t.ClassVar[list[str]] = PRIMARY_KEYS
@@ -156,10 +157,11 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
 
         Each stream of an account ends on its own: one that the credential may not read (a 403,
         or a 404 on its list path) is skipped with a warning, one that fails otherwise (a
-        broken body, a pagination loop) is reported, and in both cases its bookmark stays where
-        it was and the account's other streams are still read. An account whose credential is
-        refused (401) or whose requests still fail after every retry is given up for the rest of
-        the run. A refused shared credential, an unreachable host or a foreign link end the run.
+        broken body, a pagination loop, retries run out) is reported, and in both cases its
+        bookmark stays where it was and the account's other streams are still read. An account
+        whose credential is refused (401), or whose API is down (:mod:`tap_ats.outcomes`), is
+        given up for the rest of the run. A refused shared credential, an unreachable host or a
+        foreign link end the run.
         """
         if not context or self.tap.failed(context):  # no context: a shard without accounts
             return
@@ -188,7 +190,13 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
                 self._account_failed(context, exc)
             return
         except GiveUp as exc:
-            self._account_failed(context, exc)
+            if self.without_optional(context, exc):
+                yield from self._read_account(context)
+            else:
+                self.gave_up(context, exc)
+            return
+        except ProbeFailed as exc:
+            self.gave_up(context, exc)
             return
         except AccountUnreadable as exc:  # not yet (AccountNotReady): skipped, not failed
             self._account_failed(context, exc)
@@ -196,18 +204,7 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
         except FatalAPIError as exc:
             self._stream_ended(context, "failed", exc)
             return
-        if self.replication_method == "INCREMENTAL":
-            markers = self.get_context_state(context).setdefault("progress_markers", {})
-            markers["replication_key"] = self.replication_key
-            markers["replication_key_value"] = self._window_ends[_account(context)].isoformat()
-
-    def without_optional(self, context: Context | None, exc: Refused) -> bool:
-        """Whether the stream can be read again without what ``exc`` refused.
-
-        For a request that asks for something only enriching the rows (Merge's ``expand``):
-        return True once it is left out for this account, and say which columns stay null.
-        """
-        return False
+        self.ended(context)
 
     def _increment_stream_state(self, latest_record: dict, *,
                                 context: Context | None = None) -> None:
@@ -216,16 +213,6 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
         The SDK would track the largest ``updated_at`` seen on every record only for us to
         overwrite it; that was about 8% of the tap's CPU in a profile of the benchmark.
         """
-
-    def _account_failed(self, context: Context | None, exc: Exception) -> None:
-        """Drop the account's partial progress (its bookmark stays) and report it."""
-        self.get_context_state(context).pop("progress_markers", None)
-        self.tap.account_failed(context, self.name, exc)
-
-    def _stream_ended(self, context: Context | None, status: str, exc: FatalAPIError) -> None:
-        """Drop this stream's partial progress in the account (its bookmark stays); report it."""
-        self.get_context_state(context).pop("progress_markers", None)
-        self.tap.stream_ended(context, self, status, exc)
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
         """The account's records, its pages possibly read ahead while other accounts are out.
@@ -314,12 +301,24 @@ class ATSStream(IndexedState, LeanRecords, RESTStream):
 
         Each answer is logged as the SDK's ``http_request_duration`` METRIC, as the SDK's own
         request loop would (this tap reads pages in its own loop, for read-ahead): its path,
-        never its query, which may carry cursors and filters.
+        never its query, which may carry cursors and filters. A request of an account on
+        probation (:mod:`tap_ats.outcomes`) is a probe; its answer ends the probation, and an
+        outage met on the way (Greenhouse's token request gave up too) fails it.
         """
+        account = _account(context) or ""
         self.progress.request()
-        self.tap.report.request(_account(context) or "", self.name)
-        answer = self.tap.transport.send(request, pacer=self.pacer(context),
-                                         check=self.validate_response, prepare=self.authorize)
+        self.tap.report.request(account, self.name)
+        probe = self.tap.probation.on(account)
+        try:
+            answer = self.tap.transport.send(request, pacer=self.pacer(context), probe=probe,
+                                             check=self.validate_response,
+                                             prepare=self.authorize)
+        except GiveUp as exc:
+            if probe and exc.outage:
+                raise ProbeFailed(str(exc)) from exc
+            raise
+        if probe:
+            self.tap.probation.end(account)
         if answer.repaired:
             with self._lock:
                 self.repaired += answer.repaired

@@ -13,13 +13,16 @@ module can bypass them:
   (``X-Account-Token``) to wherever it points, so redirects are handled here: at most
   ``MAX_REDIRECTS`` on the same origin, of a GET (a longer chain fails the attempt, which is
   retried); a redirect to another origin, or of another method, ends the request.
-- **Bounded time.** A connect and a read timeout on every attempt, at most ``MAX_TRIES`` attempts,
-  waits between them of at most ``MAX_RETRY_AFTER`` (``Retry-After``) or ``BACKOFF_CAP`` seconds.
-  One request therefore gives up after at most
-  ``MAX_TRIES * (CONNECT_TIMEOUT + request_timeout) + (MAX_TRIES - 1) * MAX_RETRY_AFTER`` seconds;
-  a hung API (no answer, no ``Retry-After``) after ``MAX_TRIES * request_timeout`` plus at most
-  ``BACKOFF_TOTAL`` of backoff, and then the whole run stops (:class:`Hung`), so that a hung API
-  costs that once, not once per account.
+- **Bounded time.** A connect and a read timeout on every attempt, and a retry budget per request
+  (:mod:`tap_ats.retry`): an incident of a few minutes on one endpoint is outlasted, one request
+  gives up after at most ``retry_budget + CONNECT_TIMEOUT + request_timeout`` seconds, a wrong
+  host after ``FIRST_CONTACT_TRIES`` attempts (:class:`Unreachable`), and an API that accepts
+  connections and never answers after ``HUNG_TRIES`` attempts in a row; then the whole run stops
+  (:class:`Hung`), so that a hung API costs that once, not once per account. A request that gives
+  up otherwise raises :class:`GiveUp`: its stream fails, the account's other streams go on.
+- **Probes.** After a stream of an account gave up, the next request of that account is a probe
+  (``probe=True``): a 5xx or a failed connection ends it at once (:class:`ProbeFailed`), so that
+  an API that is down costs one budget per account, not one per stream.
 - **Pacing.** Each attempt waits for its account's :class:`Pacer`; a 429 pushes the pacer back.
 - **Decoding.** Bodies are decoded once (:mod:`tap_ats.decode`), inside the retry loop (a
   truncated body is retried), and handed on as an :class:`Answer`; invalid UTF-8 and lone
@@ -31,9 +34,7 @@ module can bypass them:
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
-import random
 import re
 import threading
 import time
@@ -45,18 +46,14 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, FatalSyncError, RetriableAPIError
 
 from tap_ats.decode import decode
+from tap_ats.retry import DEFAULT_RETRY_BUDGET, Retries, never_connected, retry_after
 
 if t.TYPE_CHECKING:
     import logging
 
 CONNECT_TIMEOUT = 10.0
 DEFAULT_REQUEST_TIMEOUT = 60.0
-MAX_TRIES = 8
 MAX_REDIRECTS = 3
-MAX_RETRY_AFTER = 60.0
-BACKOFF_CAP = 10.0
-#: The longest total of backoff waits one request can add (full jitter, doubling, capped).
-BACKOFF_TOTAL = sum(min(BACKOFF_CAP, 0.5 * 2**n) for n in range(MAX_TRIES - 1))
 REDIRECTS = (301, 302, 303, 307, 308)
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 
@@ -122,21 +119,6 @@ def check_url(setting: str, url: str) -> str | None:
         return (f"setting '{setting}' must use https:// (plain http is allowed only for "
                 f"loopback hosts), got {redact(url)!r}")
     return None
-
-
-def retry_after(response: requests.Response | None) -> float | None:
-    """Seconds the provider asked us to wait (``Retry-After`` as seconds or HTTP date)."""
-    if response is None or not (value := response.headers.get("Retry-After")):
-        return None
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,42 +223,44 @@ class Unreachable(FatalSyncError):
 
 
 class GiveUp(FatalAPIError):
-    """A request still failed after every attempt."""
+    """A request still failed when its retries ran out: its stream fails, the account goes on.
+
+    ``outage``: its last attempt met a 5xx or no connection (the API, or this endpoint of it,
+    is down, rather than answering something the tap cannot use).
+    """
+
+    def __init__(self, message: str, *, outage: bool) -> None:
+        super().__init__(message)
+        self.outage = outage
+
+
+class ProbeFailed(FatalAPIError):
+    """A probe met a 5xx or no connection: the API is taken to be down for that account.
+
+    Not a :class:`GiveUp`, so that no handler of a lookup's give-up takes it for one.
+    """
 
 
 class Hung(FatalSyncError):
-    """Every attempt of a request timed out: the API accepts connections and never answers.
+    """A request's latest attempts all timed out: the API accepts connections and never answers.
 
     The run stops rather than give each account (and each stream) the same wait in turn, which
     would multiply the time a hung API costs by the number of accounts.
     """
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """Whether ``exc`` means no connection was made (as opposed to one dropped or timed out)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    seen: BaseException | None = exc
-    while seen is not None:
-        reason = getattr(seen, "reason", None)
-        if type(seen).__name__ in ("NewConnectionError", "NameResolutionError") or type(
-                reason).__name__ in ("NewConnectionError", "NameResolutionError"):
-            return True
-        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = nested or seen.__cause__ or seen.__context__
-    return False
-
-
 class Transport:
     """Sends requests by the rules above; one per run, shared by every stream and thread."""
 
     def __init__(self, provider: str, api_url: str, *, request_timeout: float,
-                 logger: logging.Logger, ca_bundle: str | None = None) -> None:
+                 logger: logging.Logger, ca_bundle: str | None = None,
+                 retry_budget: float = DEFAULT_RETRY_BUDGET) -> None:
         self.provider = provider
         self.api_origin = origin(api_url)
         self.timeout = (CONNECT_TIMEOUT, request_timeout)
+        self.retry_budget = retry_budget
+        #: Whether any request of this run has reached its host (a wrong host fails sooner).
+        self.reached = False
         self.verify: str | bool = ca_bundle or True
         self.logger = logger
         self._local = threading.local()
@@ -300,25 +284,25 @@ class Transport:
     def send(self, request: requests.PreparedRequest, *, pacer: Pacer,
              check: t.Callable[[requests.Response], None],
              prepare: t.Callable[[requests.PreparedRequest], None] | None = None,
-             allowed: str | None = None) -> Answer:
+             allowed: str | None = None, probe: bool = False) -> Answer:
         """Send ``request`` by the rules, retrying what may succeed later; the decoded answer.
 
         ``prepare`` runs before each attempt (e.g. to attach a fresh token), ``check`` raises
         :class:`RetriableAPIError` or :class:`FatalAPIError` for an answer that is not a success.
+        ``probe``: a 5xx or a failed connection gives up at once, without a retry.
         """
         allowed = allowed or self.api_origin
         self.pin(request.url or "", allowed)
         where = self._where(request)
-        started, connected, reason = time.monotonic(), False, "no attempt"
-        timeouts = 0
-        for attempt in range(1, MAX_TRIES + 1):
+        retries = Retries(self.retry_budget, probe)
+        while True:
             if prepare is not None:
                 prepare(request)
             pacer.wait()
-            wait: float | None = None
+            asked: float | None = None
             try:
                 response = self._follow(request, allowed)
-                connected = True
+                self.reached = True
                 pacer.observe(response)
                 check(response)
                 try:
@@ -329,36 +313,46 @@ class Transport:
             except RetriableAPIError as exc:
                 response = exc.response
                 failed = response is not None and response.status_code >= 400
-                reason = f"{response.status_code} {response.reason}" if failed else str(exc)
-                wait = retry_after(response)
-                if (exc.status if isinstance(exc, RetryAs) else
-                        response.status_code if failed else 0) == 429:
-                    pacer.pause(wait if wait is not None else 1.0)
+                asked = retry_after(response)
+                status = exc.status if isinstance(exc, RetryAs) else (
+                    response.status_code if failed else 0)
+                limited, outage = status == 429, status >= 500
+                retries.failed(f"{response.status_code} {response.reason}" if failed else str(exc),
+                               outage=outage, unusable=not (limited or outage),
+                               connected=response is not None)
+                if limited:
+                    pacer.pause(asked if asked is not None else 1.0)
             except requests.exceptions.ReadTimeout:
-                connected, timeouts = True, timeouts + 1
-                reason = f"no answer within request_timeout ({self.timeout[1]:g} s)"
+                retries.failed(f"no answer within request_timeout ({self.timeout[1]:g} s)",
+                               timeout=True)
             except requests.RequestException as exc:
-                connected = connected or not _never_connected(exc)
-                reason = type(exc).__name__
-            if attempt == MAX_TRIES:
-                break
+                retries.failed(type(exc).__name__, outage=True, connected=not never_connected(exc))
+            wait = retries.wait(asked, host_reached=self.reached)
             if wait is None:
-                wait = random.uniform(0, min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)))
-            self.logger.warning("Retrying %s after %s (attempt %d of %d, waiting %.1f s)",
-                                where, reason, attempt, MAX_TRIES, wait)
+                raise self._given_up(where, allowed, retries)
+            if retries.attempts & (retries.attempts - 1) == 0:  # 1, 2, 4, 8, ...: one per doubling
+                self.logger.warning(
+                    "Retrying %s after %s (attempt %d, %.0f of %g s of retry_budget spent; "
+                    "waiting %.1f s)", where, retries.reason, retries.attempts, retries.elapsed,
+                    self.retry_budget, wait)
             time.sleep(wait)
-        elapsed = time.monotonic() - started
-        if not connected:
+
+    def _given_up(self, where: str, allowed: str, retries: Retries) -> Exception:
+        """What a request that ran out of retries means: for the run, or for its stream."""
+        n = retries.attempts
+        tries = f"{n} attempt{'s' if n > 1 else ''} over {retries.elapsed:.0f} s"
+        reason = retries.reason
+        if not retries.connected and not retries.probe:
             msg = (f"{self.provider} API at {allowed} unreachable: no connection could be made "
-                   f"in {MAX_TRIES} attempts over {elapsed:.0f} s ({reason}); check setting "
-                   "'api_url'")
-            raise Unreachable(msg)
-        if timeouts == MAX_TRIES:
+                   f"in {tries} ({reason}); check setting 'api_url'")
+            return Unreachable(msg)
+        if retries.hung:
             msg = (f"{self.provider} API at {allowed} is not answering: {where} got {reason} in "
-                   f"{MAX_TRIES} attempts over {elapsed:.0f} s; stopping the run")
-            raise Hung(msg)
-        msg = f"gave up on {where} after {MAX_TRIES} attempts over {elapsed:.0f} s: last {reason}"
-        raise GiveUp(msg)
+                   f"{tries}; stopping the run")
+            return Hung(msg)
+        if retries.probe and retries.outage:
+            return ProbeFailed(f"{where} failed at once with {reason}")
+        return GiveUp(f"gave up on {where} after {tries}: last {reason}", outage=retries.outage)
 
     def _follow(self, request: requests.PreparedRequest, allowed: str) -> requests.Response:
         """One attempt: the request and at most ``MAX_REDIRECTS`` same-origin GET redirects."""

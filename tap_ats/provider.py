@@ -20,6 +20,7 @@ import requests
 from singer_sdk.exceptions import ConfigurationError
 
 from tap_ats.http import Pacer, check_url
+from tap_ats.retry import RETRY_BUDGET_BOUNDS
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -124,6 +125,10 @@ class Provider:
             if value is not None and not value > 0:
                 msg = f"setting '{key}' must be a number above 0, got {self.config[key]!r}"
                 raise SettingError(msg)
+        budget, (low, high) = self.config.get("retry_budget"), RETRY_BUDGET_BOUNDS
+        if budget is not None and not low <= budget <= high:
+            msg = f"setting 'retry_budget' must be {low} to {high} seconds, got {budget!r}"
+            raise SettingError(msg)
         report = self.config.get("run_report")
         if report and not Path(report).parent.is_dir():
             msg = (f"setting 'run_report' must be a file path in an existing directory, "

@@ -1,11 +1,13 @@
 """What happened to each account and each of its streams in one run, for people and schedulers.
 
 Every stream of every account ends in one outcome: ``ok`` (read in full, its bookmark moved),
-``skipped`` (the credential or the account may not read it: a 403, or a 404 on its list path;
-bookmark kept, the rest of the account read) or ``failed`` (bookmark kept; the run exits 3).
-An account is ``failed`` when it was given up (a refused credential, retries run out) or one of
-its streams failed, ``partial`` when streams were skipped or lookups refused (columns left
-null), else ``ok``.
+``partial`` (read in full, but a lookup that fills some of its columns gave up: those columns are
+null, the bookmark is kept so that the next run fills them; the run exits 3), ``skipped`` (the
+credential or the account may not read it: a 403, or a 404 on its list path; bookmark kept, the
+rest of the account read) or ``failed`` (bookmark kept; the run exits 3). An account is
+``failed`` when it was given up (a refused credential, its API down) or one of its streams
+failed, ``partial`` when streams were skipped or partial or lookups refused (columns left null),
+else ``ok``.
 
 With the ``run_report`` setting the tap writes these outcomes, with the records and requests
 of each stream, as one JSON file at the end of the run, whatever the exit code; its shape is
@@ -40,6 +42,9 @@ class StreamOutcome:
     requests: int = 0
     #: Lookups that only enrich the stream and were refused: the columns they fill are null.
     refused_lookups: list[str] = field(default_factory=list)
+    #: Lookups that only enrich the stream and gave up (retries ran out): the columns they fill
+    #: are null until the next run, which reads these rows again (the bookmark is kept).
+    failed_lookups: list[str] = field(default_factory=list)
 
 
 class RunReport:
@@ -53,6 +58,8 @@ class RunReport:
         self.account_failures = account_failures
         #: Accounts skipped for this run because they are not ready yet, with the reason.
         self.skipped_accounts: dict[str, str] = {}
+        #: (account, lookup) of every lookup that gave up, each warned about once.
+        self._failed_lookups: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def stream(self, account: str, stream: str) -> StreamOutcome:
@@ -77,6 +84,27 @@ class RunReport:
         self.stream(account, stream).refused_lookups.append(lookup)
         logger.warning("Account %s: %s %s, so %s stay null (the stream itself is read). "
                        "To fill them, %s", account, lookup, refusal, columns, fix)
+
+    def lookup_gave_up(self, logger: logging.Logger, account: str, stream: str, lookup: str,
+                       reason: str, columns: str) -> None:
+        """Record that ``lookup``, which only enriches ``stream``, gave up; warn once per account.
+
+        The stream is ``partial``: its rows are out with those columns null, and its bookmark
+        stays where it was, so that the next run reads them again and fills them.
+        """
+        outcome = self.stream(account, stream)
+        with self._lock:
+            if lookup not in outcome.failed_lookups:
+                outcome.failed_lookups.append(lookup)
+            if outcome.status == "ok":
+                outcome.status = "partial"
+                outcome.reason = f"lookup {lookup} failed ({reason}); {columns} left null"
+            first = (account, lookup) not in self._failed_lookups
+            self._failed_lookups.add((account, lookup))
+        if first:
+            logger.warning("Account %s: lookup %s failed (%s), so %s stay null in this run (the "
+                           "streams are read); their bookmarks are kept, so the next run fills "
+                           "them", account, lookup, reason, columns)
 
     def request(self, account: str, stream: str) -> None:
         """Count one request (worker threads call this too)."""
@@ -109,6 +137,13 @@ class RunReport:
                 self.account_failures for name, outcome in streams.items()
                 if outcome.status == "failed"}
 
+    def partial_streams(self) -> dict[str, str]:
+        """``account (stream): reason`` of every stream read with lookup columns left null."""
+        return {f"{account} ({name})": outcome.reason or "partial"
+                for account, streams in self.streams.items() if account not in
+                self.account_failures for name, outcome in streams.items()
+                if outcome.status == "partial"}
+
     def unreadable_accounts(self) -> list[str]:
         """Accounts of which every stream read was skipped: the key can read none of them."""
         return [account for account, streams in self.streams.items()
@@ -124,7 +159,7 @@ class RunReport:
             return "failed"
         if account in self.skipped_accounts:
             return "skipped"
-        return "partial" if "skipped" in statuses or any(
+        return "partial" if statuses & {"skipped", "partial"} or any(
             o.refused_lookups for o in outcomes) else "ok"
 
     def as_dict(self, exit_code: int) -> dict[str, t.Any]:

@@ -19,9 +19,11 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalSyncError
 
 from tap_ats.http import DEFAULT_REQUEST_TIMEOUT, AccountNotReady, Refused, Transport
+from tap_ats.outcomes import ApiDown, Probation
 from tap_ats.provider import PROVIDERS, Provider, load, number
 from tap_ats.readahead import PageWaits
 from tap_ats.report import RunReport
+from tap_ats.retry import DEFAULT_RETRY_BUDGET, RETRY_BUDGET_BOUNDS
 from tap_ats.state import HeldStateWriter
 from tap_ats.writer import Terminated, Writer
 
@@ -115,6 +117,11 @@ class TapATS(Tap):
         th.Property("request_timeout", NUMBER, default=int(DEFAULT_REQUEST_TIMEOUT),
                     description="Seconds to wait for an answer to one request attempt (the "
                                 "read timeout; connecting has its own 10 s)."),
+        th.Property("retry_budget", th.IntegerType, default=DEFAULT_RETRY_BUDGET,
+                    description="Seconds one request keeps retrying a 429, a 5xx, a dropped "
+                                "connection or a timeout before its stream fails "
+                                f"({RETRY_BUDGET_BOUNDS[0]} to {RETRY_BUDGET_BOUNDS[1]}); "
+                                "long enough to outlast an incident of a few minutes."),
         th.Property("progress_interval", th.IntegerType, default=30,
                     description="Seconds between the INFO progress lines of a long stream "
                                 "(records, requests, rate; ATZ CRM: candidates left and ETA)."),
@@ -186,7 +193,13 @@ class TapATS(Tap):
         return Transport(self.provider.name, self.provider.api_url,
                          request_timeout=number(self.config, "request_timeout",
                                                 DEFAULT_REQUEST_TIMEOUT),
+                         retry_budget=self.config.get("retry_budget") or DEFAULT_RETRY_BUDGET,
                          ca_bundle=self.config.get("ca_bundle"), logger=self.logger)
+
+    @cached_property
+    def probation(self) -> Probation:
+        """Accounts whose next request is a probe, and those whose API was found down."""
+        return Probation()
 
     @cached_property
     def page_waits(self) -> PageWaits:
@@ -265,10 +278,11 @@ class TapATS(Tap):
     def sync_all(self) -> None:
         """Sync everything, warn about repaired values, then end as the outcomes say.
 
-        Exit 3 (``PARTIAL_EXIT``) when an account or one of its streams failed, when an account
-        could read none of its streams, or (``fail_on_skipped_streams``) when a stream was
-        skipped: every other account and stream was committed. The run report, if asked for,
-        is written whatever the ending.
+        Exit 3 (``PARTIAL_EXIT``) when an account or one of its streams failed, when a stream
+        was read with a lookup's columns null, when an account could read none of its streams,
+        or (``fail_on_skipped_streams``) when a stream was skipped: every other account and
+        stream was committed. Exit 1 (:class:`ApiDown`) when the API was down for every
+        account. The run report, if asked for, is written whatever the ending.
         """
         code = 1
         try:
@@ -280,12 +294,27 @@ class TapATS(Tap):
             for account in self.report.unreadable_accounts():
                 self.provider.failures[account] = (
                     "every stream was refused (403/404): the credential can read none of them")
+            down = self.probation.down
+            if down and set(down) >= set(self.report.streams) | set(self.provider.failures):
+                first, detail = next(iter(down.items()))
+                msg = (f"the {self.provider.name} API is down: all {len(down)} account(s) "
+                       f"stopped, bookmarks kept; {first}: {detail}")
+                raise ApiDown(msg)
             problems = {**self.provider.failures, **self.report.failed_streams()}
-            if problems:
+            partial = self.report.partial_streams()
+            if problems or partial:
                 named = "; ".join(f"{where} ({reason})" for where, reason in problems.items())
-                msg = f"{len(problems)} account(s) or stream(s) failed, bookmarks kept: {named}"
+                ends = [f"{len(problems)} account(s) or stream(s) failed, bookmarks kept: "
+                        f"{named}"] if problems else []
+                if partial:
+                    by_reason: dict[str, list[str]] = {}
+                    for where, reason in partial.items():
+                        by_reason.setdefault(reason, []).append(where)
+                    ends.append(f"{len(partial)} stream(s) read with columns left null, "
+                                "bookmarks kept so that the next run fills them: " + "; ".join(
+                                    f"{', '.join(w)} ({r})" for r, w in by_reason.items()))
                 code = PARTIAL_EXIT
-                raise AccountsFailed(msg)
+                raise AccountsFailed("; ".join(ends))
             skipped = self.report.skipped()
             if skipped and self.config.get("fail_on_skipped_streams"):
                 named = ", ".join(f"{stream} of {account}" for account, stream in skipped)

@@ -94,6 +94,7 @@ FAULTS: dict[str, type | tuple[type, ...]] = {
     "redirect_self": (int, float), "foreign_next": str, "5xx_account": str,
     "forbidden": list, "missing": list, "refuse_account": str, "error_code": dict,
     "disabled_models": list, "linked_account_status": str, "numeric_slugs": (int, float),
+    "down": list, "down_drop": list, "down_for": (int, float),
 }
 #: Keys of the ``error_code`` fault and the types of their values (``code`` is required).
 ERROR_CODE_KEYS: dict[str, type] = {"code": str, "status": int, "paths": list, "account": str,
@@ -360,6 +361,11 @@ class Sandbox:
         #: Set when the server shuts down: ends every ``hang`` and ``latency_ms`` wait at once.
         #: A reset keeps it, so that requests waiting across a reset still end on shutdown.
         self.stopping = getattr(self, "stopping", threading.Event())
+        #: The clock that times a ``down_for`` outage (seconds); a test may put its own in place,
+        #: and a reset keeps it.
+        self.monotonic: Callable[[], float] = getattr(self, "monotonic", time.monotonic)
+        #: When the faults were last set, on that clock: a ``down_for`` outage starts there.
+        self.faults_set = self.monotonic()
         self.apis: dict[str, ProviderAPI] = {cls.name: cls(self) for cls in PROVIDER_APIS}
 
     def reset(self, odd_slugs: bool | None = None, accounts: int | None = None) -> None:
@@ -466,6 +472,11 @@ class Sandbox:
           only if given (then one that recovers), with ``Retry-After: retry_after``.
         - Every injected error's body is the provider's error format (:meth:`ProviderAPI.
           error_body`), as the API would word it.
+        - ``down`` / ``down_drop`` (lists of paths, ``?param`` as for ``forbidden``): an outage
+          of those endpoints, for every account: a request whose path ends with one of them is
+          answered 503 (with ``Retry-After: retry_after``) / has its connection closed
+          unanswered. ``down_for`` (seconds): the outage ends this long after the faults were
+          set, timed by ``Sandbox.monotonic``; without it, it lasts until the faults change.
         - ``bad_bytes`` (rate): the first record of a list page gets a raw 0xFF byte in one text
           field and a lone surrogate escape (ud800) in another. ``bad_records`` (rate): it gets
           an integer for a string id and odd, unreadable and impossible date-times. Both are
@@ -491,6 +502,8 @@ class Sandbox:
             return Response(503, api.error_body(
                 503, "service unavailable for this account (injected)"),
                 {"Retry-After": retry_after})
+        if down := self._down(request, api):
+            return down
         if refused := self._refused(request, api):
             return refused
         if coded := self._coded(request, api):
@@ -504,6 +517,22 @@ class Sandbox:
                             {"Retry-After": retry_after})
         if f.get("drop", 0) > self.roll():
             return Response(drop=True)
+        return None
+
+    def _down(self, request: Request, api: ProviderAPI) -> Response | None:
+        """The 503 or dropped connection of the ``down`` and ``down_drop`` faults, while on."""
+        f = self.faults
+        if "down_for" in f and self.monotonic() - self.faults_set >= f["down_for"]:
+            return None
+        for key in ("down", "down_drop"):
+            for entry in f.get(key, []):
+                path, _, param = entry.partition("?")
+                if request.path.endswith(path) and (not param or param in request.query):
+                    if key == "down_drop":
+                        return Response(drop=True, faults=[key])
+                    return Response(503, api.error_body(503, "endpoint down (injected)"),
+                                    {"Retry-After": str(int(f.get("retry_after", 1)))},
+                                    faults=[key])
         return None
 
     def _refused(self, request: Request, api: ProviderAPI) -> Response | None:
@@ -631,7 +660,7 @@ class Sandbox:
             case ("POST", ["faults"]):
                 if problem := _check_faults(body):
                     return Response(400, {"error": problem})
-                self.faults = body
+                self.faults, self.faults_set = body, self.monotonic()
                 return Response(200, self.faults)
             case ("GET", ["requests"]):
                 return Response(200, {"counts": self.requests, "log": list(self.log)})

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from tap_ats.http import Pacer, Refused, check_url
+from tap_ats.http import GiveUp, Pacer, Refused, check_url
 from tap_ats.provider import Provider, SettingError, number
 from tap_ats.providers.greenhouse.auth import GreenhouseAuthenticator
 
@@ -31,7 +31,8 @@ if t.TYPE_CHECKING:
 #: Wait this much past ``X-RateLimit-Reset`` when a window is used up (clock disagreement).
 RESET_MARGIN = 0.01
 
-#: The columns each optional lookup fills: null when the credential may not read it.
+#: The columns each optional lookup fills: null when the credential may not read it, or when the
+#: lookup gave up (then only in this run).
 LOOKUP_COLUMNS = {
     "/v3/job_interview_stages": "application_stages.stage_name, application_stages.job_id, "
                                 "jobs.stages",
@@ -120,6 +121,8 @@ class Greenhouse(Provider):
         self._stages_lock = threading.Lock()
         #: (account, path) of the optional lookups refused in this run, each warned about once.
         self._refused_lookups: set[tuple[str, str]] = set()
+        #: (account, path) of the optional lookups that gave up in this run: not asked again.
+        self._failed_lookups: dict[tuple[str, str], GiveUp] = {}
         #: Lookups read once per run and account (None: refused), and the account's panels.
         self._lookups_lock = threading.RLock()
         self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
@@ -156,15 +159,25 @@ class Greenhouse(Provider):
 
     def lookup(self, stream: GreenhouseStream, path: str, context: Context | None,
                params: dict[str, t.Any] | None = None) -> list[dict] | None:
-        """Every row of a lookup that only enriches a stream, or None if it is refused.
+        """Every row of a lookup that only enriches a stream, or None if it is refused or failed.
 
         A credential without that endpoint's permission (403, or 404) still gets the stream,
         with the columns the lookup fills left null and one WARNING per account saying which.
+        A lookup whose retries ran out (that endpoint is down) leaves them null too, is not
+        asked again in this run, and each stream that used it keeps its bookmark (:meth:`note`).
         """
+        account = (context or {}).get("account_id", "")
+        if (account, path) in self._failed_lookups:
+            self.note(stream, context, path)
+            return None
         try:
             return stream.fetch_all(path, context, params)
+        except GiveUp as exc:
+            with self._lock:
+                self._failed_lookups[account, path] = exc
+            self.note(stream, context, path)
+            return None
         except Refused as exc:
-            account = (context or {}).get("account_id", "")
             with self._lock:
                 first = (account, path) not in self._refused_lookups
                 self._refused_lookups.add((account, path))
@@ -174,9 +187,21 @@ class Greenhouse(Provider):
                     LOOKUP_COLUMNS[path], self.permission_hint(stream.name, path))
             return None
 
+    def note(self, stream: GreenhouseStream, context: Context | None, *paths: str) -> None:
+        """Tell ``stream`` which of the lookups ``paths`` it used gave up for this account.
+
+        A lookup is read once per run and account; every stream that maps rows with one that
+        gave up leaves its columns null, so each of them must keep its bookmark.
+        """
+        account = (context or {}).get("account_id", "")
+        for path in paths:
+            if (exc := self._failed_lookups.get((account, path))) is not None:
+                stream.lookup_gave_up(context, path, LOOKUP_COLUMNS[path], exc)
+
     def stages(self, stream: GreenhouseStream, context: Context | None) -> StageIndex:
         """The account's job interview stages, read once per run on first need."""
         account = (context or {}).get("account_id", "")
+        self.note(stream, context, "/v3/job_interview_stages")
         with self._stages_lock:
             if account not in self._stages:
                 index = StageIndex()
@@ -199,6 +224,7 @@ class Greenhouse(Provider):
               params: dict[str, t.Any] | None = None) -> dict[str, dict] | None:
         """The rows of lookup ``path`` by id, read once per run and account (None: refused)."""
         key = ((context or {}).get("account_id", ""), path)
+        self.note(stream, context, path)
         with self._lookups_lock:
             if key not in self._by_id:
                 rows = self.lookup(stream, path, context, params)
@@ -208,6 +234,7 @@ class Greenhouse(Provider):
     def panels(self, stream: GreenhouseStream, context: Context | None) -> PanelIndex | None:
         """The account's panel rows, read in full once per run on first need (None: refused)."""
         account = (context or {}).get("account_id", "")
+        self.note(stream, context, "/v3/interviewers")
         with self._lookups_lock:
             if account not in self._panels:
                 rows = self.lookup(stream, "/v3/interviewers", context)
@@ -224,6 +251,7 @@ class Greenhouse(Provider):
     def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
         """The account's panels and job interviews, read once per run on first need."""
         account = (context or {}).get("account_id", "")
+        self.note(stream, context, "/v3/interviewers", "/v3/job_interviews")
         with self._stages_lock:
             if account not in self._interviews:
                 index = InterviewIndex()

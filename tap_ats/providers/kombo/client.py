@@ -21,7 +21,7 @@ from singer_sdk.authenticators import BearerTokenAuthenticator
 
 from tap_ats.client import ATSStream
 from tap_ats.conform import ts
-from tap_ats.http import Refused
+from tap_ats.http import GiveUp, Refused
 from tap_ats.paging import BodyCursorPaginator, pages
 from tap_ats.provider import Provider
 from tap_ats.providers.kombo.errors import classified
@@ -53,6 +53,8 @@ class Kombo(Provider):
         self._reasons_lock = threading.Lock()
         #: Rejection reason ids by name, per integration (None: the key may not read them).
         self._reasons: dict[str, dict[str, str] | None] = {}
+        #: Integrations whose rejection reasons gave up in this run (an outage): not asked again.
+        self._reasons_failed: dict[str, GiveUp] = {}
         #: Stage order by Kombo stage id (ids are Kombo's, unique across integrations), from
         #: the applications' ``current_stage.index``: for job stages that lack their own.
         self.stage_index: dict[str, int] = {}
@@ -74,6 +76,8 @@ class Kombo(Provider):
 
         The list is read once per integration and run, on first need; a key that may not read
         it leaves ``rejection_reason_id`` null, with one warning, and the stream is still read.
+        So does a list whose retries ran out, and then the stream keeps its bookmark, so that
+        the next run fills the ids.
         """
         account = context["account_id"]
         with self._reasons_lock:
@@ -87,6 +91,11 @@ class Kombo(Provider):
                         stream.logger, account, stream.name, REJECTION_REASONS_PATH,
                         f"answered {exc.status}", "applications.rejection_reason_id",
                         self.permission_hint("rejection_reasons", REJECTION_REASONS_PATH))
+                except GiveUp as exc:
+                    self._reasons[account], self._reasons_failed[account] = None, exc
+            if (failed := self._reasons_failed.get(account)) is not None:
+                stream.lookup_gave_up(context, REJECTION_REASONS_PATH,
+                                      "applications.rejection_reason_id", failed)
             return (self._reasons[account] or {}).get(name)
 
     def error_detail(self, response: t.Any) -> str:
