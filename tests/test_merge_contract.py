@@ -133,8 +133,12 @@ def changed() -> t.Iterator[SandboxClient]:
 def sdk(sandbox: SandboxClient, token: str, bodies: list | None = None,
         api_key: str = API_KEY) -> MergeSDK:
     """Merge's client on the sandbox; ``bodies`` collects every raw JSON answer."""
-    hooks = {"response": [lambda r: bodies.append(r.read() and r.json())]} if bodies is not None \
-        else {}
+
+    def keep(response: httpx.Response) -> None:
+        response.read()
+        bodies.append(response.json())
+
+    hooks = {"response": [keep]} if bodies is not None else {}
     return MergeSDK(base_url=sandbox.config("merge")["api_url"], api_key=api_key,
                     account_token=token, httpx_client=httpx.Client(event_hooks=hooks, timeout=30))
 
