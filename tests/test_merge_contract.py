@@ -353,6 +353,17 @@ def test_every_error_the_sandbox_answers_is_merges_shape(sandbox):
     assert missing.status_code == 404 and set(missing.json()) == {"detail"}
 
 
+@pytest.mark.parametrize(("fault", "status"), [
+    ({"429": 1}, 429), ({"5xx": 1}, 503), ({"forbidden": ["/jobs"]}, 403),
+    ({"missing": ["/jobs"]}, 404), ({"error_code": {"code": "ANY", "status": 400}}, 400)])
+def test_the_sandboxs_injected_errors_are_merges_shape_too(sandbox, fault, status):
+    sandbox.faults(**fault)
+    error = _error(lambda: sdk(sandbox, next(iter(TOKENS))).ats.jobs.list(
+        request_options={"max_retries": 0}))
+    assert error.status_code == status
+    assert set(error.body) == {"detail"} and isinstance(error.body["detail"], str)
+
+
 # Ids ---------------------------------------------------------------------------------------------
 
 

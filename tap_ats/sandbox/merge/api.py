@@ -107,6 +107,10 @@ class MergeAPI(MergeRecords, MergeTruth, ProviderAPI):
                             faults=["disabled_model"])
         return self._list(request, account, parts[4], w)
 
+    def error_body(self, status: int, message: str, code: str | None = None) -> dict[str, str]:
+        """Merge's error shape, Django REST framework's ``{"detail": ...}`` (Merge has no codes)."""
+        return {"detail": message}
+
     def _aimed_at(self, token: str) -> bool:
         """Whether the account faults apply to ``token``: all, or the ``refuse_account`` one."""
         chosen = self.sandbox.faults.get("refuse_account")
