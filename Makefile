@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= 100000
 
-.PHONY: install demo test lint bench bench-scale fill clean lock
+.PHONY: install demo test lint bench bench-scale bench-million fill clean lock
 
 # requirements.lock pins every package to the versions the tests passed with (the tap's plugin
 # venv uses it too, through its pip_url in meltano.yml); `make lock` refreshes it from .venv.
@@ -31,12 +31,16 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench --applications $(SIZE)
-	$(MAKE) bench-scale
+	$(MAKE) bench-scale bench-million
 
-# The scale rows alone: Kombo and Merge, 1, 100 and 1,000 accounts, 1/2/4 account shards, 50 ms
-# per request.
+# The scale rows alone: Kombo and Merge, 20,000 applications as 1, 100, 1,000 and 10,000 accounts,
+# 1/2/4 account shards, 50 ms per request (about two hours on two cores).
 bench-scale: install
-	$(BIN)/python -m bench --scale --accounts 1 100 1000 --applications 4000 --latency-ms 50
+	$(BIN)/python -m bench --scale --accounts 1 100 1000 10000 --applications 20000 --latency-ms 50
+
+# One account per provider at 1,000,000 applications: memory and CPU per record at size.
+bench-million: install
+	$(BIN)/python -m bench --applications 1000000 --tap-only --out bench/results/million.json
 
 fill: install
 	$(BIN)/python -m bench.fill

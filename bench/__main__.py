@@ -9,7 +9,8 @@ by the sandbox and compared with the least possible for the data (a full page ev
 
 Modes: the default speed run (latency 0, no rate limits); ``--latency-ms 50`` for the
 concurrency comparison (``max_concurrency`` 1 against the default); ``--rate-limits`` for the
-rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``);
+rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``), with
+the paced column: a sequential run's CPU against the raw baseline replaying it at the same pace;
 ``--scale`` for the scale rows: Kombo and Merge over each of ``--accounts`` account counts (the
 same applications spread over them), read by 1, 2 and 4 ``account_shard`` processes at once
 (``--shards``, up to the account count), each request ``--latency-ms`` late (default 50), with
@@ -197,6 +198,7 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
     if args.rate_limits:
         row["429s"] = sum(1 for e in log if e["status"] == 429)
         row["limit_use"] = limit_use(provider, log, args.time_scale)
+        row.update(paced(url, provider, config, tmp))
         return row
     if args.tap_only:
         row["cpu_s"] = round(on["cpu_s"], 2)
@@ -237,6 +239,26 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
     return row
 
 
+def paced(url: str, provider: str, config: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    """The paced column: CPU of a sequential run at the limit against a raw client paced alike.
+
+    The raw baseline replays the tap's requests at the same moments after its start as the tap
+    sent them (it sleeps the same gaps), so both wait as long; what differs is what waiting
+    and reading cost each of them. Compared overall and per record (the tap also emits the
+    derived streams' rows, which the raw client does not).
+    """
+    tap, log = run_tap(url, provider, {**config, "max_concurrency": 1}, tmp)
+    gets = [e for e in log if e["method"] == "GET"]
+    job = {"base_url": url, "authorization": authorization(provider, config), "requests": gets,
+           "paced": True}
+    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+    return {"paced_wall_s": round(tap["wall_s"], 2), "paced_cpu_s": round(tap["cpu_s"], 2),
+            "paced_raw_cpu_s": round(raw["cpu_s"], 2),
+            "paced_cpu_ratio_vs_raw": round(tap["cpu_s"] / raw["cpu_s"], 2),
+            "paced_cpu_per_record_ratio_vs_raw": round(
+                tap["cpu_s"] / tap["records"] / (raw["cpu_s"] / raw["records"]), 2)}
+
+
 def run_shards(url: str, provider: str, config: dict[str, Any], shards: int,
                tmp: Path) -> dict[str, Any]:
     """``shards`` tap processes, one per ``account_shard``, at once; wall time to the last."""
@@ -255,6 +277,7 @@ def run_shards(url: str, provider: str, config: dict[str, Any], shards: int,
             "requests": call(f"{url}/_sandbox/requests")["counts"].get(provider, 0) - before,
             "wall_s": round(wall, 2), "records_per_s": round(records / wall),
             "cpu_s": round(sum(r["cpu_s"] for r in runs), 2),
+            "cpu_us_per_record": round(sum(r["cpu_s"] for r in runs) / max(records, 1) * 1e6),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
             "exit": max(r["exit"] for r in runs)}
 

@@ -2,13 +2,15 @@
 
 It replays the sandbox's request log of a tap run (same URLs, same routing headers), with plain
 ``requests`` and ``json``: decode each body, write one Singer RECORD line per record. The tap's CPU
-per record is reported as a ratio to this.
+per record is reported as a ratio to this. With ``"paced": true`` each request is sent as long
+after the first as the tap sent it, for the paced column: the same waits, in one sleep each.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 
 import requests
 
@@ -31,7 +33,10 @@ def main() -> None:
     job = json.load(sys.stdin)
     session = requests.Session()
     out = sys.stdout
+    started, first = time.time(), job["requests"][0]["t"] if job["requests"] else 0.0
     for entry in job["requests"]:
+        if job.get("paced") and (ahead := entry["t"] - first - (time.time() - started)) > 0:
+            time.sleep(ahead)  # as long after the first as the tap sent it
         url = job["base_url"] + entry["path"] + ("?" + entry["query"] if entry["query"] else "")
         headers = {"Authorization": job["authorization"], **entry["route"]}
         response = session.get(url, headers=headers, timeout=60)
