@@ -192,7 +192,9 @@ def test_incremental_reads_changed_candidates_and_a_slice(sandbox, tmp_path):
     changed = set(read) - set(listed[:share])
     assert set(listed[:share]) <= set(read)
     assert len(read) <= share + len(changed) and len(changed) < 20
-    assert slice_of(last_state(second)) == share
+    # The slice is a day's share plus the seconds between the two runs: one more candidate
+    # when total / 7 is (nearly) whole.
+    assert share <= slice_of(last_state(second)) <= share + 1
     new = {tuple(k) for k in truth["candidate_history"]["ids"]} - before
     got = {(r["account_id"], r["id"]) for r in records(second, "candidate_history")}
     visible = {k for k in new if k[1].split(":")[0] in set(read)}

@@ -2,18 +2,21 @@
 
 Offers, scorecards, demographics, custom fields and the reference lists draw from their own
 generator, so the core tables every other test and the benchmark rely on must stay exactly what
-they were before these entities existed: the digests below were taken from the code before them.
+they were: the digests below were first taken from the code before those entities existed, and
+taken again when the world moved into the present (its history now leads up to its anchor, here
+FROZEN; issue "a sandbox that lives in the present").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import statistics
 
 import pytest
 
 from tap_ats.sandbox import world
-from tap_ats.sandbox.world import CUSTOM_FIELDS, STAGE_NAMES, World
+from tap_ats.sandbox.world import CUSTOM_FIELDS, SPAN, STAGE_NAMES, World
 
 #: The core tables' own fields, as they were before the new entities were added.
 CORE_FIELDS = {
@@ -32,15 +35,15 @@ CORE_FIELDS = {
     "panel": ["id", "interview_id", "user_id", "created_at", "updated_at"],
     "people": ["id", "first_name", "last_name", "email", "active", "created_at", "updated_at"],
 }
-#: (seed, size) -> (digest after generation, digest after 3 x advance(50) at FROZEN), both
-#: computed from the code before the analytics entities existed.
+#: (seed, size) -> (digest after generation, digest after 3 x advance(50)), the world anchored
+#: at FROZEN and its changes stamped FROZEN.
 DIGESTS = {
-    (42, 200): ("1bc02ca0000c49d55fbfc71b8e36c9b44cc6d9aeda054362a4a1dd342cb3af81",
-                "abf5585b08e8c0b99da28d005a0d6fd699efd87b7905fd821bb7c9a32a5ae870"),
-    (42, 5000): ("63bf642393b5fe633160ce65793329addcb196df4eb446a035a3d7673b90e13c",
-                 "b6dbafbea2338ebdc09cb8ad91ef077941ae4c95afd0950d14676c2c399e7561"),
-    (7, 1000): ("d445263e34e2afc6daec24976416b39420fb661884fb04ed83792e16b1f6cf0c",
-                "c8d448f0bb7a9352c9372f8fe689ffec96b3938c1c187f891c726f04cd04bca2"),
+    (42, 200): ("25da3f0cdb13aa47819d150b5ec72f2b3afd535f1427247fe5d89dc27b318d1b",
+                "024322783a94fdb73d21a97c000f223886c19f1270f4fe08e32d56aeedbfe130"),
+    (42, 5000): ("a90fc7c8ea994d96cb663ee5ea9389994587bbc2d21e7d1d6fa8b6fa1777024c",
+                 "92e796cf855ab507a63b2141346e6dc3f102f5fce10683473f4f3c392e3c88e8"),
+    (7, 1000): ("6fafbbb7ba63f8a9658c3b0b43504498042c6e955283458a6b72f229d5b7c22f",
+                "7ffa428c9a179d1e78a0e96e40f86d8cf03072160d825c748db60f2936a41a7e"),
 }
 FROZEN = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 NEW_TABLES = ["departments", "offices", "sources", "rejection_reasons", "hiring_team", "offers",
@@ -178,3 +181,41 @@ def test_advance_keeps_entities_consistent() -> None:
         check(w)
     assert done["hire"] and done["reject"] and done["delete"] and done["new"]
     assert len(w.offers) > offers
+
+
+def stamps(w: World) -> list[dt.datetime]:
+    """Every time a generated record carries that an API reports as a change already made."""
+    out = []
+    for table in (w.jobs, w.stages, w.candidates, w.applications, w.visits, w.interviews,
+                  w.panel, w.people, w.offers, w.scorecards, w.demographics):
+        for r in table:
+            out += [getattr(r, f) for f in ("created_at", "updated_at", "entered_at",
+                                            "exited_at", "sent_at", "resolved_at",
+                                            "submitted_at", "rejected_at", "opened_at",
+                                            "closed_at") if getattr(r, f, None) is not None]
+    out += [i.end_at for i in w.interviews if i.status == "complete"]
+    return out
+
+
+def test_history_leads_up_to_the_anchor_and_looks_like_recruiting() -> None:
+    """Nothing is stamped after the anchor (a sync at the anchor sees all of it); applications
+    arrive over the weeks before it and stay days, not years, in a stage."""
+    anchor = dt.datetime(2026, 7, 1, 9, 30, tzinfo=dt.UTC)
+    w = World(21, 1000, anchor)
+    times = stamps(w)
+    assert max(times) <= anchor and min(times) >= anchor - SPAN
+    applied = [anchor - a.created_at for a in w.applications]
+    assert dt.timedelta(days=3) < min(applied) and max(applied) < SPAN
+    days = [(v.exited_at - v.entered_at).total_seconds() / 86400 for v in w.visits
+            if v.exited_at is not None]
+    assert 0.5 < statistics.median(days) < 14 and max(days) <= 10
+    assert any(i.status == "scheduled" for i in w.interviews)  # some are still to come
+
+
+def test_another_anchor_gives_the_same_world_shifted() -> None:
+    anchor = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    a, b = World(22, 300, anchor), World(22, 300, anchor + dt.timedelta(days=10))
+    assert len(a.applications) == len(b.applications) and len(a.visits) == len(b.visits)
+    assert all(y.entered_at - x.entered_at == dt.timedelta(days=10)
+               for x, y in zip(a.visits, b.visits, strict=True))
+    assert [x.status for x in a.applications] == [y.status for y in b.applications]

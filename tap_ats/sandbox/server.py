@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from tap_ats.sandbox.world import Table, World
+from tap_ats.sandbox.world import Table, World, now
 
 SCALES = {"small": 200, "medium": 5_000, "large": 100_000}
 
@@ -209,7 +209,7 @@ class ProviderAPI:
             if account not in self._worlds:
                 seed = zlib.crc32(f"{self.sandbox.seed}:{self.name}:{account}".encode())
                 size = max(1, self.sandbox.applications // len(self.accounts))
-                self._worlds[account] = World(seed, size)
+                self._worlds[account] = World(seed, size, self.sandbox.anchor)
             return self._worlds[account]
 
     def advance(self, changes: int) -> dict[str, int]:
@@ -345,6 +345,8 @@ class Sandbox:
             msg = f"accounts must be at least 1, got {accounts}"
             raise ValueError(msg)
         self.seed, self.applications = seed, applications
+        #: The present every world's history leads up to (a reset makes a fresh present).
+        self.anchor = now()
         #: Kombo integrations and Merge linked accounts to serve (None: their two named ones);
         #: ``applications`` is spread over them.
         self.accounts = accounts

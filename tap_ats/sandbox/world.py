@@ -1,9 +1,13 @@
 """One deterministic hiring world per provider account, in provider-neutral form.
 
-Every provider's wire module renders these objects in its own format, so all four APIs serve the
-same jobs, candidates, applications, stage visits and interviews. History is generated inside a
-fixed past year (so a seed always gives the same world); changes made by :meth:`World.advance`
-are stamped with the wall clock, as a live API stamps them.
+Every provider's wire module renders these objects (:mod:`tap_ats.sandbox.records`) in its own
+format, so all four APIs serve the same jobs, candidates, applications, stage visits and
+interviews. The world lives in the present: its history is generated over the ``SPAN`` before
+its ``anchor`` (the run's now, fixed when the world is made), applications arriving over the
+weeks before it and moving on days apart, and nothing is stamped after the anchor. A seed and an
+anchor always give the same world, and the same seed at another anchor the same world shifted
+in time. Changes made by :meth:`World.advance` are stamped with the wall clock, as a live API
+stamps them: the same clock, just after the history ends.
 
 The analytics entities (departments, offices, sources, rejection reasons, hiring teams, offers,
 scorecards, demographics, custom fields) draw from a second generator, ``World.extra``, and never
@@ -14,13 +18,35 @@ keep their numbers.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import random
-from dataclasses import dataclass, field
 
-EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-SPAN_SECONDS = 365 * 24 * 3600
+from tap_ats.sandbox.records import (
+    Application,
+    Candidate,
+    CustomFieldDefinition,
+    Demographic,
+    Department,
+    HiringTeamMember,
+    Interview,
+    Job,
+    Offer,
+    Office,
+    Panelist,
+    RejectionReason,
+    Scorecard,
+    Source,
+    Stage,
+    Table,
+    User,
+    Visit,
+)
+
+#: How far back a world's history reaches from its anchor: jobs open in its first 30%,
+#: applications arrive over 40% to 95% of it (about ten weeks to six days before the anchor).
+SPAN = dt.timedelta(days=112)
+#: Nothing of the generated history comes closer to the anchor than this.
+MARGIN = dt.timedelta(hours=1)
 
 STAGE_NAMES = ["Application Review", "Phone Screen", "Technical Interview", "Onsite", "Offer"]
 JOB_TITLES = ["Backend Engineer", "Data Analyst", "Product Manager", "Recruiter", "Designer",
@@ -32,7 +58,6 @@ LAST_NAMES = ["Okafor", "Schmidt", "Tanaka", "Silva", "Novak", "Khan", "Dubois",
 SOURCES = ["LinkedIn", "Referral", "Careers page", "Agency", "Job board"]
 REJECTION_REASONS = ["Not a fit", "Withdrew", "Position filled", "Lacks experience"]
 LOCATIONS = ["Berlin", "Remote", "London", "New York", "Video call"]
-END = EPOCH + dt.timedelta(seconds=SPAN_SECONDS)
 
 #: (name, parent name, external id): a small tree, parents first.
 DEPARTMENTS = [("Engineering", None, "DEP-100"), ("Sales", None, "DEP-200"),
@@ -122,352 +147,29 @@ def now() -> dt.datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
-@dataclass(slots=True)
-class Stage:
-    """One stage of a job's hiring plan."""
+def make_user(n: int, start: dt.datetime) -> User:
+    """User ``n`` of every world, made ``n`` days after ``start``.
 
-    id: int
-    job_id: int
-    name: str
-    order: int
-    active: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class Job:
-    """A requisition with its ordered stages."""
-
-    id: int
-    name: str
-    code: str
-    status: str
-    opened_at: dt.datetime
-    closed_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    stages: list[Stage] = field(default_factory=list)
-    deleted_at: dt.datetime | None = None
-    #: Greenhouse gives one ``department_id``, Merge a ``departments`` list: render as needed.
-    department_id: int | None = None
-    office_ids: list[int] = field(default_factory=list)
-    #: Custom field key -> JSON-ready value (see :class:`CustomFieldDefinition`).
-    custom_fields: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Candidate:
-    """A person."""
-
-    id: int
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-    company: str
-    title: str
-    tags: list[str]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deleted_at: dt.datetime | None = None
-    custom_fields: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class User:
-    """A person on the hiring side: recruiter, organizer, interviewer."""
-
-    id: int
-    first_name: str
-    last_name: str
-    email: str
-    active: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-def make_user(n: int) -> User:
-    """User ``n`` of every world: fixed, so that generating a world draws no random number.
-
-    Every tenth user is deactivated, as people leave while their interviews stay.
+    Fixed, so that generating a world draws no random number. Every tenth user is deactivated,
+    as people leave while their interviews stay.
     """
     first = FIRST_NAMES[(n * 7) % len(FIRST_NAMES)]
     last = LAST_NAMES[(n * 11) % len(LAST_NAMES)]
-    at = EPOCH + dt.timedelta(days=n)
+    at = start + dt.timedelta(days=n)
     return User(n, first, last, f"{first.lower()}.{last.lower()}@hiring.example.com",
                 n % 10 != 0, at, at)
 
 
-@dataclass(slots=True)
-class Visit:
-    """One stay of an application in one stage."""
-
-    id: int
-    application_id: int
-    stage_id: int
-    entered_at: dt.datetime
-    exited_at: dt.datetime | None
-    updated_at: dt.datetime
-    created_at: dt.datetime
-    updated_by: int
-
-
-@dataclass(slots=True)
-class Application:
-    """One candidate's application to one job, with its stage history."""
-
-    id: int
-    candidate_id: int
-    job_id: int
-    status: str
-    source: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    visits: list[Visit]
-    rejected_at: dt.datetime | None = None
-    rejection_reason: str | None = None
-    deleted_at: dt.datetime | None = None
-    #: The :class:`Source` named ``source``.
-    source_id: int | None = None
-    #: The :class:`RejectionReason` named ``rejection_reason``, once rejected.
-    rejection_reason_id: int | None = None
-    custom_fields: dict[str, object] = field(default_factory=dict)
-    #: Every version of its offer, oldest first (the last is the current one).
-    offers: list[Offer] = field(default_factory=list)
-
-    @property
-    def current(self) -> Visit:
-        """The visit the application is in now."""
-        return self.visits[-1]
-
-
-@dataclass(slots=True)
-class Interview:
-    """A scheduled interview on an application."""
-
-    id: int
-    application_id: int
-    job_id: int
-    stage_id: int
-    title: str
-    status: str
-    start_at: dt.datetime
-    end_at: dt.datetime
-    location: str
-    organizer_id: int
-    interviewer_ids: list[int]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deleted_at: dt.datetime | None = None
-
-
-@dataclass(slots=True)
-class Panelist:
-    """One interviewer on one interview's panel (Greenhouse keeps these apart from interviews)."""
-
-    id: int
-    interview_id: int
-    user_id: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class Department:
-    """A department; top-level ones have no parent.
-
-    Greenhouse ``/v3/departments``, Merge ``/departments``; Kombo only names one per job.
-    """
-
-    id: int
-    name: str
-    parent_id: int | None
-    external_id: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class Office:
-    """An office (Greenhouse ``/v3/offices``, Merge ``/offices``; Kombo only a job's location).
-
-    Regions are parents with no location of their own.
-    """
-
-    id: int
-    name: str
-    parent_id: int | None
-    location: str | None
-    external_id: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class Source:
-    """Where applications come from: one per name in ``SOURCES``, ``type`` from ``SOURCE_TYPES``."""
-
-    id: int
-    name: str
-    type: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class RejectionReason:
-    """A rejection reason, one per name in ``REJECTION_REASONS``.
-
-    ``type`` is the unified ``we_rejected`` or ``candidate_withdrew`` (Greenhouse type names
-    "We rejected them" / "They rejected us"; Merge reject reasons carry a name only).
-    """
-
-    id: int
-    name: str
-    type: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class HiringTeamMember:
-    """One user in one role on one job's hiring team.
-
-    ``role``: hiring_manager, recruiter, coordinator or sourcer; a job may lack any of them.
-    Greenhouse lists these per job, Merge as ``jobs[].hiring_managers`` / ``recruiters``, Kombo as
-    ``jobs[].hiring_team``. The unified id is ``<job_id>:<user_id>:<role>``; ``id`` here only
-    keeps the table ordered.
-    """
-
-    id: int
-    job_id: int
-    user_id: int
-    role: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(slots=True)
-class Offer:
-    """One version of the offer on an application that reached its job's last stage.
-
-    ``status``: draft, sent, accepted, declined or deprecated. A revision deprecates the current
-    version and adds the next (Greenhouse keeps versions as separate offers). Greenhouse:
-    draft/sent -> ``unresolved`` (sent_at tells them apart), accepted -> ``accepted``,
-    declined -> ``rejected``, deprecated -> ``deprecated``. Merge OfferStatusEnum: draft ->
-    ``DRAFT``, sent -> ``SENT``, accepted -> ``SIGNED``, declined -> ``DENIED``, deprecated ->
-    ``DEPRECATED``. ``resolved_at`` is set when accepted or declined.
-    """
-
-    id: int
-    application_id: int
-    candidate_id: int
-    job_id: int
-    version: int
-    status: str
-    sent_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    starts_at: dt.date
-    custom_fields: dict[str, object]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deleted_at: dt.datetime | None = None
-
-
-@dataclass(slots=True)
-class Scorecard:
-    """One interviewer's scorecard for a complete interview, submitted after it ended.
-
-    ``overall_recommendation``: strong_yes, yes, no, strong_no, no_decision (Greenhouse
-    ``strong_yes``/``yes``/``no``/``definitely_not``/``no_decision``; Merge
-    OverallRecommendationEnum ``STRONG_YES``/``YES``/``NO``/``DEFINITELY_NO``/``NO_DECISION``).
-    ``ratings`` holds (attribute name, rating) pairs with ratings from ``RATINGS`` (Greenhouse
-    words strong_no as ``definitely_not``; Merge has no attribute ratings). ``notes`` is free
-    text or None.
-    """
-
-    id: int
-    interview_id: int
-    application_id: int
-    candidate_id: int
-    job_id: int
-    interviewer_id: int
-    submitted_at: dt.datetime
-    overall_recommendation: str
-    ratings: list[tuple[str, str]]
-    notes: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deleted_at: dt.datetime | None = None
-
-
-@dataclass(slots=True)
-class Demographic:
-    """The EEOC answers given with one application (Greenhouse ``/v3/eeoc``, Merge ``/eeocs``).
-
-    Values are Merge enum names (``RACES``, ``GENDERS``, ``VETERAN_STATUSES``,
-    ``DISABILITY_STATUSES``); ``EEOC_LABELS`` gives the words a Greenhouse form shows.
-    """
-
-    id: int
-    application_id: int
-    candidate_id: int
-    race: str
-    gender: str
-    veteran_status: str
-    disability_status: str
-    submitted_at: dt.datetime
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    deleted_at: dt.datetime | None = None
-
-
-@dataclass(slots=True)
-class CustomFieldDefinition:
-    """A customer-defined field on applications, candidates, jobs or offers.
-
-    ``field_type``: short_text, single_select (``options`` lists the choices), number, date or
-    boolean. Records carry values in ``custom_fields`` by ``key``, JSON-ready: str, int, bool, or
-    a date as ``YYYY-MM-DD``. Not every record has every field; an inactive field has no values.
-    """
-
-    id: int
-    object_type: str
-    key: str
-    name: str
-    field_type: str
-    options: list[str]
-    active: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-class Table(list):
-    """Records sorted by ascending id, with a keyset lookup for cursors."""
-
-    def index_after(self, last_id: int | None) -> int:
-        """Position of the first record whose id is greater than ``last_id``."""
-        if last_id is None:
-            return 0
-        return bisect.bisect_right(self, last_id, key=lambda r: r.id)
-
-    def index_before(self, last_id: int | None) -> int:
-        """One past the position of the last record whose id is smaller than ``last_id``."""
-        if last_id is None:
-            return len(self)
-        return bisect.bisect_left(self, last_id, key=lambda r: r.id)
-
-    def get(self, record_id: int) -> object | None:
-        """The record with this id, if any."""
-        i = bisect.bisect_left(self, record_id, key=lambda r: r.id)
-        return self[i] if i < len(self) and self[i].id == record_id else None
-
-
 class World:
-    """A hiring world of ``applications`` applications, generated from ``seed``."""
+    """A hiring world of ``applications`` applications, generated from ``seed``.
 
-    def __init__(self, seed: int, applications: int) -> None:
+    ``anchor`` is the present the history leads up to (default: :func:`now`); a sandbox gives
+    all its worlds one anchor, so that they share one clock.
+    """
+
+    def __init__(self, seed: int, applications: int, anchor: dt.datetime | None = None) -> None:
+        self.anchor = anchor or now()
+        self.start = self.anchor - SPAN
         self.rng = random.Random(seed)
         self.jobs = Table()
         self.stages = Table()
@@ -477,7 +179,7 @@ class World:
         self.interviews = Table()
         self.panel = Table()
         self.users = list(range(1, 21))
-        self.people = Table(make_user(n) for n in self.users)
+        self.people = Table(make_user(n, self.start) for n in self.users)
         self._ids = {"job": 0, "stage": 0, "candidate": 0, "application": 0, "visit": 0,
                      "interview": 0, "panelist": 0, "department": 0, "office": 0, "source": 0,
                      "rejection_reason": 0, "hiring_team": 0, "offer": 0, "scorecard": 0,
@@ -510,28 +212,29 @@ class World:
         for name, parent, external in DEPARTMENTS:
             depts[name] = self._next_id("department")
             self.departments.append(Department(depts[name], name, depts.get(parent), external,
-                                               EPOCH, EPOCH))
+                                               self.start, self.start))
         self.department_of_title = {title: depts[name] for title, name in TITLE_DEPARTMENT.items()}
         offices: dict[str, int] = {}
         for name, parent, location, external in OFFICES:
             offices[name] = self._next_id("office")
             self.offices.append(Office(offices[name], name, offices.get(parent), location, external,
-                                       EPOCH, EPOCH))
+                                       self.start, self.start))
         self.source_ids: dict[str, int] = {}
         for name in SOURCES:
             self.source_ids[name] = self._next_id("source")
-            self.sources.append(Source(self.source_ids[name], name, SOURCE_TYPES[name], EPOCH,
-                                       EPOCH))
+            self.sources.append(Source(self.source_ids[name], name, SOURCE_TYPES[name], self.start,
+                                       self.start))
         self.rejection_reason_ids: dict[str, int] = {}
         for name in REJECTION_REASONS:
             self.rejection_reason_ids[name] = self._next_id("rejection_reason")
             self.rejection_reasons.append(RejectionReason(
-                self.rejection_reason_ids[name], name, REJECTION_TYPES[name], EPOCH, EPOCH))
+                self.rejection_reason_ids[name], name, REJECTION_TYPES[name], self.start,
+                self.start))
         self._active_fields: dict[str, list[CustomFieldDefinition]] = {}
         for object_type, key, name, kind, options, active in CUSTOM_FIELDS:
             self.custom_field_definitions.append(CustomFieldDefinition(
                 self._next_id("custom_field"), object_type, key, name, kind, options, active,
-                EPOCH, EPOCH))
+                self.start, self.start))
             if active:
                 self._active_fields.setdefault(object_type, []).append(
                     self.custom_field_definitions[-1])
@@ -547,7 +250,7 @@ class World:
             elif d.field_type == "number":
                 values[d.key] = extra.randint(1, 100) * (1000 if d.key == "salary" else 1)
             elif d.field_type == "date":
-                day = EPOCH + dt.timedelta(days=extra.randint(0, 540))
+                day = self.start + dt.timedelta(days=extra.randint(0, 540))
                 values[d.key] = day.date().isoformat()
             elif d.field_type == "boolean":
                 values[d.key] = extra.random() < 0.5
@@ -606,7 +309,7 @@ class World:
         before any hire or rejection, which come an hour or more later.
         """
         extra = self.extra
-        historic = at < END
+        historic = at < self.anchor
         status = "draft" if historic and extra.random() < 0.25 else "sent"
         offer = self._add_offer(app, at, 1, status)
         if historic and extra.random() < 0.2:
@@ -640,9 +343,9 @@ class World:
                 extra.choice(NOTES) if extra.random() < 0.6 else None, at, at))
 
     def _past(self, lo: float = 0.0, hi: float = 1.0) -> dt.datetime:
-        """A millisecond timestamp inside the fixed past year, between fractions lo and hi."""
-        ms = int(self.rng.uniform(lo, hi) * SPAN_SECONDS * 1000)
-        return EPOCH + dt.timedelta(milliseconds=ms)
+        """A millisecond timestamp inside the history's span, between fractions lo and hi."""
+        ms = int(self.rng.uniform(lo, hi) * SPAN.total_seconds() * 1000)
+        return self.start + dt.timedelta(milliseconds=ms)
 
     def _generate(self, n_applications: int) -> None:
         rng = self.rng
@@ -681,8 +384,19 @@ class World:
         return cand
 
     def _new_application(self, at: dt.datetime, *, historic: bool = True) -> Application:
-        """Add a candidate and an application; historic ones get a past path through stages."""
+        """Add a candidate and an application; historic ones get a past path through stages.
+
+        A historic path (moves hours to ten days apart, then maybe a rejection or a hire, and an
+        interview) is drawn first; an application whose path would run past the anchor applied
+        that much earlier, so that the history never reaches into the future.
+        """
         rng = self.rng
+        if historic:
+            moves = rng.randint(1, len(STAGE_NAMES)) - 1
+            gaps = [dt.timedelta(hours=rng.randint(4, 240)) for _ in range(moves)]
+            roll, settle = rng.random(), dt.timedelta(hours=rng.randint(1, 72))
+            interview = rng.random() < 0.5
+            at = min(at, self.anchor - MARGIN - settle - sum(gaps, dt.timedelta()))
         cand = self._new_candidate(at)
         job = self.jobs[rng.randrange(len(self.jobs))]
         app = Application(
@@ -693,15 +407,14 @@ class World:
         self._enter(app, job.stages[0], at)
         if historic:
             t = at
-            for stage in job.stages[1:rng.randint(1, len(job.stages))]:
-                t = t + dt.timedelta(hours=rng.randint(4, 240))
+            for stage, gap in zip(job.stages[1:], gaps, strict=False):
+                t = t + gap
                 self._move(app, stage, t)
-            roll = rng.random()
             if roll < 0.15:
-                self._reject(app, t + dt.timedelta(hours=rng.randint(1, 72)))
+                self._reject(app, t + settle)
             elif roll < 0.2 and app.current.stage_id == job.stages[-1].id:
-                self._hire(app, t + dt.timedelta(hours=rng.randint(1, 72)))
-            if rng.random() < 0.5:
+                self._hire(app, t + settle)
+            if interview:
                 self._schedule(app, t + dt.timedelta(hours=1))
         self.applications.append(app)
         return app
@@ -736,8 +449,14 @@ class World:
         self._resolve_offer(app, "accepted", at)
 
     def _schedule(self, app: Application, at: dt.datetime) -> None:
+        """An interview two days after ``at``.
+
+        Complete (and scored) if its scorecards, due up to two days after it ends, are all in
+        before the anchor; else still to come.
+        """
         rng = self.rng
-        status = "complete" if at < EPOCH + dt.timedelta(seconds=SPAN_SECONDS) else "scheduled"
+        due = at + dt.timedelta(days=4, hours=1)
+        status = "complete" if due <= self.anchor else "scheduled"
         stage = app.current.stage_id
         self.interviews.append(Interview(
             id=self._next_id("interview"), application_id=app.id, job_id=app.job_id,
