@@ -18,7 +18,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, s
        margin: 0; color: #1d2330; background: #f5f6f8; }
 header { background: #1d2330; color: #fff; padding: 18px 32px; }
 header h1 { margin: 0; font-size: 22px; } header p { margin: 4px 0 0; color: #c3c8d4; }
-nav a { color: #9cc3ff; margin-right: 14px; }
+.nav a { color: #9cc3ff; margin-right: 14px; }
 section.provider { background: #fff; margin: 24px 32px; padding: 8px 24px 20px;
                    border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
 h2 { font-size: 20px; border-bottom: 2px solid #e3e6ec; padding-bottom: 6px; }
@@ -159,7 +159,7 @@ def offers(p: Provider) -> str:
     chart = bars([(n, c) for _, n, c in parts], p.offers_extended, width=480, height=18)
     numbers = " · ".join(f"{label} {metric(p.name, 'offers_' + label, 'all', n)}"
                          for label, n, _ in parts)
-    return ("<h3>Offer acceptance</h3>" + chart
+    return ("<h3>Offer acceptance</h3>" + legend(*((label, c) for label, _, c in parts)) + chart
             + f"<p>offers out {metric(p.name, 'offers_extended', 'all', p.offers_extended)}: "
             f"{numbers}; acceptance "
             f"{metric(p.name, 'acceptance_rate_offers', 'all', p.acceptance_rate, 'rate')} "
@@ -224,4 +224,4 @@ def render(providers: list[Provider], generated: dt.datetime | None = None) -> s
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>Recruiting report</title><style>{CSS}</style></head><body>"
             f"<header><h1>Recruiting report</h1><p>From the tap-ats marts, {when}. "
-            f"Providers: {nav}</p></header>{body}</body></html>\n")
+            f"Providers: <span class='nav'>{nav}</span></p></header>{body}</body></html>\n")
