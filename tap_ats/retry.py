@@ -7,7 +7,9 @@ waits the ``Retry-After`` the API sent (at most ``MAX_RETRY_AFTER``; it gives up
 would pass the budget) or a full-jitter backoff (``BACKOFF_BASE`` doubling, capped at
 ``BACKOFF_CAP``, the last wait cut short to end at the budget, where one last attempt is made).
 So one request gives up after at most ``retry_budget + CONNECT_TIMEOUT + request_timeout``
-seconds (:mod:`tap_ats.http`: the connect and read timeouts of its last attempt).
+seconds (:mod:`tap_ats.http`: the connect and read timeouts of its last attempt), plus what
+comes before that attempt: the wait for its account's pacer, and for Greenhouse a token request
+when one is due (a request of its own, with its own budget).
 
 Narrower limits end a request sooner, where waiting longer would not help:
 
