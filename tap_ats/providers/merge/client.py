@@ -156,9 +156,10 @@ def unusable(details: dict) -> str | None:
     holds nothing for it. ``COMPLETE`` and ``IDLE`` (valid credentials, merely unread for two
     weeks) are read; a status Merge adds later is read too rather than refused on a guess.
     """
-    name = " ".join(str(part) for part in (details.get("integration"),
-                                            details.get("end_user_organization_name")) if part)
-    where = f"Merge dashboard > Linked Accounts > {name or details.get('id')}"
+    name = details.get("end_user_organization_name") or details.get("id")
+    if details.get("integration"):
+        name = f"{name} ({details['integration']})"
+    where = f"Merge dashboard > Linked Accounts > {name}"
     match details.get("status"):
         case "RELINK_NEEDED":
             return ("linked account needs relinking (Merge status RELINK_NEEDED): its "
