@@ -9,13 +9,14 @@ out, :class:`AccountEndings` reports them):
 - skipped: the credential or account may not read it (a 403, or a 404 on its list path);
 - failed: a broken body, a pagination loop, or its retries ran out (:class:`~tap_ats.http.GiveUp`).
 
-In each case but the first the bookmark stays where it was, and the account's other streams are
-still read. After a stream gave up on a 5xx or no connection, the account is on
-:class:`Probation`: its next request is a probe, which gives up at its first 5xx or failed
-connection (:class:`~tap_ats.http.ProbeFailed`). Then the API is taken to be down for that
-account, and the account stops for the rest of the run (exit 3; exit 1 when every account stopped
-that way). An account whose credential is refused (401) is given up too. A refused shared
-credential, an unreachable or hung host or a foreign link end the whole run.
+Unless the stream was read in full with every lookup answered, its bookmark stays where it was;
+in every case the account's other streams are still read. After a stream gave up on a 5xx or no
+connection, the account is on :class:`Probation`: its next request is a probe, which gives up
+at its first 5xx or failed connection (:class:`~tap_ats.http.ProbeFailed`). Then the API is
+taken to be down for that account, and the account stops for the rest of the run (exit 3; exit 1
+when every account stopped that way). An account whose credential is refused (401) is given up
+too. A refused shared credential, an unreachable or hung host or a foreign link end the whole
+run.
 """
 
 from __future__ import annotations
