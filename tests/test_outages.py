@@ -294,6 +294,24 @@ def test_greenhouse_jobs_down_all_run_fails_jobs_alone(sandbox, tmp_path):
     assert {s for s, o in streams.items() if o["status"] != "ok"} == {"jobs"}
 
 
+def test_merge_offers_down_fails_offers_alone_in_both_accounts(sandbox, tmp_path):
+    """The issue's Merge case. Expected: exit 3; offers fail in both accounts, each named; every
+    other stream of both accounts equals the truth and moves its bookmark."""
+    sandbox.faults(down_drop=["/offers"])
+    rc, messages, err = run_tap(sandbox.config("merge", retry_budget=SHORT), tmp_path)
+    assert rc == 3, err[-3000:]
+    truth = sandbox.truth("merge")
+    accounts = {a for a, _ in truth["applications"]["ids"]}
+    line = error_line(err)
+    assert all(f"{a} (offers)" in line for a in accounts), line
+    for stream in streams_of(truth):
+        if stream != "offers":
+            assert keyed(messages, stream) == truth_ids(truth, stream), stream
+    moved = bookmarks(messages)
+    assert {("offers", a) for a in accounts} & set(moved) == set()
+    assert {("candidates", a) for a in accounts} <= set(moved)
+
+
 def test_a_whole_kombo_api_down_ends_in_one_line(sandbox, tmp_path):
     """Expected: exit 1 and one `tap-ats: error:` line saying the API is down; each account
     spends one budget and one probe, not one budget per stream."""
