@@ -25,7 +25,7 @@ from singer_sdk.streams.rest import PageContext
 from tap_ats.conform import LeanRecords, utc_now
 from tap_ats.derived import DerivedStream
 from tap_ats.http import AccountUnreadable, AuthError, GiveUp, ProbeFailed, Refused, path
-from tap_ats.outcomes import AccountEndings
+from tap_ats.outcomes import AccountEndings, account_of
 from tap_ats.paging import pages
 from tap_ats.readahead import ReadAhead
 from tap_ats.report import Progress
@@ -37,10 +37,6 @@ if t.TYPE_CHECKING:
 
     from tap_ats.http import Answer, Pacer
     from tap_ats.tap import TapATS
-
-
-def _account(context: Context | None) -> str | None:
-    return (context or {}).get("account_id")
 
 
 class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
@@ -169,7 +165,7 @@ class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
         try:
             yield from self._read_account(context)
         finally:
-            self.tap.report.stream(_account(context), self.name).records += (
+            self.tap.report.stream(account_of(context), self.name).records += (
                 self.progress.records - before)
 
     def _read_account(self, context: Context) -> Iterable[dict]:
@@ -243,7 +239,7 @@ class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
 
     def _answers(self, context: Context | None) -> Iterator[Answer]:
         """Every page of one account, through the one pagination loop (:func:`pages`)."""
-        self._local.window_end = self._window_ends[_account(context)] = utc_now()
+        self._local.window_end = self._window_ends[account_of(context)] = utc_now()
         with self.get_http_request_counter() as counter:  # the SDK's http_request_count
             counter.with_context(context)
 
@@ -305,7 +301,7 @@ class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
         probation (:mod:`tap_ats.outcomes`) is a probe; its answer ends the probation, and an
         outage met on the way (Greenhouse's token request gave up too) fails it.
         """
-        account = _account(context) or ""
+        account = account_of(context) or ""
         self.progress.request()
         self.tap.report.request(account, self.name)
         probe = self.tap.probation.on(account)
