@@ -11,8 +11,9 @@ module can bypass them:
   (the sandbox). Certificate verification is always on; ``ca_bundle`` adds a private CA.
 - **Redirects.** requests would follow any redirect and resend custom credential headers
   (``X-Account-Token``) to wherever it points, so redirects are handled here: at most
-  ``MAX_REDIRECTS`` on the same origin, of a GET (a longer chain fails the attempt, which is
-  retried); a redirect to another origin, or of another method, ends the request.
+  ``MAX_REDIRECTS`` on the same origin, of a GET, or of a POST (Ashby) by a 307 or 308, which
+  keep method and body (a longer chain fails the attempt, which is retried); a redirect to
+  another origin, or one that would change a POST into a GET, ends the request.
 - **Bounded time.** A connect and a read timeout on every attempt, and a retry budget per request
   (:mod:`tap_ats.retry`): an incident of a few minutes on one endpoint is outlasted, one request
   gives up after at most ``retry_budget + CONNECT_TIMEOUT + request_timeout`` seconds, a wrong
@@ -355,7 +356,7 @@ class Transport:
         return GiveUp(f"gave up on {where} after {tries}: last {reason}", outage=retries.outage)
 
     def _follow(self, request: requests.PreparedRequest, allowed: str) -> requests.Response:
-        """One attempt: the request and at most ``MAX_REDIRECTS`` same-origin GET redirects."""
+        """One attempt: the request and at most ``MAX_REDIRECTS`` same-origin redirects."""
         current = request
         for _ in range(MAX_REDIRECTS + 1):
             response = self.session.send(current, timeout=self.timeout, verify=self.verify,
@@ -365,9 +366,10 @@ class Transport:
                 return response
             target = urljoin(current.url or "", location)
             self.pin(target, allowed)
-            if current.method != "GET":
+            if current.method != "GET" and response.status_code not in (307, 308):
                 msg = (f"{self.provider} answered {current.method} "
-                       f"{urlsplit(current.url).path} with a redirect; only a GET is redirected")
+                       f"{urlsplit(current.url).path} with a {response.status_code} redirect; "
+                       "only a GET, or a 307 or 308 (which keep method and body), is redirected")
                 raise FatalAPIError(msg)
             current = current.copy()
             current.url = target

@@ -31,6 +31,7 @@ PROVIDERS = {
     "kombo": "tap_ats.providers.kombo:Kombo",
     "merge": "tap_ats.providers.merge:Merge",
     "atzcrm": "tap_ats.providers.atzcrm:AtzCrm",
+    "ashby": "tap_ats.providers.ashby:Ashby",
 }
 
 

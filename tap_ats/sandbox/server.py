@@ -13,7 +13,7 @@ Control interface (JSON in, JSON out):
   the keys are listed in ``FAULTS`` and documented in ``Sandbox._fault``. An unknown key or a
   value of the wrong type is refused with 400.
 - ``GET /_sandbox/requests``: counts per provider and a log of every API request (path, query,
-  routing headers, ``status``: the HTTP status, or the name of the fault injected).
+  a JSON body, routing headers, ``status``: the HTTP status, or the name of the fault injected).
 - ``GET /_sandbox/damaged``: every field the ``bad_bytes`` and ``bad_records`` faults spoiled.
 - ``POST /_sandbox/reset`` ``{"odd_slugs"?: bool}``: a fresh world, faults off; ``odd_slugs``
   (kept until the next reset that names it) gives ATZ CRM candidates and jobs slugs with ``/``,
@@ -399,6 +399,9 @@ class Sandbox:
         entry = {"provider": provider, "method": request.method, "path": request.path,
                  "query": request.raw_query, "status": None, "t": time.time(),
                  "route": {k: v for k, v in request.headers.items() if k.startswith("x-")}}
+        if request.body and request.headers.get("content-type", "").startswith(
+                "application/json"):
+            entry["body"] = request.body.decode("utf-8", "replace")  # Ashby's filters
         with self._count_lock:
             self.requests[provider] = self.requests.get(provider, 0) + 1
             self.log.append(entry)

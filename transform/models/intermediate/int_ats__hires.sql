@@ -1,7 +1,8 @@
 -- The one definition of a hire, which every model reads: one row per live application, hired or
 -- not, by the signal its provider's API gives (README, "Hires"):
---   application_status: the application's own status says hired (Greenhouse status hired, Kombo
---     outcome HIRED, ATZ CRM a talent stage named like Placed, see var tap_ats_hire_stage_words);
+--   application_status: the application's own status says hired (Ashby status Hired, Greenhouse
+--     status hired, Kombo outcome HIRED, ATZ CRM a talent stage named like Placed, see var
+--     tap_ats_hire_stage_words);
 --   signed_offer (providers in var tap_ats_offer_hire_providers, Merge: its application has no
 --     hire status): the latest version of its offer is signed (unified status accepted) and the
 --     application was not rejected.

@@ -1,0 +1,24 @@
+"""Ashby's public API (developers.ashbyhq.com) as the sandbox serves it, over the shared world.
+
+- ``POST /ashby/<endpoint>`` (``/ashby`` stands for ``https://api.ashbyhq.com``), JSON body,
+  ``Content-Type: application/json``; basic auth with the API key as user and an empty password.
+- Paged lists (``application.list``, ``candidate.list``, ``job.list``,
+  ``interviewSchedule.list``, ``offer.list``, ``user.list``, ``customField.list``): ``limit``
+  (1 to 100, default 100), ``cursor`` from the last page's ``nextCursor`` while
+  ``moreDataAvailable`` is true, and ``syncToken``: the last page of a pass carries one, and a
+  pass sent with it lists the records changed since the pass that issued it began. A token
+  unused for ``TOKEN_TTL`` answers ``sync_token_expired``; the ``error_code`` fault can answer it
+  at once. The pages of a pass must repeat its ``syncToken``.
+- Un-paged lists: ``department.list``, ``location.list``, ``source.list``,
+  ``archiveReason.list`` (answer ``{success, results}``), ``interviewStage.list
+  {interviewPlanId}`` (each job has its own plan, its stages in order).
+- Errors: request errors (bad input, an expired token) are HTTP 200 with ``success: false``,
+  ``errors`` and ``errorInfo {code, message}``; a wrong key is 401; injected faults use the same
+  body (a 403 is ``missing_endpoint_permission``, the scoped-key refusal).
+- Deletes leave no trace: a deleted application is gone from every list with its interview
+  schedules and its offer (one per application, its state its latest version's).
+"""
+
+from tap_ats.sandbox.ashby.api import AshbyAPI
+
+__all__ = ["AshbyAPI"]
