@@ -38,6 +38,8 @@ PATHS = {f"/greenhouse/v3/{p}" for p in ("applications", "application_stages", "
                                           "rejection_reasons", "sources", "job_hiring_managers",
                                           "job_owners", "scorecards", "custom_fields")}
 LOOKUPS = {f"/greenhouse/v3/{p}" for p in ("interviewers", "job_interviews")}
+#: The lists that are lookups and streams at once: read once, whole, serving both.
+SERVED = {f"/greenhouse/v3/{p}" for p in ("job_interview_stages", "rejection_reasons", "sources")}
 TOKEN_PATH = "/greenhouse/auth/token"
 
 
@@ -77,10 +79,12 @@ def test_small_pages_follow_links_alone_and_every_row_arrives(sandbox, tmp_path)
     firsts = [parse_qs(e["query"]) for e in log if "cursor=" not in e["query"]]
     assert all("per_page" in q for q in firsts)
     stream_firsts = [e for e in log if "per_page=7&" in e["query"]]
-    assert {e["path"] for e in stream_firsts} == PATHS
+    assert {e["path"] for e in stream_firsts} == PATHS - SERVED
     for entry in stream_firsts:
         ops = window(entry)
         assert ops[0::2] == ["gte", "lte"] and ops[1] < ops[3]
+    served = [e["path"] for e in log if e["path"] in SERVED and "cursor=" not in e["query"]]
+    assert sorted(served) == sorted(SERVED)  # each read once, whole, for lookup and stream
     assert token_requests(sandbox) == 1
     first = next(m["record"] for m in messages if m["type"] == "RECORD"
                  and m["stream"] == "application_stages")
@@ -148,13 +152,15 @@ def test_incremental_asks_from_bookmark_minus_lookback(sandbox, tmp_path):
     assert gte == wanted.replace(microsecond=wanted.microsecond // 1000 * 1000)
     assert before - dt.timedelta(seconds=1) <= lte <= dt.datetime.now(dt.UTC)
     assert 0 < len(records(messages, "applications")) <= 4
-    # One token, one page per list (the hiring team has two), at most one stage lookup, the
-    # panel changes of the window, if interviews changed one pass over the panels and one over
-    # the job interviews, and if applications changed one over sources and one over rejection
-    # reasons (the advance submits no scorecard, so none of theirs).
-    assert len(second) <= 1 + len(PATHS) + 1 + 1 + 2 + 2
+    # One token, one page per list (the hiring team has two; stages, sources and rejection
+    # reasons are read once each whether as lookup or as stream), and either the panel changes
+    # of the window or, if interviews changed, one pass over the panels (which also gives
+    # their changes) and one over the job interviews (the advance submits no scorecard, so
+    # none of their ratings).
+    assert len(second) <= 1 + len(PATHS) + 2
     changed = records(messages, "interviews")
-    assert sum(e["path"] in LOOKUPS for e in second) == (3 if changed else 1)
+    assert sum(e["path"] in LOOKUPS for e in second) == (2 if changed else 1)
+    assert all(sum(e["path"] == path for e in second) == 1 for path in SERVED)
 
 
 def test_full_table_emits_activate_version_and_sends_no_window(sandbox, tmp_path):
@@ -286,7 +292,7 @@ def test_interviews_complete_and_joined_to_users(sandbox, tmp_path):
     full = [e for e in panel_pages if "updated_at" not in e["query"]]
     assert len([e for e in full if "cursor=" not in e["query"]]) == 1
     assert len(full) == -(-truth_panel // 500)
-    assert len(panel_pages) - len(full) == 1  # the window's panel changes
+    assert panel_pages == full  # the window's panel changes are found in that one read
     assert sum(e["path"].endswith("/job_interviews") for e in log) == 1
     inactive = [r for r in records(messages, "users") if r["active"] is False]
     assert inactive and all(r["raw"]["deactivated"] for r in inactive)

@@ -221,13 +221,11 @@ def test_full_sync_equals_the_world(sandbox, tmp_path):
     log = sandbox.log("greenhouse")
     once = Counter(e["path"].rsplit("/", 1)[-1] for e in log if "cursor=" not in e["query"])
     for lookup in ("sources", "rejection_reasons", "job_candidate_attributes",
-                   "custom_field_options"):
-        assert once[lookup] <= 2, lookup  # the lookup once per run, and its own stream
+                   "custom_field_options", "scorecard_candidate_attributes"):
+        assert once[lookup] == 1, lookup  # once per run, lookup and stream alike
+    # A first sync reads the ratings whole (one page here), not by the ids of each page.
     ratings = [e for e in log if e["path"].endswith("/scorecard_candidate_attributes")]
-    pages = sum(e["path"].endswith("/v3/scorecards") for e in log)
-    assert len(ratings) == pages  # a page of 20 scorecards: one request of its ids
-    asked = [parse_qs(e["query"])["scorecard_ids"][0].split(",") for e in ratings]
-    assert sorted(i for ids in asked for i in ids) == sorted(r["id"] for r in cards)
+    assert [parse_qs(e["query"]) for e in ratings] == [{"per_page": ["500"]}]
 
 
 def test_hiring_team_reads_both_lists_in_one_window(sandbox, tmp_path):

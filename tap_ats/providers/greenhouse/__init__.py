@@ -18,6 +18,13 @@
   window at all (with ``emit_activate_version_messages`` a target purges what is gone).
 - Deletes: v3 shows none (no ``deleted_at``, no deleted filter); a deleted record is simply
   absent, so ``deleted_at`` is always null. Run FULL_TABLE with activate-version to purge.
+- Requests: every list is read once per run. A lookup is read whole (``per_page=500``, no
+  window: a changed row's lookup rows need not have changed with it) once per run and account,
+  on the first page that needs it. A list that is a lookup and a stream at once
+  (``/v3/job_interview_stages``, ``/v3/sources``, ``/v3/rejection_reasons``) serves both from
+  that one read: the stream, synced after the stream that needed the lookup, emits the rows of
+  its window from it and takes the read's start as its bookmark; it reads its own window only
+  when the lookup was not needed in the run (or was refused or gave up).
 - Stage names: ``application_stages`` rows and ``jobs[].stages`` are resolved from one read of
   ``/v3/job_interview_stages`` per run, made only when a page of those streams has records
   (inactive stages are included, so old rows still resolve). ``application_stages.candidate_id``
@@ -28,10 +35,12 @@
   the stage) are read in full, once per run: ``ceil(interviewers / 500) + ceil(job interviews /
   500)`` requests, paced like every other. Read in full, not by window: a changed interview's
   panel rows need not have changed with it. A panel change need not touch the interview's
-  ``updated_at`` either, so every incremental run also reads ``/v3/interviewers`` in the
-  interviews' window (one request when little changed) and reads the interviews it names that
-  were not out yet by ``ids`` (``ceil(n / 50)`` requests). ``/v3/job_interviews`` mirrors v1's
-  job interviews; Airbyte's v3 connector (below) now lists it with these fields.
+  ``updated_at`` either, so every incremental run finds the panel rows changed in the
+  interviews' window, in that full read when it was made (it started after the window's end),
+  else by reading ``/v3/interviewers`` in the window (one request when little changed), and
+  reads the interviews they name that were not out yet by ``ids`` (``ceil(n / 50)`` requests).
+  ``/v3/job_interviews`` mirrors v1's job interviews; Airbyte's v3 connector (below) now lists
+  it with these fields.
 - Users: ``/v3/users``, incremental like every stream; ``active`` is ``not deactivated``; ids
   are the ``organizer_id`` and ``interviewer_ids`` of interviews. The address is v3's
   ``primary_email`` (v1 spelled it ``primary_email_address``; either is read).
@@ -80,12 +89,16 @@
   ``interview_id`` comes from the account's panel rows (``/v3/interviewers``, whose
   ``scorecard_id`` names it; the same one read per run that interviews use), ``candidate_id`` and
   ``job_id`` stay null (join ``application_id`` to applications). ``ratings`` are
-  ``/v3/scorecard_candidate_attributes?scorecard_ids=`` (50 scorecards a request, ``ceil(n /
-  50)`` requests per page of ``n`` scorecards: a rating row need not change with its scorecard,
-  so it is never read by window) with names from one read of ``/v3/job_candidate_attributes``
-  per run; ``rating`` is Greenhouse's word (``definitely_not``, ``no``, ``mixed``, ``yes``,
-  ``strong_yes``, ``no_decision``). ``notes`` is v3's ``notes`` (key take-aways), only with
-  ``include_scorecard_notes``; without it every notes field is also dropped from ``raw``.
+  ``/v3/scorecard_candidate_attributes`` (a rating row need not change with its scorecard, so
+  it is never read by window): on a read without a bookmark (a first sync, FULL_TABLE), whose
+  window holds most scorecards, the whole list once (``ceil(ratings / 500)`` requests, kept as
+  (attribute id, rating) pairs by scorecard id); with a bookmark, whose window holds the few
+  that changed, by ``scorecard_ids`` (50 a request, ``ceil(n / 50)`` per page of ``n``), so a
+  scorecard changed alone still gets its unchanged ratings. Names come from one read of
+  ``/v3/job_candidate_attributes`` per run; ``rating`` is Greenhouse's word
+  (``definitely_not``, ``no``, ``mixed``, ``yes``, ``strong_yes``, ``no_decision``). ``notes``
+  is v3's ``notes`` (key take-aways), only with ``include_scorecard_notes``; without it every
+  notes field is also dropped from ``raw``.
 - Demographics: ``/v3/eeoc`` (row-level EEOC answers, ``harvest:eeoc:list``), off unless
   selected. Each answer is ``{id, description}``; the column holds the description as
   Greenhouse words it ("Asian", "I don't wish to answer", ...). Windowed on ``updated_at``, which

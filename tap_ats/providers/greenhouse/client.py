@@ -3,7 +3,8 @@
 :class:`GreenhouseStream` holds what every request does alike: the shared OAuth token on each
 attempt (a 401 answered once by a new token), ``Link`` pages followed exactly as given, and the
 closed ``updated_at`` window on page 1. :class:`Prepared` reads a stream's lookups before a
-page is mapped. The provider (:mod:`.provider`) is named here for typing only.
+page is mapped; :class:`Served` is a stream whose list another stream already read whole, as a
+lookup, in this run. The provider (:mod:`.provider`) is named here for typing only.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def stamp(when: dt.datetime) -> str:
     """A window bound in UTC with milliseconds, truncated (never past ``when``)."""
     when = when.astimezone(dt.UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def changed_at(row: dict) -> dt.datetime | None:
+    """A row's ``updated_at`` as a time, or None when it has none that reads as one."""
+    try:
+        when = dt.datetime.fromisoformat(str(row["updated_at"]))
+    except (KeyError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def name_of(names: dict[str, dict] | None, key: t.Any) -> str | None:
@@ -150,3 +160,30 @@ class Prepared(GreenhouseStream):
 
     def prepare(self, rows: list[dict]) -> None:
         """Read what mapping ``rows`` needs (a lookup refused leaves its columns null)."""
+
+
+class Served(GreenhouseStream):
+    """A stream whose list is also a lookup (stages, sources, rejection reasons).
+
+    When another stream already read that list whole in this run (the lookup is read with the
+    same parameters as the stream), the stream's window is taken from those rows instead of
+    being read again: the rows changed since the window's start, or every row for FULL_TABLE.
+    The bookmark is the time that read started, so a change made after it falls in the next
+    window. When the lookup was not read, or was refused or gave up, the stream reads its own
+    window as any other (and a refusal or outage ends it as any other).
+    """
+
+    def request_records(self, context: Context | None) -> t.Iterator[dict]:
+        """The rows of this window, from the lookup's read when there was one."""
+        listed = self.provider.listed(context, self.path)
+        if listed is None:
+            yield from super().request_records(context)
+            return
+        rows, read_at = listed
+        self._local.window_end = self._window_ends[(context or {}).get("account_id")] = read_at
+        start = self.start_time(context) if self.replication_method == "INCREMENTAL" else None
+        page = [self.unified(row) for row in rows
+                if start is None or (changed_at(row) or start) >= start]
+        self.progress.page(len(page))
+        self._page_last = page[-1] if page else None
+        yield from page

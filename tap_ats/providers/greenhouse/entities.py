@@ -16,16 +16,18 @@ from tap_ats.providers.greenhouse.client import (
     MAX_IDS,
     GreenhouseStream,
     Prepared,
+    Served,
     custom_values,
     name_of,
     sid,
 )
+from tap_ats.providers.greenhouse.provider import rated
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_ats.http import Answer
-    from tap_ats.providers.greenhouse.provider import PanelIndex
+    from tap_ats.providers.greenhouse.provider import PanelIndex, Rating
 
 #: Offer statuses (lower-cased) beyond the open one, whose sending decides draft or sent.
 OFFER_STATUS = {"accepted": "accepted", "rejected": "declined", "deprecated": "deprecated"}
@@ -105,7 +107,7 @@ class Offices(GreenhouseStream):
                 "external_id": raw.get("external_id")}
 
 
-class RejectionReasons(GreenhouseStream):
+class RejectionReasons(Served):
     """``GET /v3/rejection_reasons?include_defaults=true``: Greenhouse's defaults included."""
 
     name = "rejection_reasons"
@@ -128,7 +130,7 @@ class RejectionReasons(GreenhouseStream):
                 "type_raw": kind.get("name") or kind.get("key")}
 
 
-class Sources(GreenhouseStream):
+class Sources(Served):
     """``GET /v3/sources``: ``type`` is the sourcing strategy's name."""
 
     name = "sources"
@@ -211,21 +213,39 @@ class JobHiringTeam(GreenhouseStream):
 
 
 class Scorecards(Prepared):
-    """``GET /v3/scorecards``, with interview ids from the panels and ratings by scorecard."""
+    """``GET /v3/scorecards``, with interview ids from the panels and ratings by scorecard.
+
+    A rating row need not change with its scorecard, so ratings are never read by window. A
+    read without a bookmark (a first sync, FULL_TABLE) holds most scorecards: their ratings
+    come from one read of the whole list (``ceil(ratings / 500)`` requests, indexed as small
+    pairs by scorecard id). With a bookmark the window holds the few that changed: their
+    ratings are read by ``scorecard_ids``, 50 a request.
+    """
 
     name = "scorecards"
     path = "/v3/scorecards"
     RATINGS = "/v3/scorecard_candidate_attributes"
     _panels: PanelIndex | None = None
     _ratings: dict[str, list[dict]] | None = None
+    #: Whether the account's read has no bookmark, so that its ratings are read whole.
+    _whole = True
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Read one account; its ratings whole unless it has a bookmark."""
+        self._whole = (self.replication_method != "INCREMENTAL"
+                       or "replication_key_value" not in self.get_context_state(context))
+        yield from super().get_records(context)
 
     def prepare(self, rows: list[dict]) -> None:
         """The panels (once per run), and the ratings of this page's scorecards."""
         self._panels = self.provider.panels(self, self._account)
-        self._ratings = self._read_ratings([str(row["id"]) for row in rows if "id" in row])
+        cards = [str(row["id"]) for row in rows if "id" in row]
+        found = self.provider.ratings(self, self._account) if self._whole \
+            else self._read_ratings(cards)
+        self._ratings = None if found is None else self._named(found, cards)
 
-    def _read_ratings(self, cards: list[str]) -> dict[str, list[dict]] | None:
-        """``[{name, rating}]`` by scorecard id, 50 scorecards a request (None: refused)."""
+    def _read_ratings(self, cards: list[str]) -> dict[str, list[Rating]] | None:
+        """The ratings of ``cards``, 50 scorecards a request (None: refused or gave up)."""
         context = self._account
         if self.provider.refused(context, self.RATINGS):
             return None
@@ -236,15 +256,15 @@ class Scorecards(Prepared):
             if rows is None:
                 return None
             found += rows
-        names = self.provider.by_id(self, "/v3/job_candidate_attributes", context) if found \
-            else {}
-        out: dict[str, list[dict]] = {}
-        for row in sorted(found, key=lambda row: row["id"]):
-            rating = row.get("candidate_attribute_rating")
-            out.setdefault(str(row.get("scorecard_id")), []).append({
-                "name": name_of(names, row.get("job_candidate_attribute_id")),
-                "rating": None if rating is None else str(rating)})
-        return out
+        return rated(found)
+
+    def _named(self, found: dict[str, list[Rating]], cards: list[str]) -> dict[str, list[dict]]:
+        """``[{name, rating}]`` of each of ``cards``, named from the job's attributes."""
+        mine = {card: found[card] for card in cards if card in found}
+        names = self.provider.by_id(self, "/v3/job_candidate_attributes", self._account) \
+            if mine else {}
+        return {card: [{"name": name_of(names, attribute), "rating": rating}
+                       for attribute, rating in pairs] for card, pairs in mine.items()}
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse scorecard to the unified columns; notes only when asked for."""

@@ -3,15 +3,19 @@
 One :class:`Greenhouse` serves a run. It checks the settings, paces each account by
 Greenhouse's rate-limit headers, words errors and permission hints, holds the OAuth token
 (:mod:`.auth`), and reads each lookup that only enriches streams (stage names, panels, job
-interviews, names by id) once per run and account, for every stream that needs it.
+interviews, names by id, attribute ratings) once per run and account, for every stream that
+needs it. A lookup that is also a stream (stages, sources, rejection reasons) is kept whole for
+the run with the time its read started (:meth:`Greenhouse.listed`), so that its stream is served
+from that one read instead of reading the same list again.
 
 The streams (:mod:`.streams`, :mod:`.entities`) import this module for the index types, so it
-names them only inside :meth:`Greenhouse.stream_classes`; the base stream (:mod:`.client`) is
-named here for typing only.
+names them only inside :meth:`Greenhouse.stream_classes`; of the base stream's module
+(:mod:`.client`) it uses one time helper, and the stream class for typing only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import typing as t
@@ -19,9 +23,11 @@ from dataclasses import dataclass, field
 
 import requests
 
+from tap_ats.conform import utc_now
 from tap_ats.http import GiveUp, Pacer, Refused, check_url
 from tap_ats.provider import Provider, SettingError, number
 from tap_ats.providers.greenhouse.auth import GreenhouseAuthenticator
+from tap_ats.providers.greenhouse.client import changed_at
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -51,12 +57,13 @@ class StageIndex:
     """The job interview stages of the account, by stage id and by job id.
 
     ``known`` is False when the credential may not read them: ``jobs.stages`` is then null,
-    not an empty plan.
+    not an empty plan. ``read_at``: when their read started (None: not read in this run).
     """
 
     by_id: dict[str, dict] = field(default_factory=dict)
     by_job: dict[str, list[dict]] = field(default_factory=dict)
     known: bool = True
+    read_at: dt.datetime | None = None
 
 
 @dataclass
@@ -76,11 +83,33 @@ class PanelIndex:
     """The account's panel rows (``/v3/interviewers``), read once per run for two streams.
 
     ``by_interview``: user ids by interview id, in the order people joined the panel;
-    ``interview_of``: the interview id by scorecard id (v3 scorecards do not name it).
+    ``interview_of``: the interview id by scorecard id (v3 scorecards do not name it);
+    ``changed``: the latest change to each interview's panel rows, and ``read_at`` when the read
+    started, so that interviews find the panels changed in their window without reading the
+    panel rows again.
     """
 
+    read_at: dt.datetime
     by_interview: dict[str, list[str]] = field(default_factory=dict)
     interview_of: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, dt.datetime] = field(default_factory=dict)
+
+
+#: A rating as the index keeps it: (``job_candidate_attribute_id``, the rating in Greenhouse's
+#: word), in the order Greenhouse gave them (by row id).
+Rating = tuple[t.Any, str | None]
+
+
+def rated(rows: t.Iterable[dict]) -> dict[str, list[Rating]]:
+    """Rating rows as (attribute id, rating) pairs by scorecard id, in the order of their ids."""
+    words: dict[str, str] = {}
+    out: dict[str, list[Rating]] = {}
+    for row in sorted(rows, key=lambda row: row["id"]):
+        rating = row.get("candidate_attribute_rating")
+        word = None if rating is None else words.setdefault(str(rating), str(rating))
+        out.setdefault(str(row.get("scorecard_id")), []).append(
+            (row.get("job_candidate_attribute_id"), word))
+    return out
 
 
 class HeaderPacer(Pacer):
@@ -126,7 +155,9 @@ class Greenhouse(Provider):
         #: Lookups read once per run and account (None: refused), and the account's panels.
         self._lookups_lock = threading.RLock()
         self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
+        self._read_at: dict[tuple[str, str], dt.datetime] = {}
         self._panels: dict[str, PanelIndex | None] = {}
+        self._ratings: dict[str, dict[str, list[Rating]] | None] = {}
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history (Greenhouse's history is application_stages).
@@ -204,7 +235,7 @@ class Greenhouse(Provider):
         self.note(stream, context, "/v3/job_interview_stages")
         with self._stages_lock:
             if account not in self._stages:
-                index = StageIndex()
+                index = StageIndex(read_at=utc_now())
                 rows = self.lookup(stream, "/v3/job_interview_stages", context)
                 index.known = rows is not None
                 for stage in rows or []:
@@ -227,9 +258,29 @@ class Greenhouse(Provider):
         self.note(stream, context, path)
         with self._lookups_lock:
             if key not in self._by_id:
+                self._read_at[key] = utc_now()
                 rows = self.lookup(stream, path, context, params)
                 self._by_id[key] = None if rows is None else {str(r["id"]): r for r in rows}
             return self._by_id[key]
+
+    def listed(self, context: Context | None,
+               path: str) -> tuple[t.Iterable[dict], dt.datetime] | None:
+        """Every row of lookup ``path`` read in this run, and when that read started.
+
+        None when it was not read (yet) in this run, or was refused or gave up: the stream of
+        the same list then reads it itself.
+        """
+        account = (context or {}).get("account_id", "")
+        with self._stages_lock, self._lookups_lock:
+            if path == "/v3/job_interview_stages":
+                index = self._stages.get(account)
+                if index is None or not index.known or index.read_at is None:
+                    return None
+                return index.by_id.values(), index.read_at
+            rows = self._by_id.get((account, path))
+            if rows is None:
+                return None
+            return rows.values(), self._read_at[account, path]
 
     def panels(self, stream: GreenhouseStream, context: Context | None) -> PanelIndex | None:
         """The account's panel rows, read in full once per run on first need (None: refused)."""
@@ -237,16 +288,40 @@ class Greenhouse(Provider):
         self.note(stream, context, "/v3/interviewers")
         with self._lookups_lock:
             if account not in self._panels:
+                read_at = utc_now()
                 rows = self.lookup(stream, "/v3/interviewers", context)
-                index = None if rows is None else PanelIndex()
+                index = None if rows is None else PanelIndex(read_at)
                 for row in sorted(rows or [], key=lambda row: row["id"]):  # order joined
+                    interview = str(row["interview_id"])
                     if row.get("user_id") is not None:
-                        index.by_interview.setdefault(str(row["interview_id"]), []).append(
-                            str(row["user_id"]))
+                        index.by_interview.setdefault(interview, []).append(str(row["user_id"]))
                     if row.get("scorecard_id") is not None:
-                        index.interview_of[str(row["scorecard_id"])] = str(row["interview_id"])
+                        index.interview_of[str(row["scorecard_id"])] = interview
+                    if (when := changed_at(row)) is not None:
+                        index.changed[interview] = max(when, index.changed.get(interview, when))
                 self._panels[account] = index
             return self._panels[account]
+
+    def panels_read(self, context: Context | None) -> PanelIndex | None:
+        """The account's panel rows if they were read in this run (None: not read, refused)."""
+        with self._lookups_lock:
+            return self._panels.get((context or {}).get("account_id", ""))
+
+    def ratings(self, stream: GreenhouseStream,
+                context: Context | None) -> dict[str, list[Rating]] | None:
+        """Every attribute rating of the account by scorecard id, read whole once per run.
+
+        Kept as (attribute id, rating) pairs only: the rest of each row is not needed. None
+        when the list is refused or gave up.
+        """
+        account = (context or {}).get("account_id", "")
+        path = "/v3/scorecard_candidate_attributes"
+        self.note(stream, context, path)
+        with self._lookups_lock:
+            if account not in self._ratings:
+                rows = self.lookup(stream, path, context)
+                self._ratings[account] = None if rows is None else rated(rows)
+            return self._ratings[account]
 
     def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
         """The account's panels and job interviews, read once per run on first need."""

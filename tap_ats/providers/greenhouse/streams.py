@@ -14,6 +14,7 @@ from tap_ats.providers.greenhouse.client import (
     MAX_IDS,
     GreenhouseStream,
     Prepared,
+    Served,
     custom_values,
     ids,
     name_of,
@@ -124,8 +125,8 @@ class Jobs(StageNamed):
         }
 
 
-class JobStages(GreenhouseStream):
-    """``GET /v3/job_interview_stages``."""
+class JobStages(Served):
+    """``GET /v3/job_interview_stages``, from the stage index when it was read in this run."""
 
     name = "job_stages"
     path = "/v3/job_interview_stages"
@@ -143,9 +144,11 @@ class JobStages(GreenhouseStream):
 class Interviews(GreenhouseStream):
     """``GET /v3/interviews``, completed from the panels and job interviews of the account.
 
-    A panel change need not touch the interview's ``updated_at``: after the last page, one
-    pass over ``/v3/interviewers`` in the same window finds interviews whose panel changed,
-    and those not already out are read by id (``ids``, 50 at a time) and emitted too.
+    A panel change need not touch the interview's ``updated_at``: after the last page, the
+    interviews whose panel rows changed in the window are found, and those not already out are
+    read by id (``ids``, 50 at a time) and emitted too. They are found in the panel rows read
+    whole in this run when that read started after the window's end (as it does when a page of
+    interviews had records), else by one read of ``/v3/interviewers`` in the same window.
     """
 
     name = "interviews"
@@ -171,9 +174,16 @@ class Interviews(GreenhouseStream):
 
     def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
         """Interviews whose panel changed in this window but that did not change themselves."""
-        window = self.get_url_params(context, None)["updated_at"]
-        rows = self.provider.lookup(self, "/v3/interviewers", context, {"updated_at": window})
-        changed = sorted({str(row["interview_id"]) for row in rows or []} - self._out)
+        panels, start = self.provider.panels_read(context), self.start_time(context)
+        if panels is not None and panels.read_at >= self.window_end:
+            found = {interview for interview, at in panels.changed.items()
+                     if start is None or at >= start}
+        else:
+            window = self.get_url_params(context, None)["updated_at"]
+            rows = self.provider.lookup(self, "/v3/interviewers", context,
+                                        {"updated_at": window})
+            found = {str(row["interview_id"]) for row in rows or []}
+        changed = sorted(found - self._out)
         if not changed:
             return
         self._index = self.provider.interview_index(self, context)
