@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,6 +57,14 @@ ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costi
 }
 #: Streams whose endpoint pages hold fewer records than the provider's page size.
 PAGE_OF = {("atzcrm", "interviews"): 25}
+#: Streams whose list is also a lookup, read once whole at the provider's maximum page.
+SERVED = {"greenhouse": {"job_stages", "rejection_reasons", "sources"}}
+#: Lists that only fill columns, each needed whole once per run (Greenhouse: no filter narrows
+#: them to what a full sync needs): panels (``interviewer_ids``, ``scorecards.interview_id``),
+#: job interviews (title, stage), attribute ratings and their names, custom field options.
+LOOKUPS = {"greenhouse": ["/v3/interviewers", "/v3/job_interviews",
+                          "/v3/scorecard_candidate_attributes", "/v3/job_candidate_attributes",
+                          "/v3/custom_field_options"]}
 
 
 def call(url: str, data: dict | None = None) -> Any:
@@ -115,12 +124,43 @@ def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
             "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak[0] / 1024}
 
 
-def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any]) -> int:
-    """The fewest requests for this data: full pages of the configured size, and the extras."""
-    n = 0
+def listed(provider: str, config: dict[str, Any], path: str) -> int:
+    """The rows of one lookup list, read whole at the maximum page (its ``Link`` pages followed).
+
+    Counted from the API, as the sandbox's truth lists streams only; a 429 (``--rate-limits``)
+    waits its ``Retry-After``.
+    """
+    rows, url = 0, f"{config['api_url']}{path}?per_page={PAGE[provider]}"
+    headers = {"Authorization": authorization(provider, config)}
+    while url:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                        timeout=600) as r:
+                rows += len(json.load(r))
+                link = r.headers.get("Link") or ""
+        except urllib.error.HTTPError as exc:
+            if exc.code != 429:
+                raise
+            time.sleep(float(exc.headers.get("Retry-After") or 1))
+            continue
+        url = link[1:link.index(">")] if 'rel="next"' in link else ""
+    return rows
+
+
+def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any],
+                 lookups: dict[str, int]) -> int:
+    """The fewest requests for this data: full pages of the configured size, and the extras.
+
+    ``lookups``: the rows of each list read whole only to fill columns (:data:`LOOKUPS`), each
+    at the maximum page. A stream whose list is also a lookup (:data:`SERVED`) is one read at
+    the maximum page, whatever the configured size.
+    """
+    n = sum(math.ceil(rows / PAGE[provider]) for rows in lookups.values())
     for stream in ENDPOINTS[provider]:
         page = min(config.get("page_size") or PAGE[provider],
                    PAGE_OF.get((provider, stream), PAGE[provider]))
+        if stream in SERVED.get(provider, ()):
+            page = PAGE[provider]
         per_account: dict[str, int] = {}
         for account, _ in truth[stream]["ids"]:
             per_account[account] = per_account.get(account, 0) + 1
@@ -188,7 +228,8 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
                            "records_per_s": round(on["records"] / on["wall_s"]),
                            "peak_rss_mb": round(on["peak_rss_mb"], 1), "exit": on["exit"]}
     truth = call(f"{url}/_sandbox/truth/{provider}")
-    row["min_requests"] = min_requests(provider, truth, config)
+    lookups = {path: listed(provider, config, path) for path in LOOKUPS.get(provider, [])}
+    row["min_requests"] = min_requests(provider, truth, config, lookups)
     if args.latency_ms:
         seq, _ = run_tap(url, provider, {**config, "max_concurrency": 1}, tmp)
         row["sequential_wall_s"] = round(seq["wall_s"], 2)
