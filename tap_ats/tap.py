@@ -92,8 +92,8 @@ class TapATS(Tap):
     config_jsonschema = th.PropertiesList(
         th.Property("provider", th.StringType, allowed_values=list(PROVIDERS),
                     required=True,
-                    description="Which ATS API to read: greenhouse, kombo, merge, atzcrm or ashby "
-                                "(required; checked with the provider's own settings)."),
+                    description="Which ATS API to read: greenhouse, kombo, merge, atzcrm, lever or "
+                                "ashby (required; checked with the provider's own settings)."),
         th.Property("start_date", th.DateTimeType,
                     description="Earliest change time to read on the first sync (RFC 3339)."),
         th.Property("api_url", th.StringType,
@@ -151,8 +151,8 @@ class TapATS(Tap):
         th.Property("token_url", th.StringType,
                     description="Greenhouse: OAuth token endpoint (default auth.greenhouse.io)."),
         th.Property("api_key", th.StringType, secret=True,
-                    description="Kombo or Merge: the API key (Bearer); Ashby: the API key "
-                                "(basic-auth user)."),
+                    description="Kombo or Merge: the API key (Bearer); Lever or Ashby: the API "
+                                "key (basic-auth user)."),
         th.Property("integration_ids", th.ArrayType(th.StringType),
                     description="Kombo: the integrations to read, one account each."),
         th.Property("account_tokens", th.ArrayType(th.StringType), secret=True,

@@ -433,5 +433,5 @@ def test_provider_is_required_in_about_and_discover_without_it_says_so(tmp_path)
         result = subprocess.run([TAP, *args], capture_output=True, text=True, check=False)
         lines = [x for x in result.stderr.splitlines() if x.startswith("tap-ats: error:")]
         assert result.returncode == 2 and "Traceback" not in result.stderr
-        assert lines == ["tap-ats: error: setting 'provider' is required: one of greenhouse, "
-                         "kombo, merge, atzcrm"]
+        assert lines == ["tap-ats: error: setting 'provider' is required: one of "
+                         + ", ".join(PROVIDERS)]

@@ -7,6 +7,7 @@ from tap_ats.sandbox.ashby import AshbyAPI
 from tap_ats.sandbox.atzcrm import AtzCrmAPI
 from tap_ats.sandbox.greenhouse import GreenhouseAPI
 from tap_ats.sandbox.kombo import KomboAPI
+from tap_ats.sandbox.lever import LeverAPI
 from tap_ats.sandbox.merge import MergeAPI
 
-PROVIDER_APIS = [AshbyAPI, AtzCrmAPI, GreenhouseAPI, KomboAPI, MergeAPI]
+PROVIDER_APIS = [AshbyAPI, AtzCrmAPI, GreenhouseAPI, KomboAPI, LeverAPI, MergeAPI]

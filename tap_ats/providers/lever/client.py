@@ -1,0 +1,215 @@
+"""Lever's client: the provider and the base streams every Lever stream is declared on.
+
+:class:`Lever` holds the settings, looks archive reasons up by id (their text and whether they
+are the hire) and words Lever's errors and hints. :class:`LeverStream` is the base client: the
+API key as the basic-auth user, ``limit`` and the ``offset`` token from ``next`` while
+``hasNext``, the ``data`` envelope. :class:`PerOpportunity` is the base of what Lever lists only
+under one opportunity (offers, interviews, feedback): read for the opportunities that the
+applications read of this run found changed, a page of them at a time.
+
+Imports flow one way: :mod:`.streams` and :mod:`.entities` import this module, never the
+reverse at load; :meth:`Lever.stream_classes` imports them inside the method, when the tap asks.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+from urllib.parse import urlsplit
+
+from requests.auth import HTTPBasicAuth
+
+from tap_ats.client import ATSStream
+from tap_ats.http import GiveUp, Refused
+from tap_ats.paging import BodyCursorPaginator, pages
+from tap_ats.provider import Provider
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from singer_sdk.helpers.types import Context
+
+    from tap_ats.http import Answer
+
+ARCHIVE_REASONS_PATH = "/archive_reasons"
+
+
+class Lever(Provider):
+    """Lever: one account per API key (``account_id`` labels it)."""
+
+    name = "lever"
+    default_url = "https://api.lever.co/v1"
+    max_page_size = 100
+    required = ("api_key",)
+    #: Lever's documented steady limit, 10 requests a second per key.
+    default_requests_per_minute = 600
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self._reasons_lock = threading.Lock()
+        #: Archive reason id -> (text, type), per account (None: the key may not read them).
+        self._reasons: dict[str, dict[str, tuple[str | None, str | None]] | None] = {}
+        self._reasons_failed: dict[str, GiveUp] = {}
+
+    def stream_classes(self) -> list[type]:
+        """What Lever serves (see the package docstring for what it does not).
+
+        Imported here, not at the top: the stream modules import this one.
+        """
+        from tap_ats.providers.lever import entities, streams
+
+        return [streams.Applications, streams.ApplicationStages, streams.Candidates,
+                entities.Offers, entities.Interviews, entities.Scorecards, streams.Jobs,
+                streams.JobStages, streams.Users, entities.RejectionReasons, entities.Sources]
+
+    def archive_reason(self, stream: LeverStream, context: Context,
+                       reason: str) -> tuple[str | None, str | None]:
+        """(text, type) of the account's archive reason ``reason``; (None, None) if unknown.
+
+        The list is read once per account and run, on the first archived opportunity. A key
+        without the archive reasons scope leaves the names and the hire status unknown, with
+        one warning; a list whose retries ran out does the same and keeps the bookmark, so
+        that the next run fills them.
+        """
+        account = context["account_id"]
+        with self._reasons_lock:
+            if account not in self._reasons:
+                try:
+                    rows = stream.fetch_all(ARCHIVE_REASONS_PATH, context)
+                    self._reasons[account] = {r["id"]: (r.get("text"), r.get("type"))
+                                              for r in rows if r.get("id")}
+                except Refused as exc:
+                    self._reasons[account] = None
+                    stream.tap.report.refused_lookup(
+                        stream.logger, account, stream.name, ARCHIVE_REASONS_PATH,
+                        f"answered {exc.status}",
+                        "applications.rejection_reason and status (hired)",
+                        self.permission_hint("rejection_reasons", ARCHIVE_REASONS_PATH))
+                except GiveUp as exc:
+                    self._reasons[account], self._reasons_failed[account] = None, exc
+            if (failed := self._reasons_failed.get(account)) is not None:
+                stream.lookup_gave_up(context, ARCHIVE_REASONS_PATH,
+                                      "applications.rejection_reason and status", failed)
+            return (self._reasons[account] or {}).get(reason, (None, None))
+
+    def error_detail(self, response: t.Any) -> str:
+        """Lever's ``code`` and ``message``."""
+        try:
+            body = response.json()
+            return f"{body['code']}: {body['message']}"
+        except (ValueError, KeyError, TypeError):
+            return super().error_detail(response)
+
+    def auth_hint(self, status: int) -> str:
+        """Which Lever credential to check."""
+        return ("Check setting 'api_key' (a Lever API key from Settings > Integrations and API "
+                "> API Credentials)")
+
+    def permission_hint(self, stream: str, path: str) -> str:
+        """Lever's API keys are scoped per endpoint."""
+        return (f"give the API key read access to {path} (Lever: Settings > Integrations and "
+                "API > API Credentials > the key's permissions)")
+
+
+class LeverPaginator(BodyCursorPaginator):
+    """The ``next`` offset token, while ``hasNext`` says there is more."""
+
+    def get_next(self, response: Answer) -> str | None:  # type: ignore[override]
+        """The next token, or None on the last page."""
+        if not response.body.get("hasNext"):
+            return None
+        return super().get_next(response)
+
+
+class LeverStream(ATSStream):
+    """Base client: the API key as basic user, ``limit`` and ``offset``, ``data``."""
+
+    @property
+    def authenticator(self) -> HTTPBasicAuth:
+        """The API key as the basic-auth user, password empty (a header, never the URL)."""
+        return HTTPBasicAuth(self.config["api_key"], "")
+
+    def get_new_paginator(self) -> LeverPaginator:
+        """Offset tokens from ``next``."""
+        return LeverPaginator(self.tap.provider.name, self.url_base, "next")
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        """Page size and the offset token (full lists: Lever has no change filter on them)."""
+        return {"limit": self.page_size, "offset": next_page_token}
+
+    def records_from(self, payload: dict) -> list[dict]:
+        """Records in ``data``."""
+        return payload["data"]
+
+    def fetch_all(self, path: str, context: Context, **params: t.Any) -> list[dict]:
+        """Every record of ``path`` (a lookup or a per-opportunity list), all pages."""
+        def send(token: str | None) -> Answer:
+            segments = path.strip("/").split("/")
+            return self.get(segments, context, limit=self.page_size, offset=token, **params)
+
+        return [row for answer in pages(send, self.get_new_paginator(), self.page,
+                                        f"lever {path}") for row in self.page(answer)]
+
+
+class PerOpportunity(LeverStream):
+    """A list Lever gives per opportunity only: read for the opportunities read this run.
+
+    The applications read hands over each page's live opportunities (a deleted one answers
+    404); an incremental run so reads them only for changed opportunities, as ATZ CRM's
+    histories are. No bookmark of its own: the applications' one covers it, so a run killed
+    part way reads the same opportunities again. A 404 (the opportunity deleted meanwhile)
+    skips that opportunity; a 403 (the key lacks the scope) skips the stream for the account,
+    with one warning, and it is not asked again this run.
+    """
+
+    replication_key = None
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+    #: The resource under ``/opportunities/<id>/``.
+    resource: t.ClassVar[str]
+
+    def __init__(self, tap: t.Any) -> None:
+        super().__init__(tap)
+        self._schema_sent = False
+        self._refused: set[str] = set()
+        #: The opportunity whose records are being mapped.
+        self.opportunity: dict = {}
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """The list path, as messages and the skip name it."""
+        return f"/opportunities/{{id}}/{self.resource}"
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: each sync sees one page of opportunities, not the whole table."""
+        return False
+
+    def _write_schema_message(self) -> None:
+        """Once per run, not once per page of opportunities (see DerivedStream)."""
+        if not self._schema_sent:
+            self._schema_sent = True
+            super()._write_schema_message()
+
+    def request_records(self, context: Context | None) -> Iterator[dict]:
+        """The records of every opportunity of the batch, one opportunity after another."""
+        account = (context or {}).get("account_id", "")
+        parent = self._tap.streams["applications"]
+        batch = parent.take(context["batch"], self.name) if context else []
+        if account in self._refused:
+            return
+        for opportunity in batch:
+            self.opportunity = opportunity
+            try:
+                rows = self.fetch_all(f"/opportunities/{opportunity['id']}/{self.resource}",
+                                      context)
+            except Refused as exc:
+                if exc.status == 404:
+                    continue
+                self._refused.add(account)
+                raise Refused(str(exc), exc.status,
+                              urlsplit(self.url_base + self.path).path) from exc
+            page = [self.unified(raw) for raw in rows]
+            for record in page:
+                record["account_id"] = account
+            self.progress.page(len(page))
+            yield from page

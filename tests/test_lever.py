@@ -1,0 +1,165 @@
+"""Lever against the sandbox: wire details, first and incremental syncs, deletes, scopes."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from urllib.parse import parse_qs
+
+import requests
+from conftest import assert_fields_match, discovered_streams, last_state, records, run_tap
+from test_reliability import UNDELETED
+
+from tap_ats.sandbox.lever import API_KEY, PUBLIC_KEY
+
+STREAMS = ["applications", "application_stages", "candidates", "jobs", "job_stages", "users",
+           "offers", "interviews", "scorecards", "rejection_reasons", "sources"]
+#: Lists read in full on every run, one page each in the test world.
+FULL = ["/stages", "/postings", "/archive_reasons", "/sources", "/users"]
+PER_OPPORTUNITY = ("/offers", "/interviews", "/feedback")
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def keys(messages: list[dict], stream: str) -> set[tuple[str, str]]:
+    return {(r["account_id"], r["id"]) for r in records(messages, stream)}
+
+
+def truth_keys(truth: dict, stream: str) -> set[tuple[str, str]]:
+    return {tuple(k) for k in truth[stream]["ids"]}
+
+
+def test_discover_lists_only_what_lever_serves(sandbox, tmp_path):
+    assert discovered_streams(sandbox.config("lever"), tmp_path) == set(STREAMS)
+
+
+def test_sandbox_speaks_levers_wire_format(sandbox):
+    """Basic auth, limit bounds, offset tokens pinned to their query, confidentiality, deletes."""
+    url = f"{sandbox.url}/lever/v1"
+
+    def get(path: str, key: str = API_KEY, **params: str) -> requests.Response:
+        return requests.get(url + path, params=params, headers=basic(key), timeout=10)
+
+    assert get("/opportunities", key="nope").status_code == 401
+    assert get("/opportunities", key="nope").json()["code"] == "UnauthorizedError"
+    assert get("/opportunities", limit="101").status_code == 400
+    first = get("/opportunities", limit="10").json()
+    assert len(first["data"]) == 10 and first["hasNext"] and first["next"]
+    assert get("/opportunities", limit="11", offset=first["next"]).status_code == 400
+    assert get("/opportunities", limit="10", offset=first["next"]).status_code == 200
+    shown = {o["confidentiality"] for o in get("/opportunities", confidentiality="all").json()[
+        "data"]}
+    assert shown == {"confidential", "non-confidential"}
+    assert {o["confidentiality"] for o in get("/opportunities").json()["data"]} == {
+        "non-confidential"}
+    public = get("/opportunities", key=PUBLIC_KEY, confidentiality="all").json()["data"]
+    assert {o["confidentiality"] for o in public} == {"non-confidential"}
+    opportunity = first["data"][0]
+    assert opportunity["stageChanges"] and isinstance(opportunity["updatedAt"], int)
+    later = get("/opportunities", updated_at_start=str(opportunity["updatedAt"] + 1)).json()
+    assert opportunity["id"] not in {o["id"] for o in later["data"]}
+    assert get("/opportunities/deleted").json() == {"data": [], "hasNext": False}
+    sandbox.advance(80, "lever")
+    deleted = get("/opportunities/deleted").json()["data"]
+    assert deleted and set(deleted[0]) == {"id", "deletedAt"}
+    assert get(f"/opportunities/{deleted[0]['id']}/offers").status_code == 404
+    hired = [r for r in get("/archive_reasons").json()["data"] if r["type"] == "hired"]
+    assert [r["text"] for r in hired] == ["Hired"]
+
+
+def test_first_sync_equals_truth_with_basic_auth_and_names(sandbox, tmp_path):
+    config = sandbox.config("lever", page_size=25)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err[-3000:]
+    truth = sandbox.truth("lever")
+    for stream in STREAMS:
+        assert keys(messages, stream) == truth_keys(truth, stream), stream
+    assert_fields_match(sandbox, "lever", messages)
+    assert API_KEY not in json.dumps(messages) + err
+    assert all(API_KEY not in e["query"] for e in sandbox.log("lever"))
+    apps = records(messages, "applications")
+    assert {r["status"] for r in apps} == {"active", "hired", "rejected"}
+    assert all(r["status_raw"] == "hired" and r["rejected_at"] is None
+               for r in apps if r["status"] == "hired")
+    stages = records(messages, "application_stages")
+    assert all(r["origin"] == "native" for r in stages)
+    current = [r for r in stages if r["is_current"]]
+    assert len(current) == len(apps) and all(r["exited_at"] is None for r in current)
+    order = {r["id"]: r["order"] for r in records(messages, "job_stages")}
+    assert sorted(order.values()) == [0, 1, 2, 3, 4]
+    # One page per full list; one read per opportunity and per-opportunity list; one lookup.
+    log = sandbox.log("lever")
+    per = [e for e in log if e["path"].endswith(PER_OPPORTUNITY)]
+    assert len(per) == 3 * truth["applications"]["count"]
+    assert len([e for e in log if e["path"].endswith("/archive_reasons")]) == 2
+
+
+def test_incremental_reads_changed_opportunities_only(sandbox, tmp_path):
+    config = sandbox.config("lever", lookback_window=10)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    loaded = {s: keys(messages, s) for s in STREAMS}
+    mark = dt.datetime.fromisoformat(last_state(messages)["bookmarks"]["applications"][
+        "partitions"][0]["replication_key_value"])
+    done = sandbox.advance(30, "lever")["lever"]
+    assert done["delete"], done
+    n = len(sandbox.log("lever"))
+    rc, messages, err = run_tap(config, tmp_path, last_state(messages))
+    assert rc == 0, err
+    second = sandbox.log("lever")[n:]
+    start = {parse_qs(e["query"]).get("updated_at_start", [None])[0] for e in second
+             if e["path"].endswith("/v1/opportunities")}
+    expected = int((mark - dt.timedelta(minutes=10)).timestamp() * 1000)
+    assert start == {str(expected)}
+    deleted_start = {parse_qs(e["query"])["deleted_at_start"][0] for e in second
+                     if e["path"].endswith("/opportunities/deleted")}
+    assert deleted_start == {str(expected)}
+    changed = [r for r in records(messages, "applications") if r["deleted_at"] is None]
+    assert 0 < len(changed) <= 30
+    per = [e for e in second if e["path"].endswith(PER_OPPORTUNITY)]
+    assert len(per) == 3 * len(changed)
+    deleted = [r for r in records(messages, "applications") if r["deleted_at"]]
+    assert len(deleted) == done["delete"]
+    assert all(r["_sdc_deleted_at"] == r["deleted_at"] for r in deleted)
+    for stream in STREAMS:
+        loaded[stream] |= keys(messages, stream)
+    truth = sandbox.truth("lever")
+    for stream in STREAMS:
+        expected_keys = truth_keys(truth, stream)
+        if stream in UNDELETED["lever"]:
+            assert expected_keys <= loaded[stream], stream
+        else:
+            assert loaded[stream] == expected_keys, stream
+    assert {tuple(k) for k in truth["applications"]["deleted_ids"]} == {
+        (r["account_id"], r["id"]) for r in deleted}
+
+
+def test_a_run_with_no_change_asks_only_what_lever_needs(sandbox, tmp_path):
+    """Two opportunity lists that say nothing changed, and the five lists Lever cannot filter."""
+    config = sandbox.config("lever")
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    n = len(sandbox.log("lever"))
+    rc, again, err = run_tap(config, tmp_path, last_state(messages))
+    assert rc == 0, err
+    paths = sorted(e["path"].removeprefix("/lever/v1") for e in sandbox.log("lever")[n:])
+    assert paths == sorted(["/opportunities", "/opportunities/deleted", *FULL])
+    assert not records(again, "applications") and not records(again, "offers")
+
+
+def test_a_key_without_a_scope_skips_that_stream_with_one_line(sandbox, tmp_path):
+    sandbox.faults(forbidden=["/feedback"])
+    rc, messages, err = run_tap(sandbox.config("lever"), tmp_path)
+    assert rc == 0, err[-3000:]
+    assert not records(messages, "scorecards")
+    truth = sandbox.truth("lever")
+    for stream in ("applications", "offers", "interviews"):
+        assert keys(messages, stream) == truth_keys(truth, stream), stream
+    lines = [x for x in err.splitlines() if "WARNING" in x and "/feedback" in x]
+    assert len(lines) == 1, lines
+    assert sum(e["path"].endswith("/feedback") for e in sandbox.log("lever")) == 1
+    parts = last_state(messages)["bookmarks"]["applications"]["partitions"]
+    assert parts[0]["replication_key_value"]
