@@ -11,10 +11,9 @@ stamps them: the same clock, just after the history ends.
 
 The analytics entities (departments, offices, sources, rejection reasons, hiring teams, offers,
 scorecards, demographics, custom fields: :mod:`tap_ats.sandbox.entities`) draw from a second
-generator, ``World.extra``, and never
-from ``World.rng``: the core tables of a seed, and what :meth:`World.advance` does to them, stay
-exactly what they were before those entities existed, so the tests and benchmarks built on them
-keep their numbers.
+generator, ``World.extra``, and never from ``World.rng``: the core tables of a seed, and what
+:meth:`World.advance` does to them, stay exactly what they were before those entities existed,
+so the tests and benchmarks built on them keep their numbers.
 """
 
 from __future__ import annotations
