@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
-PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100}
+PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100, "ashby": 100}
 #: The limits the sandbox enforces with --rate-limits: (requests, window seconds) per account.
 LIMITS = {"greenhouse": (50, 30), "merge": (100, 60), "atzcrm": (60, 60)}
 ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costing none, omitted)
@@ -54,6 +54,8 @@ ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costi
     "merge": ["applications", "jobs", "job_stages", "interviews", "candidates", "users",
               "offers", "departments", "offices", "rejection_reasons", "scorecards"],
     "atzcrm": ["candidates", "interviews"],
+    "ashby": ["applications", "jobs", "interviews", "candidates", "users", "offers",
+              "departments", "offices", "sources", "rejection_reasons", "custom_field_definitions"],
 }
 #: Streams whose endpoint pages hold fewer records than the provider's page size.
 PAGE_OF = {("atzcrm", "interviews"): 25}
@@ -177,6 +179,8 @@ def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any],
         n += len(config["account_tokens"])  # account-details, to learn each account's id
     if provider == "atzcrm":
         n += truth["candidates"]["count"] + truth["jobs"]["count"]  # history per candidate, jobs
+    if provider == "ashby":
+        n += truth["jobs"]["count"]  # interviewStage.list of each job's plan
     return n
 
 
@@ -205,6 +209,8 @@ def authorization(provider: str, config: dict[str, Any]) -> str:
                                 "Content-Type": "application/x-www-form-urlencoded"})
         with urllib.request.urlopen(req, timeout=60) as r:
             return f"Bearer {json.load(r)['access_token']}"
+    if provider == "ashby":  # the API key as basic user, empty password
+        return "Basic " + base64.b64encode(f"{config['api_key']}:".encode()).decode()
     return f"Bearer {config.get('api_key') or config.get('api_token')}"
 
 
@@ -258,7 +264,7 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
     # falls on all of them, and each ratio is the median of its rounds' ratios.
     seq = {**config, "max_concurrency": 1}
     job = {"base_url": url, "authorization": authorization(provider, config),
-           "requests": [e for e in log if e["method"] == "GET"]}
+           "requests": [e for e in log if e["method"] in ("GET", "POST")]}
     rounds: dict[str, list[float]] = {"on": [], "on_seq": [], "off_seq": [], "raw": []}
     for n in range(args.repeat):
         if n:

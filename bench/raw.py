@@ -1,9 +1,10 @@
 """The raw baseline: the least code that makes the tap's HTTP requests and writes RECORD lines.
 
-It replays the sandbox's request log of a tap run (same URLs, same routing headers), with plain
-``requests`` and ``json``: decode each body, write one Singer RECORD line per record. The tap's CPU
-per record is reported as a ratio to this. With ``"paced": true`` each request is sent as long
-after the first as the tap sent it, for the paced column: the same waits, in one sleep each.
+It replays the sandbox's request log of a tap run (same URLs, same routing headers, the same
+JSON bodies of Ashby's POSTs), with plain ``requests`` and ``json``: decode each body, write one
+Singer RECORD line per record. The tap's CPU per record is reported as a ratio to this. With
+``"paced": true`` each request is sent as long after the first as the tap sent it, for the
+paced column: the same waits, in one sleep each.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import requests
 
 
 def records_in(payload: object) -> list:
-    """Records in any of the four providers' bodies: a list's rows, or one object (an ATZ job)."""
+    """Records in any provider's body: a list's rows, or one object (an ATZ job)."""
     if isinstance(payload, list):
         return payload
     if isinstance(payload, dict):
@@ -39,7 +40,11 @@ def main() -> None:
             time.sleep(ahead)  # as long after the first as the tap sent it
         url = job["base_url"] + entry["path"] + ("?" + entry["query"] if entry["query"] else "")
         headers = {"Authorization": job["authorization"], **entry["route"]}
-        response = session.get(url, headers=headers, timeout=60)
+        if entry["method"] == "POST":  # Ashby: the filters in a JSON body, as the log keeps it
+            response = session.post(url, data=entry.get("body", "{}").encode(), timeout=60,
+                                    headers={**headers, "Content-Type": "application/json"})
+        else:
+            response = session.get(url, headers=headers, timeout=60)
         response.raise_for_status()
         stream = entry["path"].rstrip("/").rsplit("/", 1)[-1]
         for record in records_in(response.json()):

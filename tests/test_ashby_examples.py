@@ -80,7 +80,8 @@ def test_the_examples_map_to_the_rows_written_here():
         "custom_fields": {f["id"]: f["value"] for f in app["customFields"]}}
     offer = example("offer.list")
     assert streams["offers"].map_record(offer) == {
-        "id": offer["id"], "remote_id": None, "created_at": None, "updated_at": None,
+        "id": offer["id"], "remote_id": None,
+        "created_at": offer["latestVersion"]["createdAt"], "updated_at": None,
         "deleted_at": None, "application_id": offer["applicationId"], "job_id": None,
         "candidate_id": None, "status": "accepted", "status_raw": "CandidateAccepted",
         "version": None, "sent_at": None, "resolved_at": offer["decidedAt"],

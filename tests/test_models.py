@@ -69,10 +69,11 @@ COMMON = ("provider text, account_id text, id text, created_at timestamp, update
           "deleted_at timestamp, _sdc_deleted_at timestamp, _sdc_extracted_at timestamp")
 
 GH, KB, ATZ = ("greenhouse", "gh"), ("kombo", "kb"), ("atzcrm", "atz")
-MG, ATZ2 = ("merge", "mg"), ("atzcrm", "atz2")
+MG, ATZ2, AB = ("merge", "mg"), ("atzcrm", "atz2"), ("ashby", "ab")
 GH_STAGES = {"s1": "Screen", "s2": "Phone", "s3": "Onsite", "s4": "Offer"}
 KB_STAGES = {"k1": "Applied", "k2": "Screen", "k3": "Interview", "k4": "Offer"}
 MG_STAGES = {"m1": "Applied", "m2": "Screen", "m3": "Interview", "m4": "Offer"}
+AB_STAGES = {"y1": "Applied", "y2": "Screen", "y3": "Interview", "y4": "Offer"}
 ATZ_STAGES = {"t1": "Application Review", "t2": "Interview", "t3": "Offer", "t7": "Withdrawn",
               "t8": "Rejected", "t9": "Placed"}
 # ATZ's order is the stages' median position in the paths: Rejected ties with Interview.
@@ -89,7 +90,7 @@ def row(account: tuple[str, str], id_: str, deleted: str | None = None,
 
 def application(account: tuple[str, str], id_: str, job: str, stage: str, status: str,
                 reason: str | None = None, **kw: Any) -> dict[str, Any]:
-    names = {**GH_STAGES, **KB_STAGES, **MG_STAGES, **ATZ_STAGES, "j2s1": "Screen"}
+    names = {**GH_STAGES, **KB_STAGES, **MG_STAGES, **ATZ_STAGES, **AB_STAGES, "j2s1": "Screen"}
     return row(account, id_, candidate_id=f"cand-{id_}", job_id=job, current_stage_id=stage,
                current_stage_name=names[stage], status=status, status_raw=status,
                applied_at="2026-01-01 09:00:00", rejected_at=None, rejection_reason=reason,
@@ -119,8 +120,8 @@ def interview(id_: str, sdc_deleted: str | None = None, **values: Any) -> dict[s
 
 def sightings(app: str, seen: list[tuple[str, str]], account: tuple[str, str] = KB,
               job: str = "K1") -> list[dict[str, Any]]:
-    """Kombo's (or Merge's) observed rows: the current stage at each sync's change time."""
-    names = {**KB_STAGES, **MG_STAGES}
+    """Kombo's (Merge's, Ashby's) observed rows: the current stage at each sync's change time."""
+    names = {**KB_STAGES, **MG_STAGES, **AB_STAGES}
     return [row(account, f"{app}:{stage}:{at}", application_id=app, job_id=job,
                 candidate_id=f"cand-{app}", stage_id=stage, stage_name=names[stage],
                 entered_at=None, exited_at=None, is_current=None, origin="observed",
@@ -175,6 +176,10 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         application(MG, "C3", "M1", "m2", "active"),
         application(MG, "C4", "M1", "m4", "rejected"),
         application(ATZ2, "d1:job-b", "job-b", "t2", "active"),
+        # Ashby: E1 Hired (its status says), E2 Archived (rejected) at y3, E3 in process.
+        application(AB, "E1", "Y1", "y4", "hired"),
+        application(AB, "E2", "Y1", "y3", "rejected", "Not a fit"),
+        application(AB, "E3", "Y1", "y2", "active"),
     ],
     "application_stages": [
         *path(GH, "A1", "J1", ["s1", "s2", "s3", "s4"], "native"),
@@ -202,6 +207,9 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         *sightings("C3", [("m2", T1), ("m2", T2)], MG, "M1"),
         *sightings("C4", [("m4", T1)], MG, "M1"),
         *path(ATZ2, "d1:job-b", "job-b", ["t1", "t2"], "derived"),
+        *sightings("E1", [("y1", T1), ("y4", T2)], AB, "Y1"),
+        *sightings("E2", [("y2", T1), ("y3", T2)], AB, "Y1"),
+        *sightings("E3", [("y2", T1)], AB, "Y1"),
     ],
     "jobs": [
         row(GH, "J1", name="Engineer", code=None, status="open", status_raw="open",
@@ -221,6 +229,8 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
             opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=[], office_ids=[]),
         row(ATZ2, "job-b", name="Clerk", code=None, status="open", status_raw="In Progress",
             opened_at="2025-12-01 00:00:00", closed_at=None),
+        row(AB, "Y1", name="Editor", code=None, status="open", status_raw="Open",
+            opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=[], office_ids=[]),
     ],
     "job_stages": [
         *(row(GH, s, job_id="J1", name=n, order=i, active=True)
@@ -234,6 +244,8 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
           for i, (s, n) in enumerate(MG_STAGES.items())),
         row(ATZ2, "t1", job_id=None, name="Application Review", order=0, active=None),
         row(ATZ2, "t2", job_id=None, name="Interview", order=1, active=None),
+        *(row(AB, s, job_id="Y1", name=n, order=i, active=None)
+          for i, (s, n) in enumerate(AB_STAGES.items())),
     ],
     "candidates": [row(GH, "cand-A1", first_name="Ann", last_name="Lee")],
     "interviews": [  # interviewers u1, u2; u3 is deleted
@@ -281,6 +293,9 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
               resolved="2026-02-13 09:00:00"),
         offer(MG, "O10", "C4", "accepted", 1, sent="2026-02-09 09:00:00",
               resolved="2026-02-10 09:00:00"),
+        # Ashby's offer: no version or sent time; created_at is its latest version's.
+        {**offer(AB, "O11", "E1", "accepted", 1, created="2026-02-10 09:00:00",
+                 resolved="2026-02-12 09:00:00"), "version": None},
     ],
     "departments": [row(GH, "D1", name="Engineering", parent_id=None, external_id=None),
                     row(KB, "KD", name="Design", parent_id=None, external_id=None),
@@ -440,14 +455,14 @@ def test_deleted_rows_are_in_no_model(built):
     m = built.models
     apps = {r[0] for r in built.query(f"select application_id from {m}.ats__applications_enhanced")}
     assert apps == {"A1", "A2", "A3", "A4", "A5", "A6", "A9", "A10", "A12", "B1", "B2", "B3",
-                    "C1", "C2", "C3", "C4", "c1:job-a", "c2:job-a", "c3:job-a", "c5:job-a",
-                    "d1:job-b"}  # not A7, A8
+                    "C1", "C2", "C3", "C4", "E1", "E2", "E3", "c1:job-a", "c2:job-a",
+                    "c3:job-a", "c5:job-a", "d1:job-b"}  # not A7, A8
     visited = {r[0] for r in built.query(f"select application_id from {m}.ats__stage_visits")}
     assert visited == apps
     assert built.query(f"select stage_id from {m}.ats__stage_visits "
                        "where application_id = 'A9' order by visit_number") == [("s1",), ("s2",)]
     assert {r[0] for r in built.query(f"select job_id from {m}.ats__jobs_enhanced")} == {
-        "J1", "J2", "K1", "M1", "job-a", "job-b"}  # not J9
+        "J1", "J2", "K1", "M1", "Y1", "job-a", "job-b"}  # not J9
     panel = built.query(f"select interview_id, interviewer_id, interviewer_name "
                         f"from {m}.ats__interviews_enhanced order by 1, 2")
     assert panel == [("I1", "u1", "Ada"), ("I1", "u2", "Grace"), ("I2", "u1", "Ada"),
@@ -490,6 +505,7 @@ def test_stage_visits(built):
         "A5": ["s1", "s2", "s3"], "A6": ["s1", "s2", "s3", "s4"], "A9": ["s1", "s2"],
         "A10": ["s1", "s3", "s2"], "A12": ["j2s1"], "B1": ["k1", "k3"], "B2": ["k1", "k4"],
         "B3": ["k2"], "C1": ["m1", "m4"], "C2": ["m3", "m4"], "C3": ["m2"], "C4": ["m4"],
+        "E1": ["y1", "y4"], "E2": ["y2", "y3"], "E3": ["y2"],
         "d1:job-b": ["t1", "t2"],
         "c1:job-a": ["t1", "t2", "t8"], "c2:job-a": ["t1", "t2", "t3", "t9"],
         "c3:job-a": ["t1", "t8", "t1", "t2"], "c5:job-a": ["t1", "t7"]}
@@ -524,6 +540,11 @@ def test_funnel(built):
         ("M1", "m2", 1, 4, 3, 0, 0, 0.75),
         ("M1", "m3", 2, 3, 3, 0, 0, 1.0),
         ("M1", "m4", 3, 3, 1, 2, 0, 0.3333),
+        # Ashby: E1 seen at y1, then hired from y4; E2 at y2 then y3, archived there; E3 at y2.
+        ("Y1", "y1", 0, 3, 3, 0, 0, 1.0),
+        ("Y1", "y2", 1, 3, 2, 0, 0, 0.6667),
+        ("Y1", "y3", 2, 2, 1, 1, 0, 0.5),
+        ("Y1", "y4", 3, 1, 1, 0, 0, 1.0),
         # c1 Rejected after t2; c2 Placed after t3; c3 Rejected at t1, reopened, now at t2; c5
         # Withdrawn at t1. Rejected, Withdrawn and Placed are no steps.
         ("job-a", "t1", 0, 4, 3, 0, 1, 0.75),
@@ -539,7 +560,7 @@ def test_outcomes(built):
                        "ats__applications_enhanced where outcome is not null order by 1")
     assert rows == [("A1", "hired"), ("A3", "rejected"), ("A4", "withdrawn"), ("A5", "withdrawn"),
                     ("A6", "rejected"), ("B2", "hired"), ("B3", "rejected"), ("C1", "hired"),
-                    ("C2", "rejected"), ("C4", "rejected"),
+                    ("C2", "rejected"), ("C4", "rejected"), ("E1", "hired"), ("E2", "rejected"),
                     ("c1:job-a", "rejected"), ("c2:job-a", "hired"), ("c5:job-a", "withdrawn")]
 
 
@@ -574,6 +595,7 @@ def test_offers_enhanced(built):
     assert numbers(rows, 5) == [  # O6 is deleted; O4 is a draft created on 25 Jan
         ("O1", "A1", "Engineer", "Engineering", "London, New York", 0, 9.0, None),
         ("O10", "C4", "Writer", None, None, 1, 39.0, 1.0),
+        ("O11", "E1", "Editor", None, None, 1, 40.0, 2.0),
         ("O2", "A1", "Engineer", "Engineering", "London, New York", 1, 11.0, 3.0),
         ("O3", "A6", "Engineer", "Engineering", "London, New York", 1, 19.0, 2.0),
         ("O4", "A2", "Engineer", "Engineering", "London, New York", 1, 24.0, None),
@@ -598,6 +620,8 @@ def test_offer_acceptance(built):
         ("job", "J1", "Engineer", *j1), ("job", "K1", "Designer", *k1),
         # Merge: C1's and C4's signed offers and C2's denied one all count as answered offers.
         ("job", "M1", "Writer", 3, 2, 1, 0, 0.6667, 40.0),
+        # Ashby: E1's offer, accepted; made (its version created) 40 days after applying.
+        ("job", "Y1", "Editor", 1, 1, 0, 0, 1.0, 40.0),
         ("office", "O-LDN", "London", *j1), ("office", "O-NY", "New York", *j1),
     ]
 
@@ -620,6 +644,8 @@ def test_time_to_hire(built):
         ("department", "D1", *d1), ("department", "KD", *k1),
         ("job", "J1", *j1), ("job", "J2", status, 1, 0, 0, 0, None, None, None),
         ("job", "K1", *k1), ("job", "M1", "signed_offer", 4, 3, 1, 1, 40.0, 42.0, 42.0),
+        # Ashby: E1 Hired by its status, dated by its offer accepted on 12 Feb (42 days).
+        ("job", "Y1", status, 3, 1, 1, 1, 40.0, 42.0, 42.0),
         ("job", "job-a", status, 4, 0, 1, 0, None, 4.04, 4.04),
         ("job", "job-b", None, 1, 0, None, 0, None, None, None),
         ("office", "O-LDN", *j1), ("office", "O-NY", *d1),
@@ -633,6 +659,8 @@ def test_source_effectiveness(built):
         f"offer_rate, hire_rate from {built.models}.ats__source_effectiveness order by 1, 2, 3")
     status = "application_status"
     assert numbers(rows, 6) == [
+        # Ashby: E1 offered and hired of three, none interviewed.
+        ("ashby", "ab", None, "LinkedIn", None, status, 3, 0, 1, 1, 0.0, 0.3333, 0.3333),
         ("atzcrm", "atz", None, "LinkedIn", None, status, 4, 0, 0, 1, 0.0, 0.0, 0.25),
         # No hire signal on this account: hires and hire rate unknown, not 0.
         ("atzcrm", "atz2", None, "LinkedIn", None, None, 1, 0, 0, None, 0.0, 0.0, None),
@@ -714,8 +742,9 @@ def report_page(built) -> str:
 def test_report_shows_the_marts(built):
     found = metrics(report_page(built)).found
     # One definition of a hire: Greenhouse A1 and Kombo B2 by status, Merge C1 by its signed
-    # offer, ATZ CRM c2 Placed (its second account has no hire signal and adds none).
-    for provider in ("atzcrm", "greenhouse", "kombo", "merge"):
+    # offer, ATZ CRM c2 Placed (its second account has no hire signal and adds none), Ashby E1
+    # by its status.
+    for provider in ("ashby", "atzcrm", "greenhouse", "kombo", "merge"):
         assert found[provider, "hires", "all"] == ("1", "1"), provider
         assert found[provider, "time_to_hire_hires", "all"] == ("1", "1"), provider
     assert found["merge", "funnel_moved_on", "Offer"] == ("1", "1")
@@ -730,7 +759,7 @@ def test_report_shows_the_marts(built):
     funnel = built.query(f"select provider, stage_name, sum(applications_reached), "
                          f"sum(applications_moved_on) from {built.models}.ats__funnel "
                          "group by 1, 2")
-    assert len(funnel) == 15  # four stages each, three on ATZ CRM (Placed &c. are outcomes)
+    assert len(funnel) == 19  # four stages each, three on ATZ CRM (Placed &c. are outcomes)
     for provider, stage, reached, moved_on in funnel:
         assert found[provider, "funnel_reached", stage][0] == str(int(float(reached)))
         assert found[provider, "funnel_moved_on", stage][0] == str(int(float(moved_on)))
@@ -746,6 +775,6 @@ def test_report_renders_in_chromium(built, tmp_path):
     dom, log = in_chromium(page, tmp_path / "report.png")
     assert console_errors(log) == [], log[-3000:]
     rendered, written = metrics(dom), metrics(page.read_text())
-    assert rendered.sections == ["atzcrm", "greenhouse", "kombo", "merge"]
+    assert rendered.sections == ["ashby", "atzcrm", "greenhouse", "kombo", "merge"]
     assert rendered.found == written.found and len(rendered.found) > 100
     assert (tmp_path / "report.png").stat().st_size > 20_000  # a page was painted

@@ -70,8 +70,9 @@ Streams:
   ``offerStatus`` WaitingOnApprovalStart and WaitingOnOfferApproval -> draft,
   WaitingOnCandidateResponse -> sent, CandidateAccepted -> accepted, CandidateRejected ->
   declined, OfferCancelled -> deprecated, else other; ``resolved_at`` is ``decidedAt``,
-  ``starts_at`` the latest version's ``startDate``. Ashby's offer has no version number, sent
-  time or times of its own, and names only its application: those columns stay null.
+  ``created_at`` and ``starts_at`` the latest version's ``createdAt`` and ``startDate`` (so the
+  models date the offer by it). Ashby's offer has no version number, sent time or change time,
+  and names only its application: those columns stay null.
 - ``departments``, ``offices`` (``location.list``; the location is the postal address on one
   line), ``sources`` (type: the ``sourceType`` title), ``rejection_reasons``
   (``archiveReason.list``; ``reasonType`` RejectedByOrg -> we_rejected, RejectedByCandidate ->

@@ -246,11 +246,15 @@ class Offers(AshbyStream):
     path = "/offer.list"
 
     def map_record(self, raw: dict) -> dict:
-        """Ashby offer to the unified columns; job and candidate come through the application."""
+        """Ashby offer to the unified columns; job and candidate come through the application.
+
+        ``created_at`` is the latest version's: when the offer as it stands was made.
+        """
         status = raw.get("offerStatus")
         version = name_of(raw.get("latestVersion"))
         return {
-            "id": raw["id"], "remote_id": None, "created_at": None, "updated_at": None,
+            "id": raw["id"], "remote_id": None, "created_at": ts(version.get("createdAt")),
+            "updated_at": None,
             "deleted_at": None, "application_id": raw.get("applicationId"), "job_id": None,
             "candidate_id": None,
             "status": OFFER_STATUS.get(status, "other") if status else None,
