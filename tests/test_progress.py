@@ -38,7 +38,7 @@ def metric_points(err: str) -> list[dict]:
             if "METRIC: " in line]
 
 
-@pytest.mark.parametrize("provider", ["greenhouse", "kombo", "merge", "atzcrm"])
+@pytest.mark.parametrize("provider", ["greenhouse", "kombo", "merge", "atzcrm", "ashby"])
 def test_every_request_has_the_sdks_http_metrics(sandbox, tmp_path, provider):
     """One http_request_duration per request the API saw, and list pages in http_request_count."""
     rc, _, err = run_tap(sandbox.config(provider, page_size=20), tmp_path)

@@ -25,6 +25,7 @@ SCOPED = {
     "greenhouse": ("users", {"forbidden": ["/v3/users"]}, "/greenhouse/v3/users"),
     "kombo": ("interviews", {"forbidden": ["/ats/interviews"]}, "/kombo/v1/ats/interviews"),
     "merge": ("users", {"missing": ["/users"]}, "/merge/api/ats/v1/users"),
+    "ashby": ("offers", {"forbidden": ["/offer.list"]}, "/ashby/offer.list"),
 }
 
 
