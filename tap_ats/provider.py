@@ -167,9 +167,10 @@ class Provider:
 
 @dataclass(frozen=True)
 class Shard:
-    """Shard ``index`` of ``count`` (``account_shard: "k/N"``, 1-based), by account id.
+    """Shard ``index`` of ``count`` (``account_shard: "k/N"``, 1-based), by a key per account.
 
-    An account belongs to shard ``sha256(account_id) mod N + 1``: a digest, not Python's
+    An account belongs to shard ``sha256(key) mod N + 1``, its key being its id (a Merge
+    account's: its token's shard key, known without a request): a digest, not Python's
     ``hash()``, so that the same account lands in the same shard on every machine and every run
     (its bookmarks live in that shard's state), and the N shards hold every account exactly
     once whatever the order of the configured list.
@@ -191,6 +192,6 @@ class Shard:
         return cls(int(found[1]), int(found[2]))
 
     def holds(self, key: str) -> bool:
-        """Whether the account (or, for an unresolved Merge token, the token) is in this shard."""
+        """Whether the account of ``key`` (its id, or a Merge token's key) is in this shard."""
         digest = hashlib.sha256(key.encode()).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1

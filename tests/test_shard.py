@@ -1,4 +1,8 @@
-"""``account_shard``: N shards read each Kombo integration and Merge linked account exactly once."""
+"""``account_shard``: N shards read each Kombo integration and Merge linked account exactly once.
+
+Kombo shards by integration id; Merge by its token's shard key (``token_key``), so that a shard
+asks Merge about its own tokens only.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import json
 import random
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
-from conftest import SandboxClient, records, run_tap
+from conftest import SandboxClient, last_state, records, run_tap
 
 from tap_ats.provider import Shard
+from tap_ats.providers.merge.client import token_key
 from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.server import Sandbox
 
@@ -30,6 +36,14 @@ def many() -> SandboxClient:
     client.server.shutdown()
 
 
+def shard_keys(sandbox: SandboxClient, provider: str) -> dict[str, str]:
+    """Account → what its shard is chosen by: the Kombo integration id, the Merge token's key."""
+    if provider == "kombo":
+        return {i: i for i in sandbox.config("kombo")["integration_ids"]}
+    return {account: token_key(token)
+            for token, (account, _) in sandbox.sandbox.apis["merge"].tokens.items()}
+
+
 def route_accounts(sandbox: SandboxClient, provider: str, since: int) -> list[str]:
     """Accounts of the first-page list requests the sandbox served after log entry ``since``."""
     if provider == "kombo":
@@ -46,6 +60,7 @@ def test_shards_cover_every_account_once_in_any_order(many, tmp_path, provider):
     config = many.config(provider)
     key = "integration_ids" if provider == "kombo" else "account_tokens"
     truth = many.truth(provider)
+    held_by = shard_keys(many, provider)
     read_by: dict[str, list[int]] = {}
     keys: dict[str, set] = {s: set() for s in STREAMS}
     for k in (1, 2, 3, 4):
@@ -58,7 +73,7 @@ def test_shards_cover_every_account_once_in_any_order(many, tmp_path, provider):
         accounts = {r["account_id"] for r in records(messages, "applications")}
         for account in accounts:
             read_by.setdefault(account, []).append(k)
-            assert Shard(k, 4).holds(account)
+            assert Shard(k, 4).holds(held_by[account])
         for stream in STREAMS:
             keys[stream] |= {(r["account_id"], r["id"]) for r in records(messages, stream)}
         # Not one list request for an account of another shard (each endpoint once per account).
@@ -67,23 +82,63 @@ def test_shards_cover_every_account_once_in_any_order(many, tmp_path, provider):
         assert len(requested) == len(accounts) * ENDPOINTS[provider], (k, len(requested))
     assert sorted(read_by) == sorted({a for a, _ in truth["applications"]["ids"]})
     assert all(len(shards) == 1 for shards in read_by.values()), read_by
-    assert len({min(s) for s in read_by.values()}) == 4, "12 accounts should fill all 4 shards"
+    # 12 accounts spread over the shards; Merge's 12 sandbox tokens leave shard 4 empty, which
+    # reads nothing and succeeds.
+    assert len({min(s) for s in read_by.values()}) == {"kombo": 4, "merge": 3}[provider]
     for stream in STREAMS:
         assert keys[stream] == {tuple(k) for k in truth[stream]["ids"]}, stream
 
 
-def test_merge_shards_by_linked_account_and_each_looks_up_every_token(many, tmp_path):
-    """The documented cost of sharding by the honest account id: one lookup per token per shard."""
+def test_merge_shards_together_look_up_each_token_once_whatever_their_number(many, tmp_path):
+    """Lookups flat in shards: 1, 2 or 4 shards ask ``account-details`` once per token in all."""
     config = many.config("merge")
-    since = len(many.log("merge"))
-    code, messages, err = run_tap({**config, "account_shard": "2/3"}, tmp_path)
-    assert code == 0, err[-2000:]
-    lookups = [e for e in many.log("merge")[since:] if e["path"].endswith("/account-details")]
-    assert len(lookups) == len(config["account_tokens"])
-    accounts = {r["account_id"] for r in records(messages, "applications")}
-    linked = {a for a, _ in many.truth("merge")["applications"]["ids"]}
-    assert accounts == {a for a in linked if Shard(2, 3).holds(a)}
-    assert not [t for t in config["account_tokens"] if t in err or t in json.dumps(messages)]
+    truth = many.truth("merge")
+    tokens = many.sandbox.apis["merge"].tokens
+    lookups = {}
+    for shards in (1, 2, 4):
+        since = len(many.log("merge"))
+        read_by: dict[str, list[int]] = {}
+        keys: dict[str, set] = {s: set() for s in STREAMS}
+        for k in range(1, shards + 1):
+            code, messages, err = run_tap({**config, "account_shard": f"{k}/{shards}"},
+                                          tmp_path)
+            assert code == 0, err[-2000:]
+            for account in {r["account_id"] for r in records(messages, "applications")}:
+                read_by.setdefault(account, []).append(k)
+            for stream in STREAMS:
+                keys[stream] |= {(r["account_id"], r["id"]) for r in records(messages, stream)}
+        asked = [e["route"]["x-account-token"] for e in many.log("merge")[since:]
+                 if e["path"].endswith("/account-details")]
+        assert Counter(asked) == Counter(config["account_tokens"]), shards
+        lookups[shards] = len(asked)
+        assert sorted(read_by) == sorted(account for account, _ in tokens.values())
+        assert all(len(k) == 1 for k in read_by.values()), read_by
+        for stream in STREAMS:
+            assert keys[stream] == {tuple(k) for k in truth[stream]["ids"]}, (shards, stream)
+    assert lookups == {1: 12, 2: 12, 4: 12}
+
+
+def test_merge_partitions_carry_their_shard_key_and_no_token(many, tmp_path):
+    config = many.config("merge")
+    keys = shard_keys(many, "merge")
+    for k in (1, 2):
+        code, messages, err = run_tap({**config, "account_shard": f"{k}/2"}, tmp_path)
+        assert code == 0, err[-2000:]
+        state = last_state(messages)
+        partitions = [p for bookmark in state["bookmarks"].values()
+                      for p in bookmark.get("partitions") or []]
+        assert partitions
+        for partition in partitions:
+            assert partition["context"] == {"account_id": partition["context"]["account_id"]}
+            assert partition["shard_key"] == keys[partition["context"]["account_id"]]
+            assert Shard(k, 2).holds(partition["shard_key"])
+        # Read again from that state: the key stays, and so do the bookmarks.
+        code, again, err2 = run_tap({**config, "account_shard": f"{k}/2"}, tmp_path, state)
+        assert code == 0, err2[-2000:]
+        assert [p["shard_key"] for b in last_state(again)["bookmarks"].values()
+                for p in b.get("partitions") or []] == [p["shard_key"] for p in partitions]
+        said = err + err2 + json.dumps(messages) + json.dumps(again)
+        assert not [t for t in config["account_tokens"] if t in said]
 
 
 def test_a_revoked_merge_token_fails_only_the_shard_it_hashes_to(many, tmp_path):
@@ -95,7 +150,7 @@ def test_a_revoked_merge_token_fails_only_the_shard_it_hashes_to(many, tmp_path)
     for k in (1, 2, 3):
         code, _, err = run_tap({**config, "account_shard": f"{k}/3"}, tmp_path)
         codes[k] = code
-        if Shard(k, 3).holds(REVOKED_TOKEN):
+        if Shard(k, 3).holds(token_key(REVOKED_TOKEN)):
             assert "account token #13" in err.splitlines()[-1]
         assert REVOKED_TOKEN not in err
     assert sorted(codes.values()) == [0, 0, 3]  # 3: that shard's other accounts committed

@@ -2,8 +2,9 @@
 
 - Auth: ``Authorization: Bearer <api_key>`` plus ``X-Account-Token`` per linked account. Each token
   in ``account_tokens`` is one account; at start the tap asks ``GET /ats/v1/account-details`` which
-  linked account it is, and that id (never the token) is the record's ``account_id``, the
-  state partition and what ``account_shard`` splits by (``Merge.resolve`` says at what cost).
+  linked account it is, and that id (never the token) is the record's ``account_id`` and the
+  state partition. ``account_shard`` splits the tokens by a one-way key of each (``Merge`` says
+  why and at what cost), kept as ``shard_key`` beside the account's bookmarks.
   The tokens stay in memory only: not in state, records, logs or URLs.
 - A token that is refused (401, 403, 404) or whose account keeps failing (5xx after retries) is
   reported as "account token #N" and left out; the other accounts are read and the run exits 3

@@ -12,6 +12,7 @@ reverse at load; :meth:`Merge.stream_classes` imports them inside the method, wh
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -39,8 +40,28 @@ MODELS = {"applications": "Application", "jobs": "Job", "job_stages": "JobInterv
           "sources": "Application", "job_hiring_team": "Job"}
 
 
+def token_key(token: str) -> str:
+    """A token's shard key: the first 16 hex digits of its SHA-256.
+
+    One-way, so it can be kept in state and named in a shard's placement without giving the
+    token away; fixed for a token, so the token stays in its shard from run to run.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 class Merge(Provider):
-    """Merge: one account per linked-account token."""
+    """Merge: one account per linked-account token, sharded by the token's :func:`token_key`.
+
+    A linked account's id is only known after a request (``account-details``), so shards split
+    the tokens instead: a shard looks up only the tokens whose key it holds, and the lookups of
+    N shards together are one per token whatever N. The key is written beside each account's
+    bookmarks (``shard_key`` in its state partitions), so that ``tap_ats_reshard`` places them
+    by the same rule. The price: a rotated token (a re-linked account) may move its account to
+    another shard, whose state has no bookmark for it: that account is read in full once
+    (upserts: no row lost or doubled) and its old partition stays, unused, in the old shard's
+    state; and two tokens of one account in two shards both read it (harmless upserts, twice
+    the requests).
+    """
 
     name = "merge"
     default_url = "https://api.merge.dev/api"
@@ -52,21 +73,23 @@ class Merge(Provider):
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)
         self._tokens: dict[str, str] | None = None
+        #: Linked-account id → the shard key of the token it is read with.
+        self.shard_keys: dict[str, str] = {}
         # Not the base's lock: resolving sends requests, and pacing them takes that one.
         self._resolve_lock = threading.Lock()
 
     def resolve(self, stream: MergeStream) -> dict[str, str]:
         """Linked-account id → token for this run's accounts, asked once per run.
 
-        Every token is looked up (``GET /account-details``, through ``stream``'s retrying client,
-        ``max_concurrency`` at a time), and only the accounts of ``account_shard`` are kept:
-        shards split by the linked-account id itself, so an account stays in its shard (and
-        keeps its bookmarks) when its token is rotated. The price: each shard asks about every
-        token, one small request per token per shard per run, within that account's own budget.
-        A token Merge refuses, or whose account stays unreachable, is reported by its position
-        in ``account_tokens`` (never by value), by the one shard its token hashes to, and left
-        out. Once the linked account is known, the lookup's pacer becomes the account's, so
-        the lookup counts against the same per-account budget as the reads that follow.
+        The tokens of ``account_shard`` (by :func:`token_key`) are looked up, and only they
+        (``GET /account-details``, through ``stream``'s retrying client, ``max_concurrency`` at
+        a time). A token Merge refuses, or whose account stays unreachable, is reported by its
+        position in ``account_tokens`` (never by value) and left out. When Merge answered none
+        of them, the run ends on one line: a refused ``api_key`` looks just so, and every token
+        would meet it (an account Merge answered for but cannot read, such as one to relink,
+        fails alone). Once the linked account is known, the lookup's pacer becomes the
+        account's, so the lookup counts against the same per-account budget as the reads that
+        follow.
         """
         with self._resolve_lock:
             if self._tokens is None:
@@ -74,26 +97,26 @@ class Merge(Provider):
             return self._tokens
 
     def _lookup(self, stream: MergeStream) -> dict[str, str]:
-        tokens = list(self.config["account_tokens"])
+        mine = [(n, token) for n, token in enumerate(self.config["account_tokens"], 1)
+                if self.shard.holds(token_key(token))]
+        if not mine:  # a shard without tokens reads nothing and succeeds
+            return {}
         workers = max(1, int(self.config.get("max_concurrency") or 4))
         with ThreadPoolExecutor(workers, thread_name_prefix="account-details") as pool:
-            found = list(pool.map(lambda n: self._account_of(stream, n, tokens[n - 1]),
-                                  range(1, len(tokens) + 1)))
-        resolved = {account: token for (account, error), token in zip(found, tokens, strict=True)
-                    if error is None}
-        # A failure is named by its linked account when Merge said which one it is (and that
-        # account's shard reports it), else by the token's position (and the token's shard).
-        errors = {account or f"account token #{n}": (error, account or token)
-                  for n, ((account, error), token) in enumerate(zip(found, tokens, strict=True), 1)
-                  if error is not None}
-        if not resolved:
+            found = list(pool.map(lambda item: self._account_of(stream, *item), mine))
+        resolved, errors = {}, {}
+        for (n, token), (account, error) in zip(mine, found, strict=True):
+            if error is None:
+                resolved[account] = token
+            else:  # named by its linked account when Merge said which one it is
+                errors[account or f"account token #{n}"] = error
+        if not any(account for account, _ in found):
             msg = "no Merge account could be read: " + "; ".join(
-                f"{label}: {error}" for label, (error, _) in errors.items())
+                f"{label}: {error}" for label, error in errors.items())
             raise FatalSyncError(msg)
-        self.failures.update({label: error for label, (error, key) in errors.items()
-                              if self.shard.holds(key)})
-        return {account: token for account, token in resolved.items()
-                if self.shard.holds(account)}
+        self.failures.update(errors)
+        self.shard_keys = {account: token_key(token) for account, token in resolved.items()}
+        return resolved
 
     def _account_of(self, stream: MergeStream, number: int,
                     token: str) -> tuple[str | None, str | None]:
@@ -228,7 +251,14 @@ class MergeStream(ATSStream):
         return True
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        """Read one account; if it was read without ``expand``, say which columns stay null."""
+        """Read one account; if it was read without ``expand``, say which columns stay null.
+
+        The account's state partition gets its token's shard key first (``shard_key``, beside
+        the bookmark, not in the context), for ``tap_ats_reshard`` to place it as the tap does.
+        """
+        if context:
+            self.get_context_state(context)["shard_key"] = self.provider.shard_keys[
+                context["account_id"]]
         yield from super().get_records(context)
         account = (context or {}).get("account_id", "")
         if account in self._plain and self.tap.report.stream(account, self.name).status == "ok":
