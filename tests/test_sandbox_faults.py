@@ -23,6 +23,8 @@ from tap_ats.sandbox.demo import fetch
 from tap_ats.sandbox.merge import TOKENS
 from tap_ats.sandbox.server import Sandbox, serve_in_thread
 
+#: One present for sandboxes that must serve the same stamps though created at different times.
+ANCHOR = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 CURSORED = ["kombo", "merge", "greenhouse"]
 LISTS = {"kombo": "/ats/candidates", "merge": "/ats/v1/candidates",
          "greenhouse": "/v3/candidates", "atzcrm": "/candidate"}
@@ -188,7 +190,7 @@ def test_faults_repeat_for_the_same_seed():
     """Two sandboxes of one seed inject the same faults into the same calls."""
     runs = []
     for _ in range(2):
-        sandbox = SandboxClient(Sandbox(seed=7, applications=40))
+        sandbox = SandboxClient(Sandbox(seed=7, applications=40, anchor=ANCHOR))
         try:
             api = Api(sandbox, "merge")
             sandbox.faults(empty_pages=0.4, repeat_cursor=0.2, bad_bytes=0.5)

@@ -338,15 +338,17 @@ class Sandbox:
 
     def __init__(self, seed: int = 42, applications: int = SCALES["small"], *,
                  rate_limits: bool = False, time_scale: float = 1.0,
-                 odd_slugs: bool = False, accounts: int | None = None) -> None:
+                 odd_slugs: bool = False, accounts: int | None = None,
+                 anchor: dt.datetime | None = None) -> None:
         from tap_ats.sandbox import PROVIDER_APIS
 
         if accounts is not None and accounts < 1:
             msg = f"accounts must be at least 1, got {accounts}"
             raise ValueError(msg)
         self.seed, self.applications = seed, applications
-        #: The present every world's history leads up to (a reset makes a fresh present).
-        self.anchor = now()
+        #: The present every world's history leads up to: the sandbox's creation unless given.
+        #: A reset keeps it, so that a world regenerated is the same world, stamp for stamp.
+        self.anchor = anchor or now()
         #: Kombo integrations and Merge linked accounts to serve (None: their two named ones);
         #: ``applications`` is spread over them.
         self.accounts = accounts
@@ -374,12 +376,13 @@ class Sandbox:
         """Regenerate every world and forget served requests, faults, damage and counts.
 
         ``odd_slugs`` and ``accounts`` (how many Kombo and Merge accounts are served) hold from
-        now on; left out, they stay as they were.
+        now on; left out, they stay as they were. The anchor stays: the same seed gives the
+        same world as before the reset, whatever ``advance`` did to it.
         """
         self.__init__(self.seed, self.applications, rate_limits=self.rate_limits,
                       time_scale=self.time_scale,
                       odd_slugs=self.odd_slugs if odd_slugs is None else odd_slugs,
-                      accounts=accounts or self.accounts)
+                      accounts=accounts or self.accounts, anchor=self.anchor)
 
     def roll(self) -> float:
         """A random number for fault injection (thread-safe, seeded)."""
