@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
-PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100, "ashby": 100}
+PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100, "ashby": 100, "lever": 100}
 #: The limits the sandbox enforces with --rate-limits: (requests, window seconds) per account.
 LIMITS = {"greenhouse": (50, 30), "merge": (100, 60), "atzcrm": (60, 60)}
 ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costing none, omitted)
@@ -54,6 +54,7 @@ ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costi
     "merge": ["applications", "jobs", "job_stages", "interviews", "candidates", "users",
               "offers", "departments", "offices", "rejection_reasons", "scorecards"],
     "atzcrm": ["candidates", "interviews"],
+    "lever": ["applications", "jobs", "job_stages", "users", "rejection_reasons", "sources"],
     "ashby": ["applications", "jobs", "interviews", "candidates", "users", "offers",
               "departments", "offices", "sources", "rejection_reasons", "custom_field_definitions"],
 }
@@ -181,6 +182,10 @@ def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any],
         n += truth["candidates"]["count"] + truth["jobs"]["count"]  # history per candidate, jobs
     if provider == "ashby":
         n += truth["jobs"]["count"]  # interviewStage.list of each job's plan
+    if provider == "lever":
+        # The deleted-opportunity list; offers, interviews and feedback of each opportunity.
+        live = truth["applications"]["count"] - len(truth["applications"]["deleted_ids"])
+        n += 1 + 3 * live
     return n
 
 
@@ -210,6 +215,8 @@ def authorization(provider: str, config: dict[str, Any]) -> str:
         with urllib.request.urlopen(req, timeout=60) as r:
             return f"Bearer {json.load(r)['access_token']}"
     if provider == "ashby":  # the API key as basic user, empty password
+        return "Basic " + base64.b64encode(f"{config['api_key']}:".encode()).decode()
+    if provider == "lever":  # the API key as basic user, empty password
         return "Basic " + base64.b64encode(f"{config['api_key']}:".encode()).decode()
     return f"Bearer {config.get('api_key') or config.get('api_token')}"
 

@@ -5,13 +5,16 @@
 --     tap_ats_hire_stage_words);
 --   signed_offer (providers in var tap_ats_offer_hire_providers, Merge: its application has no
 --     hire status): the latest version of its offer is signed (unified status accepted) and the
---     application was not rejected.
+--     application was not rejected;
+--   archive_reason (providers in var tap_ats_archive_hire_providers, Lever): the application was
+--     archived with a reason of type hired (Lever's "Hired", which every account has).
 -- An account whose provider has neither (ATZ CRM with no hire-named talent stage, no hired
 -- application) has hire_signal null: its hires are unknown, which the marts show as null, not 0.
 -- The hire is dated by the accepted offer's resolved_at, else by the start of the visit the
 -- application is in now (the stage it was hired from): the unified schema has no hire time.
 {%- set offer_providers = var('tap_ats_offer_hire_providers') %}
 {%- set status_providers = var('tap_ats_status_hire_providers') %}
+{%- set archive_providers = var('tap_ats_archive_hire_providers') %}
 
 with applications as (
     select * from {{ ref('stg_ats__applications') }}
@@ -21,6 +24,13 @@ latest_offers as (
     select application_key, status, resolved_at
     from {{ ref('int_ats__offer_versions') }}
     where is_latest_version and application_key is not null
+),
+
+hire_reasons as (
+    -- Archive reasons that are a hire (Lever's "Hired", of type hired).
+    select provider, account_id, rejection_reason_id
+    from {{ ref('stg_ats__rejection_reasons') }}
+    where rejection_reason_type_raw = 'hired'
 ),
 
 hire_stages as (
@@ -37,6 +47,8 @@ signals as (
         case
             when {{ ats_in('applications.provider', offer_providers) }}
                 then 'signed_offer'
+            when {{ ats_in('applications.provider', archive_providers) }}
+                then 'archive_reason'
             when {{ ats_in('applications.provider', status_providers) }}
                 or max(case when applications.status = 'hired' then 1 else 0 end) = 1
                 or max(case when hire_stages.account_id is not null then 1 else 0 end) = 1
@@ -75,6 +87,7 @@ judged as (
             when 'signed_offer' then latest_offers.status = 'accepted'
                 and coalesce(applications.status, '') <> 'rejected'
             when 'application_status' then applications.status = 'hired'
+            when 'archive_reason' then hire_reasons.rejection_reason_id is not null
             else false
         end as is_hired,
         case when latest_offers.status = 'accepted' then latest_offers.resolved_at end
@@ -86,6 +99,10 @@ judged as (
         and signals.account_id = applications.account_id
     left join latest_offers
         on latest_offers.application_key = applications.application_key
+    left join hire_reasons
+        on hire_reasons.provider = applications.provider
+        and hire_reasons.account_id = applications.account_id
+        and hire_reasons.rejection_reason_id = applications.rejection_reason_id
     left join current_visits
         on current_visits.application_key = applications.application_key
 )
