@@ -24,7 +24,7 @@ from tap_ats.sandbox.server import Sandbox, serve_in_thread
 from tap_ats.streams import SCHEMAS
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PROVIDERS = ["greenhouse", "kombo", "merge", "atzcrm"]
+PROVIDERS = ["greenhouse", "kombo", "merge", "atzcrm", "ashby"]
 #: Columns every row has by construction, left out of the table.
 SKIPPED = {"provider", "account_id", "id", "raw", "_sdc_deleted_at"}
 BAR = 0.95
@@ -123,6 +123,31 @@ NOT_CARRIED: dict[tuple[str, str, str], str] = {
                                                "fields",
     ("atzcrm", "interviews", "stage_id"): "an ATZ activity names no talent stage",
     ("atzcrm", "interviews", "status_raw"): "ATZ's activity has no status, only mark_as_done",
+    ("ashby", "*", "remote_id"): _NOT_UNIFIED,
+    ("ashby", "application_stages", "entered_at"): _OBSERVED,
+    ("ashby", "application_stages", "is_current"): _OBSERVED,
+    ("ashby", "job_stages", "active"): "Ashby's interview stage has no active flag",
+    ("ashby", "interviews", "job_id"): "Ashby's interview schedule names no job (join "
+                                       "applications)",
+    ("ashby", "interviews", "title"): "Ashby's interview schedule has no title",
+    ("ashby", "interviews", "organizer_id"): "Ashby's interview schedule has no organizer",
+    ("ashby", "candidates", "first_name"): "Ashby's candidate has one `name`, not split",
+    ("ashby", "candidates", "last_name"): "Ashby's candidate has one `name`, not split",
+    ("ashby", "users", "created_at"): "Ashby's user has no creation time",
+    ("ashby", "offers", "updated_at"): "Ashby's offer has no change time",
+    ("ashby", "offers", "job_id"): "Ashby's offer names its application only",
+    ("ashby", "offers", "candidate_id"): "Ashby's offer names its application only",
+    ("ashby", "offers", "version"): "Ashby's offer has no version number",
+    ("ashby", "departments", "external_id"): "Ashby's department has no external id",
+    ("ashby", "offices", "created_at"): "Ashby's location has no times",
+    ("ashby", "offices", "updated_at"): "Ashby's location has no times",
+    ("ashby", "offices", "external_id"): "Ashby's location has no external id",
+    ("ashby", "rejection_reasons", "created_at"): "Ashby's archive reason has no times",
+    ("ashby", "rejection_reasons", "updated_at"): "Ashby's archive reason has no times",
+    ("ashby", "sources", "created_at"): "Ashby's source has no times",
+    ("ashby", "sources", "updated_at"): "Ashby's source has no times",
+    ("ashby", "custom_field_definitions", "created_at"): "Ashby's custom field has no times",
+    ("ashby", "custom_field_definitions", "updated_at"): "Ashby's custom field has no times",
 }
 #: (stream, column) -> the rows that have a value by nature (any provider).
 SOME_ROWS: dict[tuple[str, str], str] = {
