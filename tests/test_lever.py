@@ -163,3 +163,15 @@ def test_a_key_without_a_scope_skips_that_stream_with_one_line(sandbox, tmp_path
     assert sum(e["path"].endswith("/feedback") for e in sandbox.log("lever")) == 1
     parts = last_state(messages)["bookmarks"]["applications"]["partitions"]
     assert parts[0]["replication_key_value"]
+
+
+def test_a_key_without_the_deleted_list_reads_the_rest_with_one_line(sandbox, tmp_path):
+    sandbox.advance(40, "lever")
+    sandbox.faults(forbidden=["/opportunities/deleted"])
+    rc, messages, err = run_tap(sandbox.config("lever"), tmp_path)
+    assert rc == 0, err[-3000:]
+    truth = sandbox.truth("lever")
+    deleted = {tuple(k) for k in truth["applications"]["deleted_ids"]}
+    assert deleted and keys(messages, "applications") == truth_keys(truth, "applications") - deleted
+    lines = [x for x in err.splitlines() if "WARNING" in x and "/opportunities/deleted" in x]
+    assert len(lines) == 1 and "deleted_at" in lines[0], lines

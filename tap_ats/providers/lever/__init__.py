@@ -59,7 +59,8 @@ key scopes such as ``opportunities:read:admin``).
   it reads the rest, silently.
 - Scopes: Lever's API keys are scoped per endpoint; a 403 skips that stream of the account with
   one warning naming the endpoint, its bookmark kept. A key refused the archive reasons still
-  reads applications, their names and hire status left null, with one warning.
+  reads applications, their names and hire status left null, with one warning; one refused
+  ``/opportunities/deleted`` reads them without deletes, with one warning.
 - Rate limit: 10 requests a second per key (bursts to 20): ``max_requests_per_minute`` defaults
   to 600; a 429 waits ``Retry-After`` when given, else backs off.
 - Errors: ``{"code", "message"}``, shown in the one line.

@@ -14,6 +14,7 @@ import typing as t
 
 from tap_ats.conform import ts
 from tap_ats.derived import DerivedStream, DistinctDerived, name_id
+from tap_ats.http import Refused
 from tap_ats.paging import pages
 from tap_ats.providers.lever.client import LeverStream, PerOpportunity
 
@@ -24,6 +25,7 @@ if t.TYPE_CHECKING:
 
     from tap_ats.http import Answer
 
+DELETED_PATH = "/opportunities/deleted"
 POSTING_STATUS = {"published": "open", "internal": "open", "closed": "closed", "draft": "draft",
                   "pending": "draft", "rejected": "closed"}
 #: The columns of an application that a deleted opportunity (an id and a time) leaves null.
@@ -83,7 +85,7 @@ class Applications(LeverStream):
         return params
 
     def _answers(self, context: Context | None) -> Iterator[Answer]:
-        """The changed opportunities, then those deleted since the bookmark."""
+        """The changed opportunities, then those deleted since the bookmark (if the key may)."""
         yield from super()._answers(context)
         start = self.start_time(context)
 
@@ -92,8 +94,14 @@ class Applications(LeverStream):
                             offset=token,
                             deleted_at_start=None if start is None else ms_param(start))
 
-        yield from pages(send, self.get_new_paginator(), self.page,
-                         "lever /opportunities/deleted")
+        try:
+            yield from pages(send, self.get_new_paginator(), self.page,
+                             "lever /opportunities/deleted")
+        except Refused as exc:  # a key without that scope: the rest is read, deletes are not
+            self.tap.report.refused_lookup(
+                self.logger, context["account_id"], self.name, DELETED_PATH,
+                f"answered {exc.status}", "applications.deleted_at (deletes are not read)",
+                self.tap.provider.permission_hint(self.name, DELETED_PATH))
 
     def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable:
         """Hand each live opportunity to the per-opportunity streams selected."""

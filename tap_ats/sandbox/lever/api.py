@@ -35,10 +35,10 @@ MAX_PAGE = 100
 #: Lever's documented steady rate, per API key per second (bursts to 20 are not emulated).
 LIMIT_PER_SECOND = 10
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list endpoint. Not the
-#: ``updatedAt`` the tap bookmarks on, nor the ``sources`` text the sources stream is keyed by.
+#: ``updatedAt`` the tap bookmarks on, nor the ``sources`` text the sources stream is keyed by,
+#: nor an opportunity's ``createdAt`` (two columns, ``created_at`` and ``applied_at``, read it).
 DAMAGE = {
-    "opportunities": Damage("applications", ("name", "headline"), "applications.0.posting",
-                            ("createdAt",)),
+    "opportunities": Damage("applications", ("name", "headline"), "applications.0.posting"),
     "postings": Damage("jobs", ("text",), None, ("createdAt",)),
     "users": Damage("users", ("name",), None, ("createdAt",)),
 }
