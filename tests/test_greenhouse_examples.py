@@ -134,8 +134,8 @@ def streams(monkeypatch) -> dict[str, Any]:
     """The tap's Greenhouse streams; every lookup answers its endpoint's published example."""
     found = TapATS(config=CONFIG, setup_mapper=False).streams
     for stream in found.values():
-        monkeypatch.setattr(stream, "fetch_all", lambda path, context, params=None: examples(
-            path.removeprefix("/v3/")))
+        monkeypatch.setattr(stream, "fetch_each", lambda path, context, params=None: iter(
+            examples(path.removeprefix("/v3/"))))
     return found
 
 

@@ -122,6 +122,11 @@ class GreenhouseStream(ATSStream):
     def fetch_all(self, path: str, context: Context | None,
                   params: dict[str, t.Any] | None = None) -> list[dict]:
         """Every record of the fixed ``path`` (``params`` filter it), following ``Link`` pages."""
+        return list(self.fetch_each(path, context, params))
+
+    def fetch_each(self, path: str, context: Context | None,
+                   params: dict[str, t.Any] | None = None) -> t.Iterator[dict]:
+        """:meth:`fetch_all`, a page at a time: a large list need not be held whole."""
 
         def send(link: t.Any) -> Answer:
             if link is None:
@@ -130,8 +135,8 @@ class GreenhouseStream(ATSStream):
             return self.send(self.build_prepared_request(method="GET", url=link.geturl(),
                                                          headers=self.http_headers), context)
 
-        return [row for answer in pages(send, LinkPaginator(), self.page, f"greenhouse {path}")
-                for row in self.page(answer)]
+        for answer in pages(send, LinkPaginator(), self.page, f"greenhouse {path}"):
+            yield from self.page(answer)
 
     def authorize(self, request: requests.PreparedRequest) -> None:
         """Before each attempt, the shared token (fetched or refreshed when due)."""

@@ -101,15 +101,39 @@ Rating = tuple[t.Any, str | None]
 
 
 def rated(rows: t.Iterable[dict]) -> dict[str, list[Rating]]:
-    """Rating rows as (attribute id, rating) pairs by scorecard id, in the order of their ids."""
+    """Rating rows as (attribute id, rating) pairs by scorecard id, in the order of their ids.
+
+    ``rows`` is consumed a row at a time and only the pairs are kept (each rating word once),
+    so the whole list of an account's ratings is never held as rows.
+    """
     words: dict[str, str] = {}
-    out: dict[str, list[Rating]] = {}
-    for row in sorted(rows, key=lambda row: row["id"]):
+    found: dict[str, list[tuple[t.Any, t.Any, str | None]]] = {}
+    for row in rows:
         rating = row.get("candidate_attribute_rating")
         word = None if rating is None else words.setdefault(str(rating), str(rating))
-        out.setdefault(str(row.get("scorecard_id")), []).append(
-            (row.get("job_candidate_attribute_id"), word))
-    return out
+        found.setdefault(str(row.get("scorecard_id")), []).append(
+            (row["id"], row.get("job_candidate_attribute_id"), word))
+    return {card: [(attribute, word) for _, attribute, word in sorted(rows_of)]
+            for card, rows_of in found.items()}
+
+
+def paneled(rows: t.Iterable[dict], index: PanelIndex) -> PanelIndex:
+    """Panel rows into ``index``, a row at a time; people in the order they joined (row id)."""
+    joined: dict[str, list[tuple[t.Any, str]]] = {}
+    cards: dict[str, tuple[t.Any, str]] = {}
+    for row in rows:
+        interview = str(row["interview_id"])
+        if row.get("user_id") is not None:
+            joined.setdefault(interview, []).append((row["id"], str(row["user_id"])))
+        card = row.get("scorecard_id")
+        if card is not None and row["id"] >= cards.get(str(card), (row["id"], ""))[0]:
+            cards[str(card)] = (row["id"], interview)
+        if (when := changed_at(row)) is not None:
+            index.changed[interview] = max(when, index.changed.get(interview, when))
+    index.by_interview = {interview: [user for _, user in sorted(people)]
+                          for interview, people in joined.items()}
+    index.interview_of = {card: interview for card, (_, interview) in cards.items()}
+    return index
 
 
 class HeaderPacer(Pacer):
@@ -189,8 +213,11 @@ class Greenhouse(Provider):
     # Stage names -------------------------------------------------------------------------------
 
     def lookup(self, stream: GreenhouseStream, path: str, context: Context | None,
-               params: dict[str, t.Any] | None = None) -> list[dict] | None:
+               params: dict[str, t.Any] | None = None,
+               fold: t.Callable[[t.Iterable[dict]], t.Any] = list) -> t.Any:
         """Every row of a lookup that only enriches a stream, or None if it is refused or failed.
+
+        ``fold`` takes the rows as they arrive, a page at a time (by default into a list).
 
         A credential without that endpoint's permission (403, or 404) still gets the stream,
         with the columns the lookup fills left null and one WARNING per account saying which.
@@ -202,7 +229,7 @@ class Greenhouse(Provider):
             self.note(stream, context, path)
             return None
         try:
-            return stream.fetch_all(path, context, params)
+            return fold(stream.fetch_each(path, context, params))
         except GiveUp as exc:
             with self._lock:
                 self._failed_lookups[account, path] = exc
@@ -289,17 +316,9 @@ class Greenhouse(Provider):
         with self._lookups_lock:
             if account not in self._panels:
                 read_at = utc_now()
-                rows = self.lookup(stream, "/v3/interviewers", context)
-                index = None if rows is None else PanelIndex(read_at)
-                for row in sorted(rows or [], key=lambda row: row["id"]):  # order joined
-                    interview = str(row["interview_id"])
-                    if row.get("user_id") is not None:
-                        index.by_interview.setdefault(interview, []).append(str(row["user_id"]))
-                    if row.get("scorecard_id") is not None:
-                        index.interview_of[str(row["scorecard_id"])] = interview
-                    if (when := changed_at(row)) is not None:
-                        index.changed[interview] = max(when, index.changed.get(interview, when))
-                self._panels[account] = index
+                self._panels[account] = self.lookup(
+                    stream, "/v3/interviewers", context,
+                    fold=lambda rows: paneled(rows, PanelIndex(read_at)))
             return self._panels[account]
 
     def panels_read(self, context: Context | None) -> PanelIndex | None:
@@ -319,8 +338,7 @@ class Greenhouse(Provider):
         self.note(stream, context, path)
         with self._lookups_lock:
             if account not in self._ratings:
-                rows = self.lookup(stream, path, context)
-                self._ratings[account] = None if rows is None else rated(rows)
+                self._ratings[account] = self.lookup(stream, path, context, fold=rated)
             return self._ratings[account]
 
     def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
