@@ -30,8 +30,9 @@ PAGED = {"application.list": True, "candidate.list": True, "job.list": True,
          "customField.list": True}
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list.
 DAMAGE = {
-    "application.list": Damage("applications", ("candidate.name",), "job.id",
-                               ("createdAt", "archivedAt")),
+    # Not ``createdAt``: it feeds two columns (created_at, applied_at); not ``updatedAt``: the
+    # observed stage rows are keyed by it.
+    "application.list": Damage("applications", ("candidate.name",), "job.id", ("archivedAt",)),
     "candidate.list": Damage("candidates", ("name", "company", "position"), None,
                              ("createdAt",)),
     "job.list": Damage("jobs", ("title",), None, ("openedAt", "closedAt", "createdAt")),
