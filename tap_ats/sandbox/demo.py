@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             kept = kept or (isinstance(expected, int) and n > expected)
             print(f"{table:<22}{n:>12}{expected:>15}")
         if kept:
-            print("(this provider reports no deletes: rows deleted upstream stay loaded)")
+            print("(rows deleted upstream that this provider does not report as deleted stay "
+                  "loaded)")
         models = table_counts(path, "analytics")
         print("models: " + ", ".join(f"{m} {models[m]}" for m in MODELS))
         print(f"\nFunnel, {provider} (all jobs):")
