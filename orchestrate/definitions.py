@@ -48,6 +48,7 @@ Run it from the repository: ``dagster dev -f orchestrate/definitions.py`` with
 ``dagster asset materialize -f orchestrate/definitions.py --select 'tap_ats/*' --partition 1/4``
 and ``dagster job execute -f orchestrate/definitions.py -j tap_ats_dbt``.
 ``TAP_ATS_DAGSTER_EXECUTOR=k8s`` runs each step in its own pod (README: "On Kubernetes").
+The state ids, the shard-count guard and ``tap_ats_reshard`` live in orchestrate/state.py.
 """
 
 # No ``from __future__ import annotations``: Dagster reads the asset signatures' types at import.
@@ -56,20 +57,25 @@ import graphlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import yaml
 from dotenv import dotenv_values
 
-#: The Meltano project the shards run in: this repository unless MELTANO_PROJECT_ROOT says else.
-PROJECT = Path(os.environ.get("MELTANO_PROJECT_ROOT") or Path(__file__).resolve().parents[1])
+from orchestrate.state import (
+    PROJECT,
+    Pipeline,
+    check_shard_count,
+    meltano,
+    meltano_yml,
+    shard_suffix,
+    tap_ats_reshard,
+)
+
 #: Seconds a shard's processes get to stop after SIGTERM (a terminated run) before SIGKILL.
 STOP_GRACE = 30
 #: N: the shard partitions are "1/N" … "N/N". Changing it needs tap_ats_reshard (see Guards).
@@ -96,14 +102,9 @@ SHARD_RETRY = dg.RetryPolicy(max_retries=3,
                              backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-class ShardConfig(dg.Config):
+class ShardConfig(Pipeline):
     """What a shard runs (the same for every shard of one set of partitions)."""
 
-    extractor: str = "tap-ats"
-    loader: str = "target-postgres"
-    #: Prefixed to each shard's state-id suffix, to tell apart runs of the same extractor and
-    #: loader with different settings (another provider, say).
-    name: str = ""
     #: Start a shard even though Meltano still counts an earlier run of it as running. Meltano
     #: refuses a state id whose last run sent a heartbeat in the past 5 minutes, which is what
     #: a killed shard leaves behind; set this to re-run it at once, knowing it is dead.
@@ -115,17 +116,6 @@ class TransformConfig(dg.Config):
 
     #: A Meltano utility command; "" turns the step off.
     command: str = "dbt-postgres:build"
-
-
-def meltano_yml() -> dict:
-    """The project's meltano.yml."""
-    return yaml.safe_load((PROJECT / "meltano.yml").read_text()) or {}
-
-
-def meltano() -> str:
-    """The ``meltano`` installed beside this Python (Dagster's environment), else on PATH."""
-    beside = Path(sys.executable).with_name("meltano")
-    return str(beside) if beside.exists() else shutil.which("meltano") or "meltano"
 
 
 def run_logged(args: list[str], env: dict[str, str], log: Path) -> int:
@@ -225,68 +215,6 @@ def shard_env(extractor: str, shard: str, suffix: str) -> dict[str, str]:
     if not configured:
         env["MELTANO_DATABASE_URI"] = f"sqlite:///{system / 'meltano.db'}"
     return env
-
-
-def shard_suffix(name: str, k: int, shards: int) -> str:
-    """The state-id suffix of shard k of N: ``[name-]shard-k-of-N``."""
-    return f"{name}-shard-{k}-of-{shards}" if name else f"shard-{k}-of-{shards}"
-
-
-def pipeline_id(extractor: str, loader: str, suffix: str) -> str:
-    """Meltano's state id for a suffix (environment, pipeline, suffix)."""
-    environment = (os.environ.get("MELTANO_ENVIRONMENT")
-                   or meltano_yml().get("default_environment"))
-    pipeline = f"{extractor}-to-{loader}:{suffix}"
-    return f"{environment}:{pipeline}" if environment else pipeline
-
-
-def meltano_state(*args: str) -> str:
-    """The output of ``meltano state <args>`` (failing loudly)."""
-    return subprocess.run([meltano(), "state", *args], cwd=PROJECT, capture_output=True,
-                          text=True, check=True).stdout
-
-
-def read_state(state: str) -> dict:
-    """The state stored under an id, ``{}`` when there is none."""
-    out = meltano_state("get", state)
-    return json.loads(out[out.index("{"):]) if "{" in out else {}
-
-
-def count_id(extractor: str, loader: str, name: str) -> str:
-    """The state id that records how many shards the state was built with."""
-    return pipeline_id(extractor, loader, f"{name}-shard-count" if name else "shard-count")
-
-
-def record_shard_count(extractor: str, loader: str, name: str, shards: int) -> None:
-    """Record N as the shard count the shards' state is built with."""
-    meltano_state("set", "--force", count_id(extractor, loader, name),
-                  json.dumps({"singer_state": {"shards": shards}}))
-
-
-def check_shard_count(config: ShardConfig, shards: int) -> None:
-    """Refuse to run N shards when the state was built with another N.
-
-    A new N means new state ids: every shard would read its accounts from ``start_date``. The
-    first run records N; a later run of another N fails, naming the way out, until
-    ``tap_ats_reshard`` has carried the bookmarks over and recorded the new N.
-    """
-    try:
-        recorded = (read_state(count_id(config.extractor, config.loader, config.name))
-                    .get("singer_state") or {}).get("shards")
-    except subprocess.CalledProcessError as error:  # e.g. another shard migrating the database
-        raise dg.Failure(description=f"meltano state get failed: {error.stderr[-2000:]}") \
-            from error
-    if recorded is None:
-        record_shard_count(config.extractor, config.loader, config.name, shards)
-    elif recorded != shards:
-        raise dg.Failure(
-            description=(f"the shards' state was built with {recorded} shards, this run has "
-                         f"{shards}: every account would be read again from start_date. Run "
-                         f"tap_ats_reshard (from_shards {recorded}, to_shards {shards}) first, "
-                         f"or set TAP_ATS_SHARDS={recorded}; to accept the full re-read, "
-                         f"`meltano state clear "
-                         f"{count_id(config.extractor, config.loader, config.name)}`"),
-            allow_retries=False)
 
 
 def refuse_overlap(context: dg.AssetExecutionContext) -> None:
@@ -425,61 +353,6 @@ def dbt_models(context: dg.AssetExecutionContext,
                                        metadata={"log": dg.MetadataValue.path(str(log))})
 
 
-class ReshardConfig(dg.Config):
-    """Which shards' bookmarks to carry over to which."""
-
-    from_shards: int
-    to_shards: int
-    extractor: str = "tap-ats"
-    loader: str = "target-postgres"
-    name: str = ""
-
-
-def state_id(config: ReshardConfig, k: int, shards: int) -> str:
-    """Meltano's state id for shard k of N."""
-    return pipeline_id(config.extractor, config.loader, shard_suffix(config.name, k, shards))
-
-
-@dg.op
-def reshard(context: dg.OpExecutionContext, config: ReshardConfig) -> int:
-    """Give the shards of a new N the bookmarks their accounts had under the old N.
-
-    Changing N changes every state id, and a new shard without state reads its accounts from
-    ``start_date``. This reads every old shard's state, keeps each account's partitions, and
-    writes each new shard the partitions of the accounts that now hash to it (so each state
-    holds only its own accounts), then records the new N so that the shards' guard lets runs of
-    it start. Run it before the first run with the new N; the old state ids are left as they
-    were. Returns the number of accounts carried over.
-    """
-    # The tap's own rule, so that the two can never disagree; only this job needs the tap
-    # package beside Dagster (`pip install -e '.[dagster]'` has it).
-    from tap_ats.provider import Shard
-
-    if min(config.from_shards, config.to_shards) < 1:
-        raise dg.Failure(description="from_shards and to_shards must be at least 1")
-    streams: dict[str, list[dict]] = {}
-    for k in range(1, config.from_shards + 1):
-        got = read_state(state_id(config, k, config.from_shards))
-        for stream, bookmark in (got.get("singer_state") or {}).get("bookmarks", {}).items():
-            streams.setdefault(stream, []).extend(bookmark.get("partitions") or [])
-    accounts = {p["context"]["account_id"] for parts in streams.values() for p in parts}
-    if not accounts:  # a wrong name, loader or N: write nothing rather than empty states
-        raise dg.Failure(description=f"no bookmarks under {state_id(config, 1, config.from_shards)}"
-                                     f" … {config.from_shards}: check the config")
-    for k in range(1, config.to_shards + 1):
-        shard = Shard(k, config.to_shards)
-        bookmarks = {stream: {"partitions": [p for p in parts
-                                             if shard.holds(p["context"]["account_id"])]}
-                     for stream, parts in streams.items()}
-        target = state_id(config, k, config.to_shards)
-        meltano_state("set", "--force", target,
-                      json.dumps({"singer_state": {"bookmarks": bookmarks}}))
-        context.log.info(f"{target}: bookmarks of "
-                         f"{sum(shard.holds(a) for a in accounts)} accounts")
-    record_shard_count(config.extractor, config.loader, config.name, config.to_shards)
-    return len(accounts)
-
-
 def executor() -> dg.ExecutorDefinition:
     """One process per step here; one pod per step with ``TAP_ATS_DAGSTER_EXECUTOR=k8s``."""
     if os.environ.get("TAP_ATS_DAGSTER_EXECUTOR") == "k8s":
@@ -511,12 +384,6 @@ def tap_ats_nightly(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunReq
 dbt_after_shards = dg.AutomationConditionSensorDefinition(
     "tap_ats_dbt_after_shards", target=dg.AssetSelection.assets(dbt_models),
     default_status=dg.DefaultSensorStatus.RUNNING)
-
-
-@dg.job
-def tap_ats_reshard() -> None:
-    """Carry bookmarks over when the number of shards changes."""
-    reshard()
 
 
 defs = dg.Definitions(assets=[tap_ats_shard, dbt_models],

@@ -27,7 +27,9 @@ import yaml
 from conftest import SandboxClient, last_state, run_tap
 from test_reliability import assert_matches, streams_of
 
+from orchestrate import state as store
 from tap_ats.provider import Shard
+from tap_ats.providers.merge.client import token_key
 from tap_ats.sandbox.demo import meltano_env, postgres_env
 from tap_ats.sandbox.kombo import kid
 from tap_ats.sandbox.merge import mid
@@ -80,6 +82,7 @@ def test_each_shard_gets_its_setting_and_its_own_run_files():
 def test_shards_share_the_projects_system_database(monkeypatch, tmp_path):
     monkeypatch.delenv("MELTANO_DATABASE_URI", raising=False)
     monkeypatch.setattr(definitions, "PROJECT", tmp_path)
+    monkeypatch.setattr(store, "PROJECT", tmp_path)  # where meltano.yml is read
     (tmp_path / ".meltano").mkdir()
     (tmp_path / "meltano.yml").write_text("version: 1\n")
     default = f"sqlite:///{tmp_path / '.meltano' / 'meltano.db'}"
@@ -266,12 +269,12 @@ def test_the_shard_count_guard_refuses_a_new_n_until_reshard(monkeypatch, tmp_pa
         definitions.check_shard_count(config, 3)
     assert refused.value.allow_retries is False
     assert "tap_ats_reshard (from_shards 2, to_shards 3)" in refused.value.description
-    old = definitions.ReshardConfig(from_shards=2, to_shards=3, name="g")
+    old = store.ReshardConfig(from_shards=2, to_shards=3, name="g")
     for k, account in ((1, "a"), (2, "b")):
-        definitions.meltano_state("set", "--force", definitions.state_id(old, k, 2), json.dumps(
+        store.meltano_state("set", "--force", store.state_id(old, k, 2), json.dumps(
             {"singer_state": {"bookmarks": {"jobs": {"partitions": [
                 {"context": {"account_id": account}, "replication_key_value": "2026-01-01"}]}}}}))
-    assert definitions.reshard(context, old) == 2
+    assert store.reshard(context, old) == 2
     definitions.check_shard_count(config, 3)
     with pytest.raises(dg.Failure, match="built with 3 shards, this run has 2"):
         definitions.check_shard_count(config, 2)
@@ -319,16 +322,16 @@ def test_reshard_carries_each_accounts_bookmarks_to_its_new_shard(
     code, messages, err = run_tap(config, tmp_path)
     assert code == 0, err[-2000:]
     old = last_state(messages)
-    reshard = definitions.ReshardConfig(from_shards=1, to_shards=2, name="kombo")
-    definitions.meltano_state("set", "--force", definitions.state_id(reshard, 1, 1),
-                              json.dumps({"singer_state": old}))
+    reshard = store.ReshardConfig(from_shards=1, to_shards=2, name="kombo")
+    store.meltano_state("set", "--force", store.state_id(reshard, 1, 1),
+                        json.dumps({"singer_state": old}))
     with pytest.raises(dg.Failure, match="no bookmarks under dev:tap-ats-to-target-postgres"):
-        definitions.reshard(context, definitions.ReshardConfig(from_shards=3, to_shards=2))
-    assert definitions.reshard(context, reshard) == 2
+        store.reshard(context, store.ReshardConfig(from_shards=3, to_shards=2))
+    assert store.reshard(context, reshard) == 2
     since = len(sandbox.log("kombo"))
     for k in (1, 2):
-        new = json.loads(definitions.meltano_state(
-            "get", definitions.state_id(reshard, k, 2)))["singer_state"]
+        new = json.loads(store.meltano_state(
+            "get", store.state_id(reshard, k, 2)))["singer_state"]
         for stream, bookmark in new["bookmarks"].items():
             mine = [p for p in old["bookmarks"][stream].get("partitions", [])
                     if Shard(k, 2).holds(p["context"]["account_id"])]
@@ -340,6 +343,74 @@ def test_reshard_carries_each_accounts_bookmarks_to_its_new_shard(
     filters = [parse_qs(e["query"]).get("updated_after", [""])[0]
                for e in sandbox.log("kombo")[since:]]
     assert filters and all(dt.datetime.fromisoformat(f) > recent for f in filters), filters
+
+
+def test_a_partition_goes_where_the_tap_reads_its_account_once_per_account():
+    """The placement rule, with a stand-in shard that holds the keys ending in "in"."""
+    def partition(account: str, key: str | None = None, mark: str | None = None) -> dict:
+        out: dict[str, Any] = {"context": {"account_id": account}}
+        if key:
+            out["shard_key"] = key
+        if mark:
+            out["replication_key_value"] = mark
+        return out
+
+    def holds(key: str) -> bool:
+        return key.endswith("in")
+
+    kombo_in, kombo_out = partition("acct-in"), partition("acct-out")
+    # Merge: by the token's key, whatever the account id; written before the key, by the id.
+    merge_in, merge_out = partition("m-out", "key-in"), partition("m-in", "key-out")
+    unkeyed = partition("m2-in", mark="2026-01-01T00:00:00+00:00")
+    # One account read with two tokens (or before and after its token was rotated), both keys
+    # in this shard: one partition, the later bookmark.
+    older = partition("m3", "old-in", "2026-01-02T00:00:00+00:00")
+    newer = partition("m3", "new-in", "2026-02-01T00:00:00+00:00")
+    never = partition("m3", "other-in")
+    assert store.placement_key(merge_in) == "key-in"
+    assert store.placement_key(kombo_in) == "acct-in"
+    placed = store.place([kombo_in, kombo_out, merge_in, merge_out, unkeyed, older, newer, never],
+                         holds)
+    assert placed == [kombo_in, merge_in, unkeyed, newer]
+
+
+def test_reshard_puts_merge_bookmarks_where_their_tokens_are_read(monkeypatch, tmp_path, context):
+    monkeypatch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{tmp_path / 'meltano.db'}")
+    sandbox = SandboxClient(Sandbox(seed=7, applications=72, accounts=6))
+    try:
+        config = sandbox.config("merge")
+        tokens = sandbox.sandbox.apis["merge"].tokens
+        keys = {account: token_key(token) for token, (account, _) in tokens.items()}
+        reshard = store.ReshardConfig(from_shards=2, to_shards=3, name="merge")
+        for k in (1, 2):
+            code, messages, err = run_tap({**config, "account_shard": f"{k}/2"}, tmp_path)
+            assert code == 0, err[-2000:]
+            store.meltano_state("set", "--force", store.state_id(reshard, k, 2),
+                                json.dumps({"singer_state": last_state(messages)}))
+        assert store.reshard(context, reshard) == len(keys)
+        since = len(sandbox.log("merge"))
+        read = []
+        for k in (1, 2, 3):
+            new = store.read_state(store.state_id(reshard, k, 3))["singer_state"]
+            held = {p["context"]["account_id"]: p["shard_key"]
+                    for b in new["bookmarks"].values() for p in b["partitions"]}
+            assert all(Shard(k, 3).holds(key) for key in held.values()), k
+            before = len(sandbox.log("merge"))
+            code, _, err = run_tap({**config, "account_shard": f"{k}/3"}, tmp_path, new)
+            assert code == 0, err[-2000:]
+            accounts = {tokens[e["route"]["x-account-token"]][0]
+                        for e in sandbox.log("merge")[before:]}
+            assert set(held) == accounts and held == {a: keys[a] for a in accounts}, k
+            read += accounts
+        assert sorted(read) == sorted(keys)
+        # Each account found its bookmarks in the shard that reads it now: no list from the start.
+        recent = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        filters = [parse_qs(e["query"]).get("modified_after", [""])[0]
+                   for e in sandbox.log("merge")[since:]
+                   if not e["path"].endswith(LOOKUPS["merge"])]
+        assert filters and all(dt.datetime.fromisoformat(f) > recent for f in filters), filters
+    finally:
+        sandbox.server.shutdown()
 
 
 class Terminated(Exception):
@@ -556,6 +627,14 @@ def accounts_of(provider: str, cluster: Cluster) -> set[str]:
     return set(cluster.sandbox.sandbox.apis[provider].accounts)
 
 
+def shard_keys(cluster: Cluster, provider: str) -> dict[str, str]:
+    """Account → what the tap shards it by: the Kombo integration id, the Merge token's key."""
+    if provider == "kombo":
+        return {a: a for a in accounts_of(provider, cluster)}
+    return {account: token_key(token)
+            for token, (account, _) in cluster.sandbox.sandbox.apis["merge"].tokens.items()}
+
+
 def assert_each_account_read_once(cluster: Cluster, provider: str, since: int,
                                   bookmarks: dict[int, dict[str, str]]) -> None:
     pages = cluster.first_pages(provider, since)
@@ -566,8 +645,9 @@ def assert_each_account_read_once(cluster: Cluster, provider: str, since: int,
         "an endpoint of an account was read twice in one pass")
     assert len(pages) == len(accounts) * ENDPOINTS[provider]
     # Each shard's state holds exactly its own accounts: disjoint, and together all of them.
+    keys = shard_keys(cluster, provider)
     for k, marks in bookmarks.items():
-        assert set(marks) == {a for a in accounts if Shard(k, SHARDS).holds(a)}, k
+        assert set(marks) == {a for a in accounts if Shard(k, SHARDS).holds(keys[a])}, k
     assert sum(len(m) for m in bookmarks.values()) == len(accounts)
 
 
