@@ -130,8 +130,9 @@ class TapATS(Tap):
                                 "certificate verification itself is never turned off."),
         th.Property("account_shard", th.StringType,
                     description="Read only shard k of N of the accounts (\"k/N\", 1-based), by a "
-                                "stable hash of each account id, to spread many accounts over "
-                                "parallel runs; give each shard its own state id."),
+                                "stable hash of each account id (for Merge, of a key of the "
+                                "account's token), to spread many accounts over parallel runs; "
+                                "give each shard its own state id."),
         th.Property("fail_on_skipped_streams", th.BooleanType, default=False,
                     description="Exit 3 when a stream was skipped because the credential or "
                                 "account may not read it (403, or 404 on its list path); by "
