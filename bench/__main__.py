@@ -343,6 +343,21 @@ def run_shards(url: str, provider: str, config: dict[str, Any], shards: int,
             "exit": max(r["exit"] for r in runs)}
 
 
+def raw_replay(url: str, provider: str, config: dict[str, Any], row: dict) -> dict[str, Any]:
+    """The raw client replaying a one-process run's requests (no latency): its CPU and ratio.
+
+    Many accounts mean many more requests per record, which any client pays; the ratio says
+    whether the tap's own cost per account grows beyond that.
+    """
+    call(f"{url}/_sandbox/faults", {})
+    log = [e for e in call(f"{url}/_sandbox/requests")["log"] if e["provider"] == provider]
+    job = {"base_url": url, "authorization": authorization(provider, config),
+           "requests": [e for e in log[-row["requests"]:] if e["method"] == "GET"]}
+    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+    return {"raw_cpu_s": round(raw["cpu_s"], 2),
+            "cpu_ratio_vs_raw": round(row["cpu_s"] / raw["cpu_s"], 2)}
+
+
 def bench_scale(url: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
     """The scale rows: each provider and account count, over 1, 2 and 4 shards (the first: 1)."""
     rows = []
@@ -354,6 +369,9 @@ def bench_scale(url: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
             one = None
             for shards in [s for s in args.shards if s <= accounts]:
                 row = run_shards(url, provider, config, shards, tmp)
+                if shards == 1:
+                    row.update(raw_replay(url, provider, config, row))
+                    call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms or 50})
                 one = one or row
                 speedup = one["wall_s"] / row["wall_s"]
                 row.update(accounts=accounts, speedup=round(speedup, 2),
