@@ -11,35 +11,34 @@ Modes: the default speed run (latency 0, no rate limits); ``--latency-ms 50`` fo
 concurrency comparison (``max_concurrency`` 1 against the default); ``--rate-limits`` for the
 rate-limit run (each provider's documented limit, windows shrunk by ``--time-scale``), with
 the paced column: a sequential run's CPU against the raw baseline replaying it at the same pace;
-``--scale`` for the scale rows: Kombo and Merge over each of ``--accounts`` account counts (the
-same applications spread over them), read by 1, 2 and 4 ``account_shard`` processes at once
-(``--shards``, up to the account count), each request ``--latency-ms`` late (default 50), with
-records per second, efficiency (speed-up over one process, per shard) and the peak RSS of the
-largest shard process: memory must not grow with the number of accounts.
+``--scale`` for the scale rows (bench/scale.py): Kombo and Merge over each of ``--accounts``
+account counts (the same applications spread over them), read by 1, 2 and 4 ``account_shard``
+processes at once (``--shards``, up to the account count), each request ``--latency-ms`` late
+(default 50), with records per second, efficiency (speed-up over one process, per shard), the
+peak RSS of the largest shard process (memory must not grow with the number of accounts) and
+whether the keys written equal the truth; ``--resume-at`` adds killed-and-resumed runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import math
 import os
 import platform
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.run import BIN, authorization, call, measure
+from bench.scale import bench_scale
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 PAGE = {"greenhouse": 500, "kombo": 250, "merge": 100, "atzcrm": 100, "ashby": 100, "lever": 100}
 #: The limits the sandbox enforces with --rate-limits: (requests, window seconds) per account.
@@ -72,13 +71,6 @@ LOOKUPS = {"greenhouse": ["/v3/interviewers", "/v3/job_interviews",
 LISTS_OF = {("greenhouse", "job_hiring_team"): ["/v3/job_hiring_managers", "/v3/job_owners"]}
 
 
-def call(url: str, data: dict | None = None) -> Any:
-    """GET or POST JSON to the sandbox."""
-    body = None if data is None else json.dumps(data).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600) as r:
-        return json.load(r)
-
-
 def start_sandbox(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     """The sandbox in its own process, so its CPU is never counted as the tap's."""
     cmd = [str(BIN / "python"), "-m", "tap_ats.sandbox", "--port", "0",
@@ -90,43 +82,6 @@ def start_sandbox(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
     return proc, url
-
-
-def _high_water(pid: int, peak: list[int], done: threading.Event) -> None:
-    """Poll the process's own peak RSS (VmHWM).
-
-    rusage's ru_maxrss would also count the harness's pages the child had between fork and exec.
-    """
-    while not done.wait(0.05):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            return
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                peak[0] = max(peak[0], int(line.split()[1]))
-
-
-def measure(cmd: list[str], stdin: bytes | None = None) -> dict[str, Any]:
-    """Run ``cmd``; count RECORD lines on its stdout; return CPU, wall, peak RSS, records."""
-    start = time.perf_counter()
-    # Both tap and baseline write with Python's default buffering: PYTHONUNBUFFERED (set in
-    # many containers) would cost the baseline a system call per write and flatter the ratio.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    peak, done = [0], threading.Event()
-    threading.Thread(target=_high_water, args=(proc.pid, peak, done), daemon=True).start()
-    if stdin:
-        proc.stdin.write(stdin)
-        proc.stdin.close()
-    records = sum(1 for line in proc.stdout if line.startswith(b'{"type":"RECORD"')
-                  or line.startswith(b'{"type": "RECORD"'))
-    done.set()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"exit": proc.returncode, "records": records, "wall_s": time.perf_counter() - start,
-            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak[0] / 1024}
 
 
 def listed(provider: str, config: dict[str, Any], path: str) -> int:
@@ -202,23 +157,6 @@ def limit_use(provider: str, log: list[dict], time_scale: float) -> float | None
     shares = [(len(ts) - 1) / (max(ts) - min(ts)) / (limit / (window * time_scale))
               for ts in per_account.values() if len(ts) > 1]
     return round(sum(shares) / len(shares), 3)
-
-
-def authorization(provider: str, config: dict[str, Any]) -> str:
-    """The Authorization header the raw baseline sends."""
-    if provider == "greenhouse":
-        basic = base64.b64encode(f"{config['client_id']}:{config['client_secret']}".encode())
-        req = urllib.request.Request(
-            config["token_url"], data=f"grant_type=client_credentials&sub={config['user_id']}"
-            .encode(), headers={"Authorization": f"Basic {basic.decode()}",
-                                "Content-Type": "application/x-www-form-urlencoded"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return f"Bearer {json.load(r)['access_token']}"
-    if provider == "ashby":  # the API key as basic user, empty password
-        return "Basic " + base64.b64encode(f"{config['api_key']}:".encode()).decode()
-    if provider == "lever":  # the API key as basic user, empty password
-        return "Basic " + base64.b64encode(f"{config['api_key']}:".encode()).decode()
-    return f"Bearer {config.get('api_key') or config.get('api_token')}"
 
 
 def run_tap(url: str, provider: str, config: dict[str, Any], tmp: Path) -> tuple[dict, list]:
@@ -320,67 +258,6 @@ def paced(url: str, provider: str, config: dict[str, Any], tmp: Path) -> dict[st
                 tap["cpu_s"] / tap["records"] / (raw["cpu_s"] / raw["records"]), 2)}
 
 
-def run_shards(url: str, provider: str, config: dict[str, Any], shards: int,
-               tmp: Path) -> dict[str, Any]:
-    """``shards`` tap processes, one per ``account_shard``, at once; wall time to the last."""
-    paths = []
-    for k in range(1, shards + 1):
-        paths.append(tmp / f"{provider}-shard-{k}-of-{shards}.json")
-        paths[-1].write_text(json.dumps({**config, "account_shard": f"{k}/{shards}"}))
-    before = call(f"{url}/_sandbox/requests")["counts"].get(provider, 0)
-    start = time.perf_counter()
-    with ThreadPoolExecutor(shards) as pool:
-        runs = list(pool.map(lambda path: measure([str(BIN / "tap-ats"), "--config", str(path)]),
-                             paths))
-    wall = time.perf_counter() - start
-    records = sum(r["records"] for r in runs)
-    return {"provider": provider, "shards": shards, "records": records,
-            "requests": call(f"{url}/_sandbox/requests")["counts"].get(provider, 0) - before,
-            "wall_s": round(wall, 2), "records_per_s": round(records / wall),
-            "cpu_s": round(sum(r["cpu_s"] for r in runs), 2),
-            "cpu_us_per_record": round(sum(r["cpu_s"] for r in runs) / max(records, 1) * 1e6),
-            "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
-            "exit": max(r["exit"] for r in runs)}
-
-
-def raw_replay(url: str, provider: str, config: dict[str, Any], row: dict) -> dict[str, Any]:
-    """The raw client replaying a one-process run's requests (no latency): its CPU and ratio.
-
-    Many accounts mean many more requests per record, which any client pays; the ratio says
-    whether the tap's own cost per account grows beyond that.
-    """
-    call(f"{url}/_sandbox/faults", {})
-    log = [e for e in call(f"{url}/_sandbox/requests")["log"] if e["provider"] == provider]
-    job = {"base_url": url, "authorization": authorization(provider, config),
-           "requests": [e for e in log[-row["requests"]:] if e["method"] == "GET"]}
-    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
-    return {"raw_cpu_s": round(raw["cpu_s"], 2),
-            "cpu_ratio_vs_raw": round(row["cpu_s"] / raw["cpu_s"], 2)}
-
-
-def bench_scale(url: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
-    """The scale rows: each provider and account count, over 1, 2 and 4 shards (the first: 1)."""
-    rows = []
-    for accounts in args.accounts:
-        call(f"{url}/_sandbox/reset", {"accounts": accounts})
-        call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms or 50})
-        for provider in args.providers:
-            config = call(f"{url}/_sandbox/config/{provider}")
-            one = None
-            for shards in [s for s in args.shards if s <= accounts]:
-                row = run_shards(url, provider, config, shards, tmp)
-                if shards == 1:
-                    row.update(raw_replay(url, provider, config, row))
-                    call(f"{url}/_sandbox/faults", {"latency_ms": args.latency_ms or 50})
-                one = one or row
-                speedup = one["wall_s"] / row["wall_s"]
-                row.update(accounts=accounts, speedup=round(speedup, 2),
-                           efficiency=round(speedup / shards, 2))
-                rows.append(row)
-                print(json.dumps(row), flush=True)
-    return rows
-
-
 def main() -> None:
     """Run the benchmark and print and save its table."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -397,6 +274,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, nargs="*", default=[200],
                         help="account counts for --scale, each a row per shard count")
     parser.add_argument("--shards", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--resume-at", type=int, nargs="*", default=[],
+                        help="account counts at which --scale also kills a run and resumes it")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of the CPU runs, taken in turns; the table has medians")
     parser.add_argument("--out", type=Path)
