@@ -9,9 +9,12 @@ in the session's zone instead of UTC shows.
 The world: Greenhouse job J1 (native visits, plan s1 < s2 < s3 < s4), Kombo job K1 and Merge job
 M1 (observed sightings, plans k1 < k2 < k3 < k4 and m1 < m2 < m3 < m4), ATZ CRM job job-a
 (derived visits over the account's talent stages t1 < t2 < t3, and the terminal Withdrawn t7,
-Rejected t8, Placed t9), and a second ATZ CRM account whose talent stages name no hire (job-b).
-Each provider's hire is its own signal (int_ats__hires): Greenhouse and Kombo the status, Merge
-a signed offer (unified accepted), ATZ CRM the Placed stage; the second ATZ account has none.
+Rejected t8, Placed t9), a second ATZ CRM account whose talent stages name no hire (job-b),
+Ashby job Y1 (observed, y1 < y2 < y3 < y4) and Lever posting L1 (native visits from its
+stageChanges, over the account's pipeline l1 < l2 < l3 < l4, which belongs to no posting).
+Each provider's hire is its own signal (int_ats__hires): Greenhouse, Kombo and Ashby the status,
+Merge a signed offer (unified accepted), ATZ CRM the Placed stage, Lever an archive reason of
+type hired (its "Hired"); the second ATZ account has none.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from test_report import CHROMIUM, console_errors, in_chromium, metrics
 
 from report.data import duckdb_query, load, postgres_query
 from report.html import render
+from tap_ats.derived import name_id
 from tap_ats.sandbox.demo import ROOT, dbt, postgres_env
 
 POSTGRES = os.environ.get("TAP_ATS_TEST_POSTGRES")
@@ -69,11 +73,17 @@ COMMON = ("provider text, account_id text, id text, created_at timestamp, update
           "deleted_at timestamp, _sdc_deleted_at timestamp, _sdc_extracted_at timestamp")
 
 GH, KB, ATZ = ("greenhouse", "gh"), ("kombo", "kb"), ("atzcrm", "atz")
-MG, ATZ2, AB = ("merge", "mg"), ("atzcrm", "atz2"), ("ashby", "ab")
+MG, ATZ2, AB, LV = ("merge", "mg"), ("atzcrm", "atz2"), ("ashby", "ab"), ("lever", "lv")
 GH_STAGES = {"s1": "Screen", "s2": "Phone", "s3": "Onsite", "s4": "Offer"}
 KB_STAGES = {"k1": "Applied", "k2": "Screen", "k3": "Interview", "k4": "Offer"}
 MG_STAGES = {"m1": "Applied", "m2": "Screen", "m3": "Interview", "m4": "Offer"}
 AB_STAGES = {"y1": "Applied", "y2": "Screen", "y3": "Interview", "y4": "Offer"}
+LV_STAGES = {"l1": "New applicant", "l2": "Recruiter screen", "l3": "On-site interview",
+             "l4": "Offer"}
+# Lever's archive reasons, id: (text, type). Only the type (type_raw) says hire.
+LV_REASONS = {"ar-hired": ("Hired", "hired"), "ar-exp": ("Lacks experience", "non-hired"),
+              "ar-wd": ("Withdrew", "non-hired")}
+LV_SOURCE = name_id("LinkedIn")  # Lever's sources have no id: the tap hashes the text
 ATZ_STAGES = {"t1": "Application Review", "t2": "Interview", "t3": "Offer", "t7": "Withdrawn",
               "t8": "Rejected", "t9": "Placed"}
 # ATZ's order is the stages' median position in the paths: Rejected ties with Interview.
@@ -90,7 +100,8 @@ def row(account: tuple[str, str], id_: str, deleted: str | None = None,
 
 def application(account: tuple[str, str], id_: str, job: str, stage: str, status: str,
                 reason: str | None = None, **kw: Any) -> dict[str, Any]:
-    names = {**GH_STAGES, **KB_STAGES, **MG_STAGES, **ATZ_STAGES, **AB_STAGES, "j2s1": "Screen"}
+    names = {**GH_STAGES, **KB_STAGES, **MG_STAGES, **ATZ_STAGES, **AB_STAGES, **LV_STAGES,
+             "j2s1": "Screen"}
     return row(account, id_, candidate_id=f"cand-{id_}", job_id=job, current_stage_id=stage,
                current_stage_name=names[stage], status=status, status_raw=status,
                applied_at="2026-01-01 09:00:00", rejected_at=None, rejection_reason=reason,
@@ -111,6 +122,28 @@ def path(account: tuple[str, str], app: str, job: str, stages: list[str], origin
                        exited_at=None if last else f"2026-01-{3 + i:02d} 10:00:00",
                        is_current=last, origin=origin, observed_at=None))
     return out
+
+
+def opportunity(id_: str, stage: str, reason: str | None = None,
+                archived: str | None = None) -> dict[str, Any]:
+    """A Lever opportunity of L1 as the tap maps it: archived for a reason of type hired it is
+    hired, for any other rejected (the reason's text and the archive time kept), else active;
+    status_raw is the reason's type."""
+    text, kind = LV_REASONS[reason] if reason else (None, None)
+    lost = kind == "non-hired"
+    status = "hired" if kind == "hired" else "rejected" if lost else "active"
+    return {**application(LV, id_, "L1", stage, status, text if lost else None,
+                          source_id=LV_SOURCE, rejection_reason_id=reason),
+            "status_raw": kind, "rejected_at": archived if lost else None,
+            "created_at": "2026-01-01 09:00:00"}
+
+
+def stage_changes(app: str, stages: list[str]) -> list[dict[str, Any]]:
+    """Lever's native history as the tap writes it (on path's days): the n-th stageChange is row
+    <opportunity>:<n>, created when entered; only the last one names its (the current) stage."""
+    return [{**r, "id": f"{app}:{n}", "created_at": r["entered_at"],
+             "stage_name": LV_STAGES[r["stage_id"]] if r["is_current"] else None}
+            for n, r in enumerate(path(LV, app, "L1", stages, "native"))]
 
 
 def interview(id_: str, sdc_deleted: str | None = None, **values: Any) -> dict[str, Any]:
@@ -135,6 +168,16 @@ def offer(account: tuple[str, str], id_: str, app: str, status: str, version: in
                   candidate_id=None, status=status, status_raw=status, version=version,
                   sent_at=sent, resolved_at=resolved, starts_at=None),
             "created_at": created or sent}
+
+
+def lever_offer(id_: str, app: str, raw: str, created: str, sent: str,
+                resolved: str | None = None) -> dict[str, Any]:
+    """Lever's offer: no version, the opportunity's job and candidate; signed is accepted (at
+    the signed document's upload), opened is sent."""
+    status = {"signed": "accepted", "opened": "sent"}[raw]
+    return {**offer(LV, id_, app, status, 1, sent, resolved, created), "version": None,
+            "status_raw": raw, "job_id": "L1", "candidate_id": f"cand-{app}",
+            "updated_at": created}
 
 
 def scorecard(account: tuple[str, str], id_: str, app: str, interviewer: str | None,
@@ -180,6 +223,13 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         application(AB, "E1", "Y1", "y4", "hired"),
         application(AB, "E2", "Y1", "y3", "rejected", "Not a fit"),
         application(AB, "E3", "Y1", "y2", "active"),
+        # Lever: F1 archived as Hired (the reason's type says so), F2 for Lacks experience at l3
+        # (rejected), F3 for Withdrew at l2 (withdrawn: the text; Lever types only hired and
+        # non-hired), F4 in process at l4, having skipped l2.
+        opportunity("F1", "l4", "ar-hired"),  # no rejected_at
+        opportunity("F2", "l3", "ar-exp", "2026-01-06 10:00:00"),
+        opportunity("F3", "l2", "ar-wd", "2026-01-05 10:00:00"),
+        opportunity("F4", "l4"),
     ],
     "application_stages": [
         *path(GH, "A1", "J1", ["s1", "s2", "s3", "s4"], "native"),
@@ -210,6 +260,10 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         *sightings("E1", [("y1", T1), ("y4", T2)], AB, "Y1"),
         *sightings("E2", [("y2", T1), ("y3", T2)], AB, "Y1"),
         *sightings("E3", [("y2", T1)], AB, "Y1"),
+        *stage_changes("F1", ["l1", "l2", "l3", "l4"]),
+        *stage_changes("F2", ["l1", "l2", "l3"]),
+        *stage_changes("F3", ["l1", "l2"]),
+        *stage_changes("F4", ["l1", "l3", "l4"]),
     ],
     "jobs": [
         row(GH, "J1", name="Engineer", code=None, status="open", status_raw="open",
@@ -231,6 +285,9 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
             opened_at="2025-12-01 00:00:00", closed_at=None),
         row(AB, "Y1", name="Editor", code=None, status="open", status_raw="Open",
             opened_at="2025-12-01 00:00:00", closed_at=None, department_ids=[], office_ids=[]),
+        # A Lever posting: no open or close time, departments or offices.
+        row(LV, "L1", name="Translator", code=None, status="open", status_raw="published",
+            opened_at=None, closed_at=None, created_at="2025-12-01 00:00:00"),
     ],
     "job_stages": [
         *(row(GH, s, job_id="J1", name=n, order=i, active=True)
@@ -246,6 +303,8 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         row(ATZ2, "t2", job_id=None, name="Interview", order=1, active=None),
         *(row(AB, s, job_id="Y1", name=n, order=i, active=None)
           for i, (s, n) in enumerate(AB_STAGES.items())),
+        *(row(LV, s, job_id=None, name=n, order=i, active=True)  # /stages, in pipeline order
+          for i, (s, n) in enumerate(LV_STAGES.items())),
     ],
     "candidates": [row(GH, "cand-A1", first_name="Ann", last_name="Lee")],
     "interviews": [  # interviewers u1, u2; u3 is deleted
@@ -296,6 +355,9 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
         # Ashby's offer: no version or sent time; created_at is its latest version's.
         {**offer(AB, "O11", "E1", "accepted", 1, created="2026-02-10 09:00:00",
                  resolved="2026-02-12 09:00:00"), "version": None},
+        lever_offer("O12", "F1", "signed", "2026-01-08 09:00:00", "2026-01-09 09:00:00",
+                    "2026-01-13 09:00:00"),
+        lever_offer("O13", "F4", "opened", "2026-01-14 09:00:00", "2026-01-15 09:00:00"),
     ],
     "departments": [row(GH, "D1", name="Engineering", parent_id=None, external_id=None),
                     row(KB, "KD", name="Design", parent_id=None, external_id=None),
@@ -306,9 +368,12 @@ FIXTURES: dict[str, list[dict[str, Any]]] = {
     "rejection_reasons": [
         row(GH, "r1", name="Withdrawn position", type="we_rejected", type_raw="We rejected them"),
         row(GH, "r2", name="Took another offer", type="candidate_withdrew",
-            type_raw="They rejected us")],
+            type_raw="They rejected us"),
+        *(row(LV, r, name=n, type="other" if k == "hired" else None, type_raw=k)
+          for r, (n, k) in LV_REASONS.items())],
     "sources": [row(GH, "src-li", name="LinkedIn", type="job_board"),
-                row(GH, "src-ref", name="Employee referral", type="referral")],
+                row(GH, "src-ref", name="Employee referral", type="referral"),
+                row(LV, LV_SOURCE, name="LinkedIn", type=None)],
     "job_hiring_team": [row(GH, "J1:u1:recruiter", job_id="J1", user_id="u1", role="recruiter",
                             role_raw="Recruiter")],
     "scorecards": [  # A1, B1, B2 hired; A3, A6, B3 rejected; A4, A5 withdrawn; A2 in process
@@ -455,14 +520,14 @@ def test_deleted_rows_are_in_no_model(built):
     m = built.models
     apps = {r[0] for r in built.query(f"select application_id from {m}.ats__applications_enhanced")}
     assert apps == {"A1", "A2", "A3", "A4", "A5", "A6", "A9", "A10", "A12", "B1", "B2", "B3",
-                    "C1", "C2", "C3", "C4", "E1", "E2", "E3", "c1:job-a", "c2:job-a",
-                    "c3:job-a", "c5:job-a", "d1:job-b"}  # not A7, A8
+                    "C1", "C2", "C3", "C4", "E1", "E2", "E3", "F1", "F2", "F3", "F4",
+                    "c1:job-a", "c2:job-a", "c3:job-a", "c5:job-a", "d1:job-b"}  # not A7, A8
     visited = {r[0] for r in built.query(f"select application_id from {m}.ats__stage_visits")}
     assert visited == apps
     assert built.query(f"select stage_id from {m}.ats__stage_visits "
                        "where application_id = 'A9' order by visit_number") == [("s1",), ("s2",)]
     assert {r[0] for r in built.query(f"select job_id from {m}.ats__jobs_enhanced")} == {
-        "J1", "J2", "K1", "M1", "Y1", "job-a", "job-b"}  # not J9
+        "J1", "J2", "K1", "L1", "M1", "Y1", "job-a", "job-b"}  # not J9
     panel = built.query(f"select interview_id, interviewer_id, interviewer_name "
                         f"from {m}.ats__interviews_enhanced order by 1, 2")
     assert panel == [("I1", "u1", "Ada"), ("I1", "u2", "Grace"), ("I2", "u1", "Ada"),
@@ -494,8 +559,9 @@ def test_stage_visits(built):
         ("C4", "m4", "2026-02-01 08:00", None, None, 1, "first_seen"),
     ]
     sources = built.query(f"select distinct provider, entry_source from {built.models}."
-                          "ats__stage_visits where provider in ('greenhouse', 'atzcrm')")
-    assert sorted(sources) == [("atzcrm", "history"), ("greenhouse", "history")]
+                          "ats__stage_visits where provider in ('greenhouse', 'atzcrm', 'lever')")
+    assert sorted(sources) == [("atzcrm", "history"), ("greenhouse", "history"),
+                               ("lever", "history")]
     paths = {}
     for app, stage in built.query(f"select application_id, stage_id from {built.models}."
                                   "ats__stage_visits order by application_id, visit_number"):
@@ -506,6 +572,8 @@ def test_stage_visits(built):
         "A10": ["s1", "s3", "s2"], "A12": ["j2s1"], "B1": ["k1", "k3"], "B2": ["k1", "k4"],
         "B3": ["k2"], "C1": ["m1", "m4"], "C2": ["m3", "m4"], "C3": ["m2"], "C4": ["m4"],
         "E1": ["y1", "y4"], "E2": ["y2", "y3"], "E3": ["y2"],
+        "F1": ["l1", "l2", "l3", "l4"], "F2": ["l1", "l2", "l3"], "F3": ["l1", "l2"],
+        "F4": ["l1", "l3", "l4"],
         "d1:job-b": ["t1", "t2"],
         "c1:job-a": ["t1", "t2", "t8"], "c2:job-a": ["t1", "t2", "t3", "t9"],
         "c3:job-a": ["t1", "t8", "t1", "t2"], "c5:job-a": ["t1", "t7"]}
@@ -534,6 +602,12 @@ def test_funnel(built):
         ("K1", "k2", 1, 3, 2, 1, 0, 0.6667),
         ("K1", "k3", 2, 2, 1, 0, 0, 0.5),
         ("K1", "k4", 3, 1, 1, 0, 0, 1.0),
+        # Lever's account-wide stages are L1's plan. F1 hired moved on from all four; F2
+        # rejected at l3; F3 withdrew at l2; F4 reached l4, so l2 (skipped) too, and sits there.
+        ("L1", "l1", 0, 4, 4, 0, 0, 1.0),
+        ("L1", "l2", 1, 4, 3, 0, 1, 0.75),
+        ("L1", "l3", 2, 3, 2, 1, 0, 0.6667),
+        ("L1", "l4", 3, 2, 1, 0, 0, 0.5),
         # C1 hired (its signed offer) from m4; C2 and C4 rejected there (C4's signed offer is no
         # hire: the application was rejected); C3 at m2.
         ("M1", "m1", 0, 4, 4, 0, 0, 1.0),
@@ -561,6 +635,7 @@ def test_outcomes(built):
     assert rows == [("A1", "hired"), ("A3", "rejected"), ("A4", "withdrawn"), ("A5", "withdrawn"),
                     ("A6", "rejected"), ("B2", "hired"), ("B3", "rejected"), ("C1", "hired"),
                     ("C2", "rejected"), ("C4", "rejected"), ("E1", "hired"), ("E2", "rejected"),
+                    ("F1", "hired"), ("F2", "rejected"), ("F3", "withdrawn"),
                     ("c1:job-a", "rejected"), ("c2:job-a", "hired"), ("c5:job-a", "withdrawn")]
 
 
@@ -596,6 +671,10 @@ def test_offers_enhanced(built):
         ("O1", "A1", "Engineer", "Engineering", "London, New York", 0, 9.0, None),
         ("O10", "C4", "Writer", None, None, 1, 39.0, 1.0),
         ("O11", "E1", "Editor", None, None, 1, 40.0, 2.0),
+        # Lever's (no version: each the latest): F1's sent 9 Jan, 8 days after applying, signed
+        # 4 days later; F4's opened (sent) 15 Jan, unanswered.
+        ("O12", "F1", "Translator", None, None, 1, 8.0, 4.0),
+        ("O13", "F4", "Translator", None, None, 1, 14.0, None),
         ("O2", "A1", "Engineer", "Engineering", "London, New York", 1, 11.0, 3.0),
         ("O3", "A6", "Engineer", "Engineering", "London, New York", 1, 19.0, 2.0),
         ("O4", "A2", "Engineer", "Engineering", "London, New York", 1, 24.0, None),
@@ -618,6 +697,8 @@ def test_offer_acceptance(built):
     assert numbers(rows, 3) == [
         ("department", "D1", "Engineering", *j1), ("department", "KD", "Design", *k1),
         ("job", "J1", "Engineer", *j1), ("job", "K1", "Designer", *k1),
+        # Lever: F1's signed, F4's opened (pending); offers out on days 8 and 14.
+        ("job", "L1", "Translator", 2, 1, 0, 1, 1.0, 11.0),
         # Merge: C1's and C4's signed offers and C2's denied one all count as answered offers.
         ("job", "M1", "Writer", 3, 2, 1, 0, 0.6667, 40.0),
         # Ashby: E1's offer, accepted; made (its version created) 40 days after applying.
@@ -643,7 +724,11 @@ def test_time_to_hire(built):
     assert numbers(rows, 3) == [
         ("department", "D1", *d1), ("department", "KD", *k1),
         ("job", "J1", *j1), ("job", "J2", status, 1, 0, 0, 0, None, None, None),
-        ("job", "K1", *k1), ("job", "M1", "signed_offer", 4, 3, 1, 1, 40.0, 42.0, 42.0),
+        ("job", "K1", *k1),
+        # Lever: F1 hired by its Hired archive reason, dated by its offer signed on 13 Jan
+        # (12 days); F4's offer is out (offers on days 8 and 14), F2 and F3 archived.
+        ("job", "L1", "archive_reason", 4, 2, 1, 1, 11.0, 12.0, 12.0),
+        ("job", "M1", "signed_offer", 4, 3, 1, 1, 40.0, 42.0, 42.0),
         # Ashby: E1 Hired by its status, dated by its offer accepted on 12 Feb (42 days).
         ("job", "Y1", status, 3, 1, 1, 1, 40.0, 42.0, 42.0),
         ("job", "job-a", status, 4, 0, 1, 0, None, 4.04, 4.04),
@@ -673,6 +758,9 @@ def test_source_effectiveness(built):
         # Kombo by the applications' text: B2 hired by its outcome (B1's accepted offer is not
         # Kombo's hire signal).
         ("kombo", "kb", None, "LinkedIn", None, status, 3, 0, 1, 1, 0.0, 0.3333, 0.3333),
+        # Lever names sources by the hash of their text: F1 and F4 offered, F1 hired, of four.
+        ("lever", "lv", LV_SOURCE, "LinkedIn", None, "archive_reason", 4, 0, 2, 1, 0.0, 0.5,
+         0.25),
         # Merge: C1 hired by its signed offer; C4's signed offer is no hire (rejected).
         ("merge", "mg", None, "LinkedIn", None, "signed_offer", 4, 0, 3, 1, 0.0, 0.75, 0.25),
     ]
@@ -743,8 +831,8 @@ def test_report_shows_the_marts(built):
     found = metrics(report_page(built)).found
     # One definition of a hire: Greenhouse A1 and Kombo B2 by status, Merge C1 by its signed
     # offer, ATZ CRM c2 Placed (its second account has no hire signal and adds none), Ashby E1
-    # by its status.
-    for provider in ("ashby", "atzcrm", "greenhouse", "kombo", "merge"):
+    # by its status, Lever F1 by its Hired archive reason.
+    for provider in ("ashby", "atzcrm", "greenhouse", "kombo", "lever", "merge"):
         assert found[provider, "hires", "all"] == ("1", "1"), provider
         assert found[provider, "time_to_hire_hires", "all"] == ("1", "1"), provider
     assert found["merge", "funnel_moved_on", "Offer"] == ("1", "1")
@@ -759,7 +847,7 @@ def test_report_shows_the_marts(built):
     funnel = built.query(f"select provider, stage_name, sum(applications_reached), "
                          f"sum(applications_moved_on) from {built.models}.ats__funnel "
                          "group by 1, 2")
-    assert len(funnel) == 19  # four stages each, three on ATZ CRM (Placed &c. are outcomes)
+    assert len(funnel) == 23  # four stages each, three on ATZ CRM (Placed &c. are outcomes)
     for provider, stage, reached, moved_on in funnel:
         assert found[provider, "funnel_reached", stage][0] == str(int(float(reached)))
         assert found[provider, "funnel_moved_on", stage][0] == str(int(float(moved_on)))
@@ -775,6 +863,6 @@ def test_report_renders_in_chromium(built, tmp_path):
     dom, log = in_chromium(page, tmp_path / "report.png")
     assert console_errors(log) == [], log[-3000:]
     rendered, written = metrics(dom), metrics(page.read_text())
-    assert rendered.sections == ["ashby", "atzcrm", "greenhouse", "kombo", "merge"]
+    assert rendered.sections == ["ashby", "atzcrm", "greenhouse", "kombo", "lever", "merge"]
     assert rendered.found == written.found and len(rendered.found) > 100
     assert (tmp_path / "report.png").stat().st_size > 20_000  # a page was painted
