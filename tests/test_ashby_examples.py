@@ -46,6 +46,12 @@ def test_the_sandbox_answers_in_the_documented_shape(sandbox, endpoint):
         job = requests.post(f"{config['api_url']}/job.list", json={},
                             headers={"Authorization": f"Basic {key}"}, timeout=10).json()
         body = {"interviewPlanId": job["results"][0]["defaultInterviewPlanId"]}
+    if endpoint == "application.listHistory":  # the history of an application that moved
+        apps = requests.post(f"{config['api_url']}/application.list", json={},
+                             headers={"Authorization": f"Basic {key}"}, timeout=10).json()
+        moved = next(a for a in apps["results"]
+                     if a["currentInterviewStage"]["orderInInterviewPlan"] > 0)
+        body = {"applicationId": moved["id"]}
     answer = requests.post(f"{config['api_url']}/{endpoint}", json=body,
                            headers={"Authorization": f"Basic {key}"}, timeout=10).json()
     assert answer["success"] is True and answer["results"]
@@ -101,6 +107,17 @@ def test_the_examples_map_to_the_rows_written_here():
     assert (mapped["first_name"], mapped["last_name"], mapped["emails"], mapped["tags"]) == (
         None, None, [candidate["primaryEmailAddress"]["value"]],
         [t["title"] for t in candidate["tags"]])
+    history = fixture("ashby", "application.listHistory")["example"]
+    streams["application_stages"].for_application(row, history)
+    rows = [streams["application_stages"].map_record(e) for e in history]
+    assert rows == [{
+        "id": e["id"], "remote_id": None, "created_at": e["enteredStageAt"],
+        "updated_at": app["updatedAt"], "deleted_at": None, "application_id": app["id"],
+        "job_id": app["job"]["id"], "candidate_id": app["candidate"]["id"],
+        "stage_id": e["stageId"], "stage_name": e["title"], "entered_at": e["enteredStageAt"],
+        "exited_at": e["leftStageAt"], "is_current": n == 1, "origin": "native",
+        "observed_at": None} for n, e in enumerate(history)]
+    assert rows[0]["exited_at"] == rows[1]["entered_at"]
     field = example("customField.list")
     assert streams["custom_field_definitions"].map_record(field)["options"] == [
         v["label"] for v in field["selectableValues"]]

@@ -31,11 +31,11 @@ Sync" of 2026-05-14, and the reference pages of each endpoint):
   code, and the body decides whatever the HTTP status (an error answered with 200 is still an
   error: never an empty page). A permission code (``missing_endpoint_permission``) or a 403
   skips that stream of the account with one warning naming the key's missing module permission
-  (``candidatesRead``, ``jobsRead``, ``interviewsRead``, ``hiringProcessMetadataRead`` as
-  Ashby's endpoint pages name them; ``offersRead`` and ``organizationRead`` for offers, users,
-  departments and locations are our reading): Ashby grants API keys permissions per module. A
-  401 stops the run (one key serves everything). 429 and 5xx are retried, honouring
-  ``Retry-After``.
+  (``candidatesRead``, also ``application.listHistory``'s, ``jobsRead``, ``interviewsRead``,
+  ``hiringProcessMetadataRead`` as Ashby's endpoint pages name them; ``offersRead`` and
+  ``organizationRead`` for offers, users, departments and locations are our reading): Ashby
+  grants API keys permissions per module. A 401 stops the run (one key serves everything). 429
+  and 5xx are retried, honouring ``Retry-After``.
 - Not documented, so chosen as a careful integrator would, and the sandbox behaves the same:
   the rate limit (none found: ``max_requests_per_minute`` paces if set); how long a sync token
   lives (expiry is handled whenever it comes); deletes: Ashby's objects carry no deletion flag
@@ -48,9 +48,11 @@ Streams:
   Archived -> rejected, Lead -> other (``status_raw`` keeps Ashby's word); ``rejected_at`` is
   ``archivedAt``; ``rejection_reason`` and ``_id`` the nested ``archiveReason``; ``source`` and
   ``source_id`` the nested ``source``; ``current_stage_*`` the ``currentInterviewStage``.
-- ``application_stages``: observed from each application read (``origin=observed``), at no
-  request's cost. Ashby's ``application.listHistory`` gives the native history, but one request
-  per application; not read yet (the observed rows fold into visits as Kombo's and Merge's do).
+- ``application_stages``: native (``origin=native``), ``application.listHistory`` of each
+  application that ``application.list`` returned in this run: one request per changed
+  application (every one on a full read, none when nothing changed); one row per history
+  event, its ``id`` the event's. See :mod:`~tap_ats.providers.ashby.history` for what Ashby
+  documents of it, what is our reading, and how a refused or failed read ends.
 - ``jobs`` (``job.list``) with their ``stages``: each job read asks ``interviewStage.list`` for
   its ``defaultInterviewPlanId`` (un-paged), so a full run costs one request per job and an
   incremental one only per changed job; ``job_stages`` are those stages and

@@ -5,8 +5,8 @@ base client: ``POST`` to ``/x.list`` with the filters in a JSON body, the API ke
 ``nextCursor`` while ``moreDataAvailable``, Ashby's ``success: false`` errors, and the
 ``syncToken`` of the streams whose endpoint takes one, kept in the account's partition state.
 
-Imports flow one way: :mod:`.streams` imports this module, never the reverse at load;
-:meth:`Ashby.stream_classes` imports it inside the method, when the tap asks.
+Imports flow one way: :mod:`.streams` and :mod:`.history` import this module, never the reverse
+at load; :meth:`Ashby.stream_classes` imports them inside the method, when the tap asks.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ FULL_SYNC_CODES = {"sync_token_expired", "incremental_sync_too_large"}
 #: Codes of a key that lacks the permission an endpoint needs (a scoped key).
 PERMISSION_CODES = {"missing_endpoint_permission", "missing_permission", "forbidden"}
 #: The API key permission each stream's endpoint needs, as Ashby names them (``candidatesRead``
-#: ...); those of users, departments and locations are our reading, not documented.
+#: ...; ``application.listHistory``'s too); those of users, departments and locations are our
+#: reading, not documented.
 PERMISSIONS = {"applications": "candidatesRead", "application_stages": "candidatesRead",
                "candidates": "candidatesRead", "interviews": "interviewsRead",
                "offers": "offersRead", "jobs": "jobsRead", "job_stages": "interviewsRead",
@@ -58,9 +59,9 @@ class Ashby(Provider):
 
         Imported here, not at the top: the stream module imports this one.
         """
-        from tap_ats.providers.ashby import streams
+        from tap_ats.providers.ashby import history, streams
 
-        return [streams.Applications, streams.AshbyApplicationStages, streams.Jobs,
+        return [streams.Applications, history.ApplicationStages, streams.Jobs,
                 streams.JobStages, streams.JobHiringTeam, streams.Interviews, streams.Candidates,
                 streams.Users, streams.Offers, streams.Departments, streams.Offices,
                 streams.Sources, streams.RejectionReasons, streams.CustomFieldDefinitions]

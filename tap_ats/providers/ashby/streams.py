@@ -1,8 +1,9 @@
 """Ashby's streams: one small class per list endpoint, and the rows derived from them.
 
 Each is declared on :class:`~tap_ats.providers.ashby.client.AshbyStream`: its endpoint, the
-filters of its body, and the mapping of Ashby's object to the unified columns. The observed
-stage history, the job stages and the hiring team come from the applications and jobs read.
+filters of its body, and the mapping of Ashby's object to the unified columns. The job stages
+and the hiring team come from the jobs read; the applications read hands each application over
+to the stage history (:mod:`~tap_ats.providers.ashby.history`), read per application.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import typing as t
 
 from tap_ats.conform import ts
-from tap_ats.derived import DerivedStream, ObservedStages, name_id
+from tap_ats.derived import DerivedStream, name_id
 from tap_ats.http import GiveUp, Refused
+from tap_ats.outcomes import account_of
 from tap_ats.providers.ashby.client import AshbyStream, name_of
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
 
     from tap_ats.http import Answer
@@ -46,10 +50,33 @@ def _times(raw: dict) -> dict:
 
 
 class Applications(AshbyStream):
-    """``application.list``; feeds the observed ``application_stages``."""
+    """``application.list``; hands each application read to its stage history."""
 
     name = "applications"
     path = "/application.list"
+
+    def generate_child_contexts(self, record: dict, context: Context | None) -> Iterable:
+        """Hand each application read to the streams read per application (if selected)."""
+        for child in self.child_streams:
+            if child.selected and not isinstance(child, DerivedStream):
+                self._pending[child.name].append(record)
+        yield from super().generate_child_contexts(record, context)
+
+    def ended(self, context: Context) -> None:
+        """Store the new sync token, unless the applications' history failed in this run.
+
+        Then the old token stays, so that the next run reads the same applications (and their
+        histories) again; the history reads' own failure is reported as that stream's.
+        """
+        account = account_of(context) or ""
+        if self.tap.report.stream(account, "application_stages").status == "failed":
+            self._tokens.pop(account, None)
+            self.get_context_state(context).pop("progress_markers", None)
+            self.logger.warning("ashby account %s: application_stages failed, so applications "
+                                "keeps its sync token: the next run reads the same changed "
+                                "applications and their histories again", account)
+            return
+        super().ended(context)
 
     def map_record(self, raw: dict) -> dict:
         """Ashby application: candidate, job, stage, source and archive reason are nested."""
@@ -67,12 +94,6 @@ class Applications(AshbyStream):
             "source": source.get("title"), "source_id": source.get("id"),
             "custom_fields": custom_fields(raw.get("customFields")),
         }
-
-
-class AshbyApplicationStages(ObservedStages):
-    """Observed stage rows, one per application read."""
-
-    parent_stream_type = Applications
 
 
 class Jobs(AshbyStream):

@@ -12,11 +12,15 @@
 - Un-paged lists: ``department.list``, ``location.list``, ``source.list``,
   ``archiveReason.list`` (answer ``{success, results}``), ``interviewStage.list
   {interviewPlanId}`` (each job has its own plan, its stages in order).
+- ``application.listHistory {applicationId}``: paged by ``limit`` and ``cursor`` only (no
+  ``syncToken``, as Ashby documents it): one event per stay of the application in a stage,
+  from the world's visits (``id`` stable, ``stageNumber`` 0 first, ``leftStageAt`` null on the
+  current stay); a deleted or unknown application answers ``application_not_found``.
 - Errors: request errors (bad input, an expired token) are HTTP 200 with ``success: false``,
   ``errors`` and ``errorInfo {code, message}``; a wrong key is 401; injected faults use the same
   body (a 403 is ``missing_endpoint_permission``, the scoped-key refusal).
 - Deletes leave no trace: a deleted application is gone from every list with its interview
-  schedules and its offer (one per application, its state its latest version's).
+  schedules, its offer (one per application, its state its latest version's) and its history.
 """
 
 from tap_ats.sandbox.ashby.api import AshbyAPI

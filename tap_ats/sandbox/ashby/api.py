@@ -15,7 +15,6 @@ from tap_ats.sandbox.server import (
     ProviderAPI,
     Request,
     Response,
-    ServedVersions,
     keyset_page,
 )
 from tap_ats.sandbox.world import Table, World, now
@@ -31,7 +30,7 @@ PAGED = {"application.list": True, "candidate.list": True, "job.list": True,
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list.
 DAMAGE = {
     # Not ``createdAt``: it feeds two columns (created_at, applied_at); not ``updatedAt``: the
-    # observed stage rows are keyed by it.
+    # application's stage rows take it as their updated_at too.
     "application.list": Damage("applications", ("candidate.name",), "job.id", ("archivedAt",)),
     "candidate.list": Damage("candidates", ("name", "company", "position"), None,
                              ("createdAt",)),
@@ -43,6 +42,9 @@ DAMAGE = {
     "offer.list": Damage("offers", (), "applicationId", ("decidedAt",)),
     "user.list": Damage("users", ("firstName", "lastName"), None, ()),
     "customField.list": Damage("custom_field_definitions", ("title",), None, ()),
+    # Not ``enteredStageAt``: it feeds two columns (created_at, entered_at).
+    "application.listHistory": Damage("application_stages", ("title",), "stageId",
+                                      ("leftStageAt",)),
 }
 
 
@@ -52,6 +54,14 @@ class AshbyError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _limit(body: dict[str, Any]) -> int:
+    """The page size a list body asks for: ``limit``, 1 to 100, 100 when left out."""
+    limit = body.get("limit", MAX_PAGE)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise AshbyError("invalid_input", f"limit must be 1 to {MAX_PAGE}")
+    return limit
 
 
 def _encode(state: dict[str, Any]) -> str:
@@ -76,7 +86,6 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
-        self.served = ServedVersions(self.accounts)
         self._indexes: dict[tuple[int, str], tuple[int, dict[int, list[Any]]]] = {}
 
     def config(self, base_url: str) -> dict[str, Any]:
@@ -114,6 +123,8 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
                 raise AshbyError("invalid_input", "the body must be a JSON object")
             if endpoint in PAGED:
                 return self._paged(request, endpoint, body, w)
+            if endpoint == "application.listHistory":
+                return self._history(request, body, w)
             if endpoint == "interviewStage.list":
                 return self._stages(body, w)
             if endpoint in ("department.list", "location.list", "source.list",
@@ -140,9 +151,7 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
         A pass starts at its first page; its last page carries a sync token holding that start,
         and a pass with that token lists what changed since (by the record's change time).
         """
-        limit = body.get("limit", MAX_PAGE)
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-            raise AshbyError("invalid_input", f"limit must be 1 to {MAX_PAGE}")
+        limit = _limit(body)
         token = body.get("syncToken")
         if token is not None and not PAGED[endpoint]:
             raise AshbyError("invalid_input", f"{endpoint} takes no syncToken")
@@ -172,9 +181,6 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
         page = self.sandbox.paginate(shim, state, None if next_id is None else {
             **state, "after": next_id})
         results = [] if page.empty else rows(records)
-        if endpoint == "application.list":
-            self.served.add(self.accounts[0], ((r["id"], r["currentInterviewStage"]["id"],
-                                                r["updatedAt"], False) for r in results))
         answer: dict[str, Any] = {"success": True, "results": results,
                                   "moreDataAvailable": page.cursor is not None}
         if page.cursor is not None:
@@ -186,6 +192,47 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
         if results:
             self.sandbox.spoil(request, response, self.accounts[0], DAMAGE[endpoint],
                                results[0]["id"], results[0])
+        return response
+
+    def _history(self, request: Request, body: dict[str, Any], w: World) -> Response:
+        """``application.listHistory {applicationId}``: the application's stays, paged.
+
+        Pagination only, as Ashby documents it (no ``syncToken``): ``limit`` and the
+        ``cursor`` of the last page. An application that is not there (never, or deleted)
+        answers ``application_not_found``.
+        """
+        limit = _limit(body)
+        if body.get("syncToken") is not None:
+            raise AshbyError("invalid_input", "application.listHistory takes no syncToken")
+        app_id = body.get("applicationId")
+        if not isinstance(app_id, str):
+            raise AshbyError("invalid_input", "applicationId is required")
+        n = render.number("application", app_id)
+        app = w.applications.get(n) if n is not None else None
+        if app is None or app.deleted_at is not None:
+            raise AshbyError("application_not_found", "Application not found")
+        state: dict[str, Any] = {"application": app_id, "after": 0}
+        if (cursor := body.get("cursor")) is not None:
+            state = _decode(cursor, "cursor")
+            after = state.get("after")
+            if state.get("application") != app_id or isinstance(after, bool) or not isinstance(
+                    after, int) or after < 0:
+                raise AshbyError("invalid_input", "cursor is not valid for this application")
+        entries = render.history(w, app)
+        start, end = state["after"], state["after"] + limit
+        shim = Request(request.method, request.path,
+                       {"cursor": [cursor]} if cursor else {}, request.headers)
+        page = self.sandbox.paginate(shim, state, {**state, "after": end}
+                                     if end < len(entries) else None)
+        results = [] if page.empty else entries[start:end]
+        answer: dict[str, Any] = {"success": True, "results": results,
+                                  "moreDataAvailable": page.cursor is not None}
+        if page.cursor is not None:
+            answer["nextCursor"] = page.cursor
+        response = Response(200, answer, faults=page.faults)
+        if results:
+            self.sandbox.spoil(request, response, self.accounts[0],
+                               DAMAGE["application.listHistory"], results[0]["id"], results[0])
         return response
 
     def _table(self, endpoint: str, w: World) -> tuple[

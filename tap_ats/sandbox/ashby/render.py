@@ -26,7 +26,7 @@ from tap_ats.sandbox.world import (
 _KINDS = {kind: n for n, kind in enumerate(
     ("application", "candidate", "job", "stage", "plan", "source", "source_type",
      "archive_reason", "department", "location", "user", "custom_field", "schedule", "event",
-     "interview", "offer", "offer_version", "tag"), start=0xA5B0)}
+     "interview", "offer", "offer_version", "tag", "history"), start=0xA5B0)}
 
 APPLICATION_STATUS = {"active": "Active", "hired": "Hired", "rejected": "Archived"}
 JOB_STATUS = {"open": "Open", "closed": "Closed", "draft": "Draft", "archived": "Archived"}
@@ -51,6 +51,15 @@ def aid(kind: str, n: int) -> str:
     The same on every run, and cheap: the sandbox renders about ten per application.
     """
     return f"{_KINDS[kind]:08x}-5a5b-4c1d-8e2f-{n:012x}"
+
+
+def number(kind: str, value: object) -> int | None:
+    """The world id behind an Ashby id of ``kind`` (:func:`aid` read back), else None."""
+    try:
+        n = int(str(value).rpartition("-")[2], 16)
+    except ValueError:
+        return None
+    return n if n >= 0 and str(value) == aid(kind, n) else None
 
 
 def custom_fields(w: World, object_type: str, values: dict[str, object]) -> list[dict[str, Any]]:
@@ -97,6 +106,18 @@ def application(w: World, a: Application) -> dict[str, Any]:
                 "departmentId": aid("department", j.department_id)},
         "creditedToUser": None, "hiringTeam": [], "appliedViaJobPostingId": None,
     }
+
+
+def history(w: World, a: Application) -> list[dict[str, Any]]:
+    """``application.listHistory``: one event per stay in a stage, ``stageNumber`` 0 first.
+
+    ``leftStageAt`` is null on the stay the application is in now (the highest number).
+    """
+    return [{"id": aid("history", v.id), "stageId": aid("stage", v.stage_id),
+             "title": w.stage(v.stage_id).name, "enteredStageAt": iso(v.entered_at),
+             "leftStageAt": iso(v.exited_at), "stageNumber": n,
+             "allowedActions": ["delete", "set_entered_at"], "actorId": aid("user", v.updated_by)}
+            for n, v in enumerate(a.visits)]
 
 
 def job(w: World, j: Job, team: list[HiringTeamMember]) -> dict[str, Any]:

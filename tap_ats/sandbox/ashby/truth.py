@@ -1,7 +1,8 @@
 """What a full Ashby sync must emit now: the live records' ids and some columns' values.
 
-Ashby signals no delete: a deleted application is gone from every list, with its interviews and
-its offer, so the truth holds live records only (as Greenhouse's does).
+Ashby signals no delete: a deleted application is gone from every list, with its interviews, its
+offer and its history, so the truth holds live records only (as Greenhouse's does). The stage
+rows are the live applications' visits, each the ``application.listHistory`` event of its id.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tap_ats.sandbox.ashby.render import aid
-from tap_ats.sandbox.server import ServedVersions, hires_entry, iso, truth_entry
+from tap_ats.sandbox.server import hires_entry, iso, truth_entry
 from tap_ats.sandbox.world import World
 
 #: The world's offer status -> the unified one the tap must give (Ashby has no sent state
@@ -23,11 +24,10 @@ class AshbyTruth:
     """The ground truth half of the Ashby API, over the world it serves."""
 
     accounts: list[str]
-    served: ServedVersions
     world: Callable[[str], World]
 
     def truth(self) -> dict[str, Any]:
-        """Every live record's id per stream; observed stages are the versions served so far."""
+        """Every live record's id per stream; the stage rows and visits of live applications."""
         rows: dict[str, list[tuple[str, str, bool]]] = {}
         visits, hires = [], []
         for account in self.accounts:
@@ -37,6 +37,7 @@ class AshbyTruth:
             hires += [(account, aid("job", a.job_id)) for a in apps if a.status == "hired"]
             plain = {
                 "applications": [aid("application", a.id) for a in apps],
+                "application_stages": [aid("history", v.id) for a in apps for v in a.visits],
                 "jobs": [aid("job", j.id) for j in w.jobs],
                 "job_stages": [aid("stage", s.id) for s in w.stages],
                 "interviews": [aid("schedule", i.id) for i in w.interviews
@@ -55,16 +56,16 @@ class AshbyTruth:
             }
             for stream, ids in plain.items():
                 rows.setdefault(stream, []).extend((account, i, False) for i in ids)
-            observed, account_visits = self.served.truth(account)
-            rows.setdefault("application_stages", []).extend(observed)
-            visits += account_visits
+            visits += [{"account_id": account, "application_id": aid("application", a.id),
+                        "stage_id": aid("stage", v.stage_id), "entered_at": iso(v.entered_at),
+                        "exited_at": iso(v.exited_at)} for a in apps for v in a.visits]
         out = {name: truth_entry(r) for name, r in rows.items()}
         out["stage_visits"] = visits
         out["hires"] = hires_entry(hires)
         return out
 
     def fields(self) -> dict[str, list[list[Any]]]:
-        """The columns the tap takes from nested objects, per live record."""
+        """The columns the tap takes from nested objects and histories, per live record."""
         out: dict[str, list[list[Any]]] = {}
         for acct in self.accounts:
             w = self.world(acct)
@@ -85,6 +86,13 @@ class AshbyTruth:
                 "resolved_at": iso(a.offers[-1].resolved_at),
                 "starts_at": f"{a.offers[-1].starts_at.isoformat()}T00:00:00Z"}]
                 for a in apps if a.offers])
+            out.setdefault("application_stages", []).extend([[acct, aid("history", v.id), {
+                "application_id": aid("application", a.id), "job_id": aid("job", a.job_id),
+                "candidate_id": aid("candidate", a.candidate_id),
+                "stage_id": aid("stage", v.stage_id), "stage_name": w.stage(v.stage_id).name,
+                "entered_at": iso(v.entered_at), "exited_at": iso(v.exited_at),
+                "is_current": v is a.current, "origin": "native"}]
+                for a in apps for v in a.visits])
             live = {a.id for a in apps}
             out.setdefault("interviews", []).extend([[acct, aid("schedule", i.id), {
                 "application_id": aid("application", i.application_id),
