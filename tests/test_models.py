@@ -639,6 +639,51 @@ def test_outcomes(built):
                     ("c1:job-a", "rejected"), ("c2:job-a", "hired"), ("c5:job-a", "withdrawn")]
 
 
+def test_rejection_reasons(built):
+    rows = built.query(f"select application_id, outcome, rejection_reason, rejection_reason_type "
+                       f"from {built.models}.ats__applications_enhanced "
+                       "where outcome is not null order by 1")
+    assert rows == [
+        # Hires have no rejection reason: F1 is archived with Lever's "Hired" (type_raw hired,
+        # typed other), which is its hire signal, not a rejection.
+        ("A1", "hired", None, None),
+        ("A3", "rejected", "Not a fit", None),  # the ATS's text, no reason row
+        ("A4", "withdrawn", "Took another offer", "candidate_withdrew"),  # the name from r2
+        ("A5", "withdrawn", "Withdrew", None),
+        ("A6", "rejected", "Withdrawn position", "we_rejected"),  # r1's type
+        ("B2", "hired", None, None), ("B3", "rejected", "Not a fit", None),
+        ("C1", "hired", None, None), ("C2", "rejected", None, None),
+        ("C4", "rejected", None, None),
+        ("E1", "hired", None, None), ("E2", "rejected", "Not a fit", None),
+        ("F1", "hired", None, None),
+        # Lever's non-hired reasons: the tap's text, no type (Lever does not say who ended it).
+        ("F2", "rejected", "Lacks experience", None), ("F3", "withdrawn", "Withdrew", None),
+        ("c1:job-a", "rejected", None, None), ("c2:job-a", "hired", None, None),
+        ("c5:job-a", "withdrawn", None, None),
+    ]
+    # F1 still names its archive reason by id: it is the hire signal (int_ats__hires).
+    assert built.query(f"select rejection_reason_id from {built.models}."
+                       "ats__applications_enhanced where application_id = 'F1'") == [
+        ("ar-hired",)]
+
+
+def test_job_stages(built):
+    m = built.models
+    rows = built.query(f"select job_id, stages from {m}.ats__jobs_enhanced order by 1")
+    assert [(j, int(n)) for j, n in rows] == [
+        ("J1", 4), ("J2", 1), ("K1", 4),  # their own plans: s1..s4, j2s1, k1..k4
+        ("L1", 4),  # Lever's account-wide pipeline l1..l4 (job_id null) is every posting's plan
+        ("M1", 4), ("Y1", 4),
+        # ATZ CRM's talent stages belong to the account: t1, t2, t3; Withdrawn t7, Rejected t8
+        # and Placed t9 are outcomes, not steps (no funnel row either).
+        ("job-a", 3),
+        ("job-b", 2),  # the second account's t1, t2
+    ]
+    # Every stage visited here is planned: the jobs' stages are their funnels' rows.
+    steps = built.query(f"select job_id, count(*) from {m}.ats__funnel group by 1 order by 1")
+    assert rows == steps
+
+
 def test_interviewer_load(built):
     rows = built.query(f"select interviewer_id, interviewer_name, "
                        f"cast(week_start as varchar(10)), iso_year, iso_week, "

@@ -73,8 +73,12 @@ select
     applications.applied_at,
     applications.rejected_at,
     applications.rejection_reason_id,
-    coalesce(applications.rejection_reason, reasons.rejection_reason_name) as rejection_reason,
-    reasons.rejection_reason_type,
+    -- A hire has no rejection reason, even where the provider records one (Lever archives a hire
+    -- with its "Hired" reason; the reasons join leaves such reasons out too).
+    case when not hires.is_hired
+        then coalesce(applications.rejection_reason, reasons.rejection_reason_name)
+    end as rejection_reason,
+    case when not hires.is_hired then reasons.rejection_reason_type end as rejection_reason_type,
     applications.source_id,
     applications.source,
     coalesce(interview_counts.interviews, 0) as interviews,
@@ -109,6 +113,8 @@ left join {{ ref('stg_ats__rejection_reasons') }} as reasons
     on reasons.provider = applications.provider
     and reasons.account_id = applications.account_id
     and reasons.rejection_reason_id = applications.rejection_reason_id
+    -- A reason that is a hire (Lever's "Hired", type_raw hired: int_ats__hires) is no rejection.
+    and coalesce(reasons.rejection_reason_type_raw, '') <> 'hired'
 left join interview_counts
     on interview_counts.provider = applications.provider
     and interview_counts.account_id = applications.account_id

@@ -17,6 +17,7 @@ job_stages as (
 ),
 
 planned as (
+    -- The job's plan (ats__jobs_enhanced.stages counts its steps: keep the two alike).
     select provider, account_id, job_key, job_id, stage_id, stage_name, stage_order, is_terminal
     from job_stages
     where job_id is not null
