@@ -14,14 +14,16 @@ import os
 import subprocess
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import Warehouse
+from conftest import SandboxClient, Warehouse
 
-from tap_ats.sandbox.demo import dbt, meltano_env, meltano_run, postgres_env
+from tap_ats.sandbox.demo import dbt, meltano_env, meltano_run, meltano_state_clear, postgres_env
+from tap_ats.sandbox.server import Sandbox
 
 PROVIDERS = ["greenhouse", "kombo", "merge", "atzcrm", "ashby", "lever"]
 POSTGRES = os.environ.get("TAP_ATS_TEST_POSTGRES")
@@ -98,18 +100,21 @@ def truth_figures(truth: dict[str, Any],
 
 
 def assert_models_match_truth(query: Callable[[str], list[tuple]], schema: str, source: str,
-                              *truths: dict[str, Any]) -> dict[str, int]:
+                              *truths: dict[str, Any], alone: bool = True) -> dict[str, int]:
     """The models' figures (in ``schema``) equal the truth's, of several providers loaded side by
-    side into ``source``."""
+    side into ``source``. ``alone``: the truths' providers are all the warehouse holds, so a row
+    of any other account is wrong too; else only the truths' accounts are compared."""
     expected: dict[str, dict[tuple[str, str], int]] = {name: {} for name in MODEL_FIGURES}
     plans = query(PLANS_SQL.format(s=source))
+    accounts: set[str] = set()
     for truth in truths:
-        accounts = {a for a, _ in truth["applications"]["ids"]}
-        mine = [p for p in plans if p[0] in accounts]
-        for name, values in truth_figures(truth, mine).items():
+        mine = {a for a, _ in truth["applications"]["ids"]}
+        accounts |= mine
+        for name, values in truth_figures(truth, [p for p in plans if p[0] in mine]).items():
             expected[name].update(values)
     for name, sql in MODEL_FIGURES.items():
-        got = {(a, b): int(n) for a, b, n in query(sql.format(s=schema))}
+        got = {(a, b): int(n) for a, b, n in query(sql.format(s=schema))
+               if alone or a in accounts}
         diff = sorted(set(got.items()) ^ set(expected[name].items()))[:4]
         assert got == expected[name], (name, len(got), len(expected[name]), diff)
     return {name: sum(values.values()) for name, values in expected.items()}
@@ -130,46 +135,59 @@ def load(sandbox, provider: str, run: Callable[[], None]) -> dict[str, Any]:
     return sandbox.truth(provider)
 
 
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory) -> Iterator[tuple[Warehouse, dict[str, dict[str, Any]]]]:
+    """Every provider loaded into one DuckDB schema, each under its own Meltano state id, as
+    ``load`` loads it, and the package built once over all of them; with each one's truth."""
+    client = SandboxClient(Sandbox(seed=42, applications=200))
+    path = tmp_path_factory.mktemp("side-by-side") / "warehouse.duckdb"
+    warehouses, truths = [], {}
+    try:
+        for provider in PROVIDERS:
+            warehouses.append(Warehouse(path))
+            truths[provider] = load(client, provider,
+                                    partial(warehouses[-1].run, client.config(provider)))
+        out = warehouses[0].dbt("build")
+        assert "ERROR=0" in out and "WARN=0" in out, out[-3000:]
+        yield warehouses[0], truths
+    finally:
+        for warehouse in warehouses:
+            warehouse.clear_state()
+        client.server.shutdown()
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_dbt_build_on_duckdb_matches_truth(sandbox, warehouse, provider):
-    config = sandbox.config(provider)
-    truth = load(sandbox, provider, lambda: warehouse.run(config))
-    out = warehouse.dbt("build")
-    assert "ERROR=0" in out and "WARN=0" in out, out[-3000:]
-    totals = assert_models_match_truth(warehouse.query, "analytics", "tap_ats", truth)
-    # Ashby, compared after its full sync alone, has seen each application once: one visit each.
-    assert totals["visits_per_application"] > totals["live_applications"] > 150 or (
-        provider == "ashby" and totals["visits_per_application"] == totals["live_applications"])
+def test_dbt_build_on_duckdb_matches_truth(side_by_side, provider):
+    warehouse, truths = side_by_side
+    truth = truths[provider]
+    totals = assert_models_match_truth(warehouse.query, "analytics", "tap_ats", truth,
+                                       alone=False)
+    assert totals["visits_per_application"] > totals["live_applications"] > 150
     if provider in ("greenhouse", "kombo", "merge", "ashby", "lever"):  # Merge: signed offers
         assert totals["hires_per_job"] > 0, "the world hires; these providers say so"
     if provider in ("kombo", "merge", "lever"):  # the providers that show deletes
         assert truth["applications"]["deleted_ids"], "the advance should have deleted some"
     # Lever's interviews under a deleted opportunity get no delete (Lever answers 404 there):
     # they stay, their application columns null; the truth lists the live ones.
-    live = " where application_key is not null" if provider == "lever" else ""
+    live = " and application_key is not null" if provider == "lever" else ""
     interviews = warehouse.query(  # a row per interviewer: count the interviews
-        "select count(distinct interview_key) from analytics.ats__interviews_enhanced"
-        + live)[0][0]
+        "select count(distinct interview_key) from analytics.ats__interviews_enhanced "
+        f"where provider = '{provider}'{live}")[0][0]
     assert interviews == len(truth["interviews"]["ids"]) - len(truth["interviews"]["deleted_ids"])
 
 
-def test_providers_side_by_side_in_one_warehouse(sandbox, warehouse):
-    """Kombo (with interviews) and ATZ CRM (without) loaded into one schema, each with its own
-    Meltano state: the models keep them apart and still match both truths."""
-    warehouse.run(sandbox.config("kombo"))
-    Warehouse(warehouse.path).run(sandbox.config("atzcrm"))
-    warehouse.dbt("build")
-    assert_models_match_truth(warehouse.query, "analytics", "tap_ats", sandbox.truth("kombo"),
-                              sandbox.truth("atzcrm"))
-    providers = warehouse.query("select provider, count(*) from analytics.ats__funnel "
-                                "group by 1 order by 1")
-    assert [p for p, _ in providers] == ["atzcrm", "kombo"]
+def test_providers_side_by_side_in_one_warehouse(side_by_side):
+    """Every provider in one schema, each with its own Meltano state: the models keep them apart
+    (no figure of an account no truth has) and still match every truth."""
+    warehouse, truths = side_by_side
+    assert_models_match_truth(warehouse.query, "analytics", "tap_ats", *truths.values())
+    providers = warehouse.query("select distinct provider from analytics.ats__funnel order by 1")
+    assert [p for p, in providers] == sorted(PROVIDERS)
 
 
-def test_every_model_column_is_described(sandbox, warehouse):
+def test_every_model_column_is_described(side_by_side):
     """What dbt docs shows: each column the warehouse holds has a description, none is stale."""
-    warehouse.run(sandbox.config("kombo"))
-    warehouse.dbt("build")
+    warehouse, _ = side_by_side
     warehouse.dbt("docs", "generate")
     target = warehouse.path.parent / "dbt"
     manifest = json.loads((target / "manifest.json").read_text())["nodes"]
@@ -225,25 +243,54 @@ def test_source_freshness_reads_the_extraction_time(sandbox, warehouse):
     assert out.count("PASS freshness of tap_ats.") == 4, out[-3000:]
 
 
-@pytest.mark.skipif(not POSTGRES, reason="TAP_ATS_TEST_POSTGRES not set (see .ci/run)")
+def psql(sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the test PostgreSQL, as text."""
+    out = subprocess.run(["psql", POSTGRES, "-At", "-F", "\t", "-c", sql],
+                         capture_output=True, text=True, check=True).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+
+def postgres_run(env: dict[str, str], suffix: str) -> None:
+    """``meltano run tap-ats target-postgres`` under its own state id."""
+    result = meltano_run(env, state_suffix=suffix, loader="target-postgres")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def postgres_side_by_side(tmp_path_factory) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+    """As ``side_by_side``, into one PostgreSQL schema by target-postgres, built by dbt-postgres:
+    the models schema and each provider's truth."""
+    if not POSTGRES:
+        pytest.skip("TAP_ATS_TEST_POSTGRES not set (see .ci/run)")
+    client = SandboxClient(Sandbox(seed=42, applications=200))
+    schema = f"tap_ats_{uuid.uuid4().hex[:8]}"
+    target = str(tmp_path_factory.mktemp("postgres-dbt"))
+    suffixes, truths = [], {}
+    try:
+        for provider in PROVIDERS:
+            env = postgres_env(meltano_env(client.config(provider)), POSTGRES, schema,
+                               f"{schema}_models")
+            env["DBT_TARGET_PATH"] = env["DBT_LOG_PATH"] = target
+            suffixes.append(f"pg-dbt-{uuid.uuid4().hex[:8]}")
+            truths[provider] = load(client, provider, partial(postgres_run, env, suffixes[-1]))
+        result = dbt(env, "build", utility="dbt-postgres")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        yield f"{schema}_models", truths
+    finally:
+        for suffix in suffixes:
+            meltano_state_clear(suffix, loader="target-postgres")
+        psql(f"drop schema if exists {schema} cascade; "
+             f"drop schema if exists {schema}_models cascade")
+        client.server.shutdown()
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_dbt_build_on_postgres_matches_truth(sandbox, tmp_path, provider):
-    schema = f"tap_ats_{provider}_{uuid.uuid4().hex[:8]}"
-    env = postgres_env(meltano_env(sandbox.config(provider)), POSTGRES, schema, f"{schema}_models")
-    env["DBT_TARGET_PATH"] = env["DBT_LOG_PATH"] = str(tmp_path / "dbt")
-    suffix = f"pg-dbt-{uuid.uuid4().hex[:8]}"
+def test_dbt_build_on_postgres_matches_truth(postgres_side_by_side, provider):
+    models, truths = postgres_side_by_side
+    assert_models_match_truth(psql, models, models.removesuffix("_models"), truths[provider],
+                              alone=False)
 
-    def run() -> None:
-        result = meltano_run(env, state_suffix=suffix, loader="target-postgres")
-        assert result.returncode == 0, result.stderr[-3000:]
 
-    truth = load(sandbox, provider, run)
-    result = dbt(env, "build", utility="dbt-postgres")
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-
-    def query(sql: str) -> list[tuple]:
-        out = subprocess.run(["psql", POSTGRES, "-At", "-F", "\t", "-c", sql],
-                             capture_output=True, text=True, check=True).stdout
-        return [tuple(line.split("\t")) for line in out.splitlines() if line]
-
-    assert_models_match_truth(query, f"{schema}_models", schema, truth)
+def test_postgres_keeps_the_providers_apart(postgres_side_by_side):
+    models, truths = postgres_side_by_side
+    assert_models_match_truth(psql, models, models.removesuffix("_models"), *truths.values())
