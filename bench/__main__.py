@@ -136,7 +136,9 @@ def min_requests(provider: str, truth: dict[str, Any], config: dict[str, Any],
     if provider == "atzcrm":
         n += truth["candidates"]["count"] + truth["jobs"]["count"]  # history per candidate, jobs
     if provider == "ashby":
-        n += truth["jobs"]["count"]  # interviewStage.list of each job's plan
+        # interviewStage.list of each job's plan; application.listHistory of each application.
+        live = truth["applications"]["count"] - len(truth["applications"]["deleted_ids"])
+        n += truth["jobs"]["count"] + live
     if provider == "lever":
         # The deleted-opportunity list; offers, interviews and feedback of each opportunity.
         live = truth["applications"]["count"] - len(truth["applications"]["deleted_ids"])

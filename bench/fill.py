@@ -125,8 +125,7 @@ NOT_CARRIED: dict[tuple[str, str, str], str] = {
     ("atzcrm", "interviews", "status_raw"): "ATZ's activity has no status, only mark_as_done",
     ("ashby", "*", "remote_id"): _NOT_UNIFIED,
     ("ashby", "*", "deleted_at"): "Ashby shows no deletes",
-    ("ashby", "application_stages", "entered_at"): _OBSERVED,
-    ("ashby", "application_stages", "is_current"): _OBSERVED,
+    ("ashby", "application_stages", "observed_at"): "native rows, not observed",
     ("ashby", "job_stages", "active"): "Ashby's interview stage has no active flag",
     ("ashby", "interviews", "job_id"): "Ashby's interview schedule names no job (join "
                                        "applications)",

@@ -21,7 +21,7 @@ FAULTS = {"429": 0.1, "5xx": 0.05, "drop": 0.02, "malformed": 0.02, "latency_ms"
           "retry_after": 0}
 SECRET_KEYS = ("api_key", "client_secret", "api_token", "account_tokens")
 INJECTED = (429, 503, "dropped", "malformed")
-OBSERVED = ("ashby", "kombo", "merge")  # application_stages are sightings of applications
+OBSERVED = ("kombo", "merge")  # application_stages are sightings of applications
 #: Providers that show no delete at all: rows deleted upstream stay loaded beside the truth.
 HIDDEN_DELETES = ("ashby", "greenhouse")
 #: Streams whose rows under a deleted record get no delete signal, per provider: Lever answers

@@ -1,7 +1,7 @@
 -- One row per stay of a live application in a stage, from application_stages rows of every origin.
--- Native (Greenhouse) and derived (ATZ CRM) rows already are visits. Observed rows (Kombo, Merge)
--- are single sightings of the current stage, folded here: a visit starts at the first sighting of
--- a stage and ends at the first sighting of another one.
+-- Native (Greenhouse, Lever, Ashby) and derived (ATZ CRM) rows already are visits. Observed rows
+-- (Kombo, Merge) are single sightings of the current stage, folded here: a visit starts at the
+-- first sighting of a stage and ends at the first sighting of another one.
 --
 -- Honest time in stage (entry_source): a visit's entry is known from the history (native,
 -- derived), from an observed stage change (the sighting that first shows a new stage carries the
