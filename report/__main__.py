@@ -1,6 +1,6 @@
 """``python -m report``: the recruiting report of a warehouse, as one HTML file.
 
-One or more DuckDB files (``make demo`` writes one per provider: ``output/demo_*.duckdb``), or a
+One or more DuckDB files (``make demo`` writes every provider into ``output/demo.duckdb``), or a
 PostgreSQL URL; the marts are read from ``--schema`` (default ``analytics``, where Meltano's dbt
 utilities build them).
 """

@@ -1,11 +1,12 @@
-"""``make demo``: each provider loaded into DuckDB from the sandbox, the dbt models built, shown.
+"""``make demo``: every provider into one DuckDB warehouse, the dbt models built once, shown.
 
-Per provider: a full ``meltano run tap-ats target-duckdb``; the sandbox then moves applications on
-(stage moves, hires, rejections, deletions), and ``meltano run tap-ats target-duckdb
-dbt-duckdb:build`` reads the changes and builds the models, so that the observed stage history of
-Kombo and Merge has visits to fold. The demo shows each provider's funnel, offer acceptance and
-source effectiveness, and ends by writing ``output/report.html`` from the marts of every provider
-(``python -m report``, beside the tap).
+Per provider, under its own Meltano state id: a full ``meltano run tap-ats target-duckdb``; the
+sandbox then moves applications on (stage moves, hires, rejections, deletions), and a second run
+reads the changes, so that the observed stage history of Kombo and Merge has visits to fold. The
+last provider's second run is ``meltano run tap-ats target-duckdb dbt-duckdb:build``, which builds
+the models over every provider side by side, as a warehouse fed by several ATSs is built. The demo
+shows each provider's rows, funnel, offer acceptance and source effectiveness, and ends by writing
+``output/report.html`` from the marts (``python -m report``, beside the tap).
 
 The helpers here (config to Meltano environment, one Meltano run, rows per table) are shared
 with the end-to-end tests, so the demo and the tests drive Meltano the same way.
@@ -102,16 +103,21 @@ def dbt(env: dict[str, str], *args: str,
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
-def table_counts(duckdb_path: Path, schema: str = "tap_ats") -> dict[str, int]:
-    """Rows per table in the DuckDB file."""
+def table_counts(duckdb_path: Path, schema: str = "tap_ats",
+                 provider: str | None = None) -> dict[str, int]:
+    """Rows per table in the DuckDB file, of one provider's rows if given.
+
+    Every table of the tap and of the models has the provider column.
+    """
     import duckdb
 
+    where = "where provider = ?" if provider else ""
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = ? "
             "order by 1", [schema]).fetchall()]
-        return {t: con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0]  # noqa: S608
-                for t in tables}
+        return {t: con.execute(f'select count(*) from {schema}."{t}" {where}',  # noqa: S608
+                               [provider] if provider else []).fetchone()[0] for t in tables}
 
 
 MODELS = ["ats__stage_visits", "ats__applications_enhanced", "ats__jobs_enhanced", "ats__funnel",
@@ -127,10 +133,10 @@ with stages as (
     select stage_name, min(stage_order) as stage_order, sum(applications_reached) as reached,
            sum(applications_moved_on) as moved_on, sum(applications_rejected) as rejected,
            sum(applications_withdrawn) as withdrawn
-    from analytics.ats__funnel group by stage_name
+    from analytics.ats__funnel where provider = $provider group by stage_name
 ), days as (
     select stage_name, median(days_in_stage) as median_days, count(days_in_stage) as timed
-    from analytics.ats__stage_visits group by stage_name
+    from analytics.ats__stage_visits where provider = $provider group by stage_name
 )
 select stages.stage_name, reached, moved_on, rejected, withdrawn,
        case when reached > 0 then moved_on / reached end, median_days, coalesce(timed, 0)
@@ -139,12 +145,12 @@ order by stage_order, stage_name
 """
 
 
-def funnel_table(duckdb_path: Path) -> str:
+def funnel_table(duckdb_path: Path, provider: str) -> str:
     """The provider's funnel from the models, as a table to read at a glance."""
     import duckdb
 
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        rows = con.execute(FUNNEL_SQL).fetchall()
+        rows = con.execute(FUNNEL_SQL, {"provider": provider}).fetchall()
     lines = [f"{'stage':<22}{'reached':>9}{'moved on':>10}{'rejected':>10}{'withdrew':>10}"
              f"{'conversion':>12}{'median days':>13}{'timed':>7}"]
     for stage, reached, moved, rejected, withdrew, rate, days, timed in rows:
@@ -163,25 +169,27 @@ OFFERS_SQL = """
 select count(*), count(case when latest_offer_status = 'accepted' then 1 end),
        count(case when latest_offer_status = 'declined' then 1 end),
        count(case when latest_offer_status = 'sent' then 1 end), median(days_to_offer)
-from analytics.int_ats__application_hiring where latest_offer_status <> 'draft'
+from analytics.int_ats__application_hiring
+where provider = $provider and latest_offer_status <> 'draft'
 """
 
 # Sources by name, the accounts together (each Kombo integration has its own source ids).
 SOURCES_SQL = """
 select source_name, sum(applications) as applications, sum(applications_interviewed),
        sum(applications_offered), sum(hires), sum(hires) / sum(applications)
-from analytics.ats__source_effectiveness
+from analytics.ats__source_effectiveness where provider = $provider
 group by source_name order by applications desc, source_name limit 8
 """
 
 
-def offers_and_sources_table(duckdb_path: Path) -> str:
+def offers_and_sources_table(duckdb_path: Path, provider: str) -> str:
     """Offer acceptance and the sources that bring the most applications, from the models."""
     import duckdb
 
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        extended, accepted, declined, pending, days = con.execute(OFFERS_SQL).fetchone()
-        sources = con.execute(SOURCES_SQL).fetchall()
+        extended, accepted, declined, pending, days = con.execute(
+            OFFERS_SQL, {"provider": provider}).fetchone()
+        sources = con.execute(SOURCES_SQL, {"provider": provider}).fetchall()
     answered = accepted + declined
     rate = f"{accepted / answered:.0%}" if answered else "-"
     days_text = "-" if days is None else f"{days:.1f}"
@@ -197,8 +205,51 @@ def offers_and_sources_table(duckdb_path: Path) -> str:
     return "\n".join(lines)
 
 
+def load(url: str, provider: str, path: Path, changes: int,
+         then: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    """A provider's full run, the sandbox's changes, the incremental run (``then`` after it)."""
+    config = fetch(f"{url}/_sandbox/config/{provider}")
+    env, suffix = meltano_env(config, path), f"demo-{provider}-{os.getpid()}"
+    print(f"\n$ meltano run tap-ats target-duckdb   # provider={provider}")
+    try:
+        result = meltano_run(env, state_suffix=suffix)
+        if result.returncode == 0:
+            fetch(f"{url}/_sandbox/advance", {"changes": changes, "provider": provider})
+            print(f"  (the sandbox moves {changes} applications on)")
+            command = " ".join(["meltano run tap-ats target-duckdb", *then])
+            print(f"$ {command}   # provider={provider}")
+            result = meltano_run(env, state_suffix=suffix, then=then)
+    finally:
+        meltano_state_clear(suffix)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-3000:])
+    return result
+
+
+def show(url: str, provider: str, path: Path) -> None:
+    """A provider's rows against the sandbox's truth, its funnel, offers and sources."""
+    truth = fetch(f"{url}/_sandbox/truth/{provider}")
+    print(f"\n{provider}:")
+    print(f"{'table':<22}{'rows loaded':>12}{'sandbox truth':>15}")
+    kept = False
+    for table, n in table_counts(path, provider=provider).items():
+        expected = truth.get(table, {}).get("count", "-")
+        if not n and expected == "-":
+            continue  # a table another provider loaded, which this one does not serve
+        kept = kept or (isinstance(expected, int) and n > expected)
+        print(f"{table:<22}{n:>12}{expected:>15}")
+    if kept:
+        print("(rows deleted upstream that this provider does not report as deleted stay loaded)")
+    models = table_counts(path, "analytics", provider)
+    print("models: " + ", ".join(f"{m} {models[m]}" for m in MODELS))
+    print(f"\nFunnel, {provider} (all jobs):")
+    print(funnel_table(path, provider))
+    print(f"\nOffers and sources, {provider}:")
+    print(offers_and_sources_table(path, provider))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo for one provider (default: every provider the sandbox serves)."""
+    """Run the demo for the providers asked (default: every provider the sandbox serves)."""
     parser = argparse.ArgumentParser(prog="python -m tap_ats.sandbox.demo", description=__doc__)
     parser.add_argument("--provider", action="append", help="provider(s) to run")
     parser.add_argument("--scale", choices=SCALES, default="small")
@@ -207,56 +258,36 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = serve_in_thread(Sandbox(42, SCALES[args.scale]))
     print(f"Sandbox on {server.base_url}")
-    status, built = 0, []
-    for provider in args.provider or list(server.sandbox.apis):
-        path = ROOT / "output" / f"demo_{provider}.duckdb"
-        path.parent.mkdir(exist_ok=True)
-        path.unlink(missing_ok=True)
-        config = fetch(f"{server.base_url}/_sandbox/config/{provider}")
-        env, suffix = meltano_env(config, path), f"demo-{provider}-{os.getpid()}"
-        print(f"\n$ meltano run tap-ats target-duckdb   # provider={provider}")
-        try:
-            result = meltano_run(env, state_suffix=suffix)
-            if result.returncode == 0:
-                fetch(f"{server.base_url}/_sandbox/advance",
-                      {"changes": args.changes, "provider": provider})
-                print(f"  (the sandbox moves {args.changes} applications on)")
-                print(f"$ meltano run tap-ats target-duckdb dbt-duckdb:build   "
-                      f"# provider={provider}")
-                result = meltano_run(env, state_suffix=suffix, then=("dbt-duckdb:build",))
-        finally:
-            meltano_state_clear(suffix)
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr[-3000:])
-            status = 1
-            continue
-        truth = fetch(f"{server.base_url}/_sandbox/truth/{provider}")
-        print(f"{'table':<22}{'rows loaded':>12}{'sandbox truth':>15}")
-        kept = False
-        for table, n in table_counts(path).items():
-            expected = truth.get(table, {}).get("count", "-")
-            kept = kept or (isinstance(expected, int) and n > expected)
-            print(f"{table:<22}{n:>12}{expected:>15}")
-        if kept:
-            print("(rows deleted upstream that this provider does not report as deleted stay "
-                  "loaded)")
-        models = table_counts(path, "analytics")
-        print("models: " + ", ".join(f"{m} {models[m]}" for m in MODELS))
-        print(f"\nFunnel, {provider} (all jobs):")
-        print(funnel_table(path))
-        print(f"\nOffers and sources, {provider}:")
-        print(offers_and_sources_table(path))
-        print(f"DuckDB file: {path}")
-        built.append(path)
-    server.shutdown()
+    path = ROOT / "output" / "demo.duckdb"
+    path.parent.mkdir(exist_ok=True)
+    path.unlink(missing_ok=True)
+    providers = args.provider or list(server.sandbox.apis)
+    loaded = []
+    for n, provider in enumerate(providers, 1):
+        # The last run builds the models, over every provider loaded before it too.
+        then = ("dbt-duckdb:build",) if n == len(providers) else ()
+        if load(server.base_url, provider, path, args.changes, then).returncode == 0:
+            loaded.append(provider)
+    built = bool(loaded) and loaded[-1] == providers[-1]
+    if not built and loaded:  # the building run failed: build what did load
+        print("\n$ meltano invoke dbt-duckdb:build")
+        result = dbt(meltano_env({}, path), "build")
+        built = result.returncode == 0
+        if not built:
+            sys.stderr.write(result.stdout[-3000:])
     if built:
-        report = subprocess.run([sys.executable, "-m", "report", "--duckdb", *map(str, built),
-                                 "--output", str(ROOT / "output" / "report.html")], cwd=ROOT,
-                                capture_output=True, text=True, check=False)
-        sys.stdout.write("\n" + report.stdout)
-        sys.stderr.write(report.stderr)
-        status = status or report.returncode
-    return status
+        for provider in loaded:
+            show(server.base_url, provider, path)
+        print(f"\nDuckDB file: {path}")
+    server.shutdown()
+    if not built:
+        return 1
+    report = subprocess.run([sys.executable, "-m", "report", "--duckdb", str(path),
+                             "--output", str(ROOT / "output" / "report.html")], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    sys.stdout.write("\n" + report.stdout)
+    sys.stderr.write(report.stderr)
+    return report.returncode or int(len(loaded) < len(providers))
 
 
 if __name__ == "__main__":
