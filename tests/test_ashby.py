@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import subprocess
+from bisect import bisect_left
+from pathlib import Path
 
 import pytest
 import requests
 from conftest import (
+    TAP,
     assert_fields_match,
     assert_visits_match_truth,
     discovered_streams,
@@ -16,6 +22,7 @@ from conftest import (
     records,
     run_tap,
 )
+from test_reliability import assert_resumed_loses_nothing
 
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "job_hiring_team",
            "interviews", "candidates", "users", "offers", "departments", "offices", "sources",
@@ -58,6 +65,62 @@ def truth_visits(*truths: dict) -> set[tuple]:
 
 def ids(truth: dict, stream: str = "application_stages") -> set[tuple[str, str]]:
     return {tuple(k) for k in truth[stream]["ids"]}
+
+
+def in_flight(log: list[dict], suffixes: tuple[str, ...], latency_ms: float) -> int:
+    """The most requests to paths ending with ``suffixes`` in flight at once, from the log.
+
+    The log stamps each request (``t``) as it arrives; the ``latency_ms`` fault then holds its
+    answer that long, and a reader sends its next request only after an answer. So requests
+    that arrived less than ``latency_ms`` apart were in flight together, and one reader's own
+    requests never are: the most arrivals within such a window count the readers at work.
+    """
+    starts = sorted(e["t"] for e in log if e["path"].endswith(suffixes))
+    window = latency_ms / 1000
+    return max((bisect_left(starts, t + window) - n for n, t in enumerate(starts)), default=0)
+
+
+def killed_after(config: Path, state: Path | None, stream: str,
+                 count: int) -> tuple[list[dict], bool]:
+    """Run the tap, SIGKILL it once it wrote ``count`` records of ``stream``; what it wrote."""
+    cmd = [TAP, "--config", str(config)] + (["--state", str(state)] if state else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    messages, seen = [], 0
+    for line in proc.stdout:
+        messages.append(json.loads(line))
+        seen += messages[-1]["type"] == "RECORD" and messages[-1]["stream"] == stream
+        if seen >= count:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    return messages, proc.returncode == -signal.SIGKILL
+
+
+def resumed_after_kills(sandbox, tmp_path: Path, provider: str, stream: str,
+                        kills: list[int], advance: int = 15) -> tuple[dict[str, set], int]:
+    """Full sync, then ``advance`` changes and an incremental one, each killed once it wrote
+    each count of ``stream`` records in ``kills`` in turn and resumed from the last STATE
+    written, to the end; the keys written over all runs, and how many runs were killed."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(sandbox.config(provider, page_size=10, max_concurrency=3)))
+    state = tmp_path / "state.json"
+    loaded: dict[str, set] = {}
+    killed = 0
+    for phase in range(2):
+        if phase:
+            sandbox.advance(advance, provider)
+        for count in [*kills, 10**9]:
+            messages, was_killed = killed_after(config, state if state.exists() else None,
+                                                stream, count)
+            killed += was_killed
+            for m in messages:
+                if m["type"] == "RECORD":
+                    loaded.setdefault(m["stream"], set()).add((m["record"]["account_id"],
+                                                               m["record"]["id"]))
+                elif m["type"] == "STATE":
+                    state.write_text(json.dumps(m["value"]))
+        assert not was_killed
+    return loaded, killed
 
 
 def test_discover_lists_what_ashby_serves(sandbox, tmp_path):
@@ -316,6 +379,38 @@ def test_a_fault_mix_still_lands_the_truth(sandbox, tmp_path):
     assert any(json.loads(e["body"]).get("cursor") for e in history)  # histories were paged
     hit = {str(e["status"]) for e in history} - {"200"}
     assert len(hit) >= 2, hit  # the history reads met faults too
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_history_reads_overlap_up_to_max_concurrency(sandbox, tmp_path, workers):
+    """With latency, up to ``max_concurrency`` history reads are in flight at once (the log
+    shows it), the rows are the same, and ``max_concurrency: 1`` reads one after another."""
+    sandbox.faults(latency_ms=30)
+    rc, messages, err = run_tap(sandbox.config("ashby", max_concurrency=workers), tmp_path)
+    assert rc == 0, err[-3000:]
+    truth = sandbox.truth("ashby")
+    assert set(landed(messages)) == ids(truth)
+    assert visits(landed(messages)) == truth_visits(truth)
+    log = sandbox.log("ashby")
+    history = [b["applicationId"] for b in bodies(log, HISTORY)]
+    assert sorted(history) == sorted(a["id"] for a in records(messages, "applications"))
+    at_once = in_flight(log, (HISTORY,), 30)
+    assert (1 < at_once <= workers) if workers > 1 else at_once == 1, at_once
+    # Written in the applications' order, whatever order the reads answered in.
+    order = list(dict.fromkeys(r["application_id"] for r in records(messages,
+                                                                   "application_stages")))
+    assert order == [a["id"] for a in records(messages, "applications")
+                     if a["id"] in set(order)]
+
+
+def test_killed_mid_history_and_resumed_loses_nothing(sandbox, tmp_path):
+    """SIGKILL while the history reads overlap (mid-page, a full sync and an incremental one),
+    resume from the last STATE written each time: every row of the truth lands."""
+    sandbox.faults(latency_ms=10)
+    loaded, killed = resumed_after_kills(sandbox, tmp_path, "ashby", "application_stages",
+                                         [1, 3, 25])
+    assert killed >= 4
+    assert_resumed_loses_nothing("ashby", loaded, sandbox.truth("ashby"))
 
 
 def test_a_wrong_key_is_one_line_naming_the_setting(sandbox, tmp_path):

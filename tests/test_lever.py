@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import threading
 from urllib.parse import parse_qs
 
+import pytest
 import requests
 from conftest import assert_fields_match, discovered_streams, last_state, records, run_tap
-from test_reliability import UNDELETED
+from test_ashby import in_flight, resumed_after_kills
+from test_reliability import UNDELETED, assert_resumed_loses_nothing
 
+from tap_ats import overlap
 from tap_ats.sandbox.lever import API_KEY, PUBLIC_KEY
 
 STREAMS = ["applications", "application_stages", "candidates", "jobs", "job_stages", "users",
@@ -175,3 +179,78 @@ def test_a_key_without_the_deleted_list_reads_the_rest_with_one_line(sandbox, tm
     assert deleted and keys(messages, "applications") == truth_keys(truth, "applications") - deleted
     lines = [x for x in err.splitlines() if "WARNING" in x and "/opportunities/deleted" in x]
     assert len(lines) == 1 and "deleted_at" in lines[0], lines
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_per_opportunity_reads_overlap_up_to_max_concurrency(sandbox, tmp_path, workers):
+    """With latency, up to ``max_concurrency`` reads under opportunities are in flight at once
+    (the log shows it), the rows are the same, and ``max_concurrency: 1`` reads in turn."""
+    sandbox.faults(latency_ms=30)
+    rc, messages, err = run_tap(sandbox.config("lever", max_concurrency=workers), tmp_path)
+    assert rc == 0, err[-3000:]
+    truth = sandbox.truth("lever")
+    for stream in STREAMS:
+        assert keys(messages, stream) == truth_keys(truth, stream), stream
+    log = sandbox.log("lever")
+    assert len([e for e in log if e["path"].endswith(PER_OPPORTUNITY)]) == 3 * len(
+        records(messages, "applications"))
+    for resource in PER_OPPORTUNITY:
+        at_once = in_flight(log, (resource,), 30)
+        assert (1 < at_once <= workers) if workers > 1 else at_once == 1, (resource, at_once)
+    # Written in the opportunities' order, whatever order the reads answered in.
+    apps = [a["id"] for a in records(messages, "applications")]
+    for stream in ("offers", "interviews", "scorecards"):
+        order = list(dict.fromkeys(r["application_id"] for r in records(messages, stream)))
+        assert order == [a for a in apps if a in set(order)], stream
+
+
+def test_killed_mid_per_opportunity_reads_and_resumed_loses_nothing(sandbox, tmp_path):
+    """SIGKILL while interviews are read (overlapped, mid-page), a full sync and an incremental
+    one, each resumed from the last STATE written: every key of the truth lands."""
+    sandbox.faults(latency_ms=10)
+    loaded, killed = resumed_after_kills(sandbox, tmp_path, "lever", "interviews", [1, 3, 25])
+    assert killed >= 4
+    assert_resumed_loses_nothing("lever", loaded, sandbox.truth("lever"))
+
+
+def test_overlap_keeps_order_reads_first_alone_and_skips_the_pool_when_quick(monkeypatch):
+    """The helper both providers read through: answers in the items' order; an account's first
+    read alone in the caller, then the pool (three reads meet at a barrier, so they overlapped);
+    the caller again once reads prove quicker than QUICK_ANSWER; a failure raised in order."""
+    caller = threading.current_thread()
+    barrier = threading.Barrier(3, timeout=10)
+    threads: list[bool] = []
+
+    def read(n: int) -> int:
+        threads.append(threading.current_thread() is caller)
+        if not threads[-1]:
+            barrier.wait()  # breaks (an error) unless three reads are in flight at once
+        return n * 10
+
+    reads = overlap.Overlap(3, "test")
+    monkeypatch.setattr(overlap, "QUICK_ANSWER", 0.0)  # never quick
+    assert list(reads.map(read, range(7), "a")) == [n * 10 for n in range(7)]
+    assert threads == [True] + [False] * 6
+    threads.clear()
+    monkeypatch.setattr(overlap, "QUICK_ANSWER", 1e9)  # learnt after this batch
+    assert list(reads.map(read, range(3), "a")) == [0, 10, 20]
+    assert threads == [False] * 3
+    threads.clear()
+    assert list(reads.map(read, range(3), "a")) == [0, 10, 20]
+    assert threads == [True] * 3
+    threads.clear()
+    assert list(reads.map(read, range(2), "b")) == [0, 10]  # another account: first alone
+    assert threads == [True, True]
+
+    def failing(n: int) -> int:
+        if n == 2:
+            raise ValueError(n)
+        return n
+
+    monkeypatch.setattr(overlap, "QUICK_ANSWER", 0.0)
+    slow = overlap.Overlap(3, "test")
+    got: list[int] = []
+    with pytest.raises(ValueError, match="2"):
+        got.extend(slow.map(failing, range(50), "a"))
+    assert got == [0, 1]
+    assert list(overlap.Overlap(1, "test").map(read, range(3), "a")) == [0, 10, 20]

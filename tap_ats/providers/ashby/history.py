@@ -27,21 +27,28 @@ Rows: ``entered_at`` (and ``created_at``) ``enteredStageAt``, ``exited_at`` ``le
 
 Cost and failures: one request per application that ``application.list`` returned in this run
 (all of them on a full read, only the changed ones on an incremental one; none when nothing
-changed), paced and retried as every request. A key without the permission (a 403 or a
-permission code) skips the stream for the account with one WARNING and no further request this
-run. A read that fails otherwise (retries ran out, a broken answer) fails the stream for the
-account, stops its history reads for the run and keeps the applications' sync token, so that
-the next run reads the same applications, and their histories, again. A stay deleted in Ashby
-drops out of the history; its row stays loaded, unmarked, as Ashby's deleted records do
-(nothing per application is kept in state).
+changed), paced and retried as every request. With ``max_concurrency`` above 1 the reads of a
+page of applications overlap (:mod:`tap_ats.overlap`): up to ``max_concurrency`` in flight,
+each waiting for the account's pacer (``max_requests_per_minute``; a 429 pushes it back for
+all), the account's first read alone, none while the API answers within 10 ms; the rows are
+written in the applications' order, as read one after another. A key without the permission
+(a 403 or a permission code) skips the stream for the account with one WARNING after that first
+request and no further request this run. A read that fails otherwise (retries ran out, a broken
+answer) fails the stream for the account, stops its history reads for the run (reads not
+started are dropped; those already in flight, at most ``max_concurrency`` - 1, end unused) and
+keeps the applications' sync token, so that the next run reads the same applications, and
+their histories, again. A stay deleted in Ashby drops out of the history; its row stays loaded,
+unmarked, as Ashby's deleted records do (nothing per application is kept in state).
 """
 
 from __future__ import annotations
 
 import typing as t
+from contextlib import closing
 
 from tap_ats.conform import ts
 from tap_ats.outcomes import account_of
+from tap_ats.overlap import Overlap
 from tap_ats.paging import pages
 from tap_ats.providers.ashby.client import AshbyStream, error_code
 from tap_ats.providers.ashby.streams import Applications
@@ -79,6 +86,8 @@ class ApplicationStages(AshbyStream):
         #: The application whose history is being mapped, and its current event's number.
         self.application: dict = {}
         self._current: int | None = None
+        #: The history reads, overlapped on ``max_concurrency`` threads (one pool for the run).
+        self.overlap = Overlap(self.tap.max_concurrency, "ashby-history")
 
     @property
     def emit_activate_version_messages(self) -> bool:
@@ -92,26 +101,38 @@ class ApplicationStages(AshbyStream):
             super()._write_schema_message()
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
-        """The history of every application of the batch, one application after another."""
+        """The history of every application of the batch, in the batch's order.
+
+        Read by :attr:`overlap` (up to ``max_concurrency`` at once, when the API is slow enough
+        for that to pay), mapped and written here, one application after another.
+        """
         account = account_of(context) or ""
         parent = self._tap.streams[Applications.name]
         batch = parent.take(context["batch"], self.name) if context else []
         if account in self._stopped:
             return
-        for application in batch:
+
+        def read(application: dict) -> list[dict] | None:
             try:
-                events = self.history(application["id"], context)
+                return self.history(application["id"], context)
             except ApplicationGone:
-                continue
-            except Exception:  # refused or failed: the run reads no more of them (docstring)
-                self._stopped.add(account)
-                raise
-            self.for_application(application, events)
-            page = [self.unified(raw) for raw in events]
-            for record in page:
-                record["account_id"] = account
-            self.progress.page(len(page))
-            yield from page
+                return None
+
+        with closing(self.overlap.map(read, batch, account)) as reads:
+            for application in batch:
+                try:
+                    events = next(reads)
+                except Exception:  # refused or failed: the run reads no more of them (docstring)
+                    self._stopped.add(account)
+                    raise
+                if events is None:
+                    continue
+                self.for_application(application, events)
+                page = [self.unified(raw) for raw in events]
+                for record in page:
+                    record["account_id"] = account
+                self.progress.page(len(page))
+                yield from page
 
     def history(self, application_id: str, context: Context | None) -> list[dict]:
         """Every event of the application's history, all pages."""

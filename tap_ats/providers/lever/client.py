@@ -5,7 +5,8 @@ are the hire) and words Lever's errors and hints. :class:`LeverStream` is the ba
 API key as the basic-auth user, ``limit`` and the ``offset`` token from ``next`` while
 ``hasNext``, the ``data`` envelope. :class:`PerOpportunity` is the base of what Lever lists only
 under one opportunity (offers, interviews, feedback): read for the opportunities that the
-applications read of this run found changed, a page of them at a time.
+applications read of this run found changed, a page of them at a time, the reads overlapped
+on ``max_concurrency`` threads (:mod:`tap_ats.overlap`).
 
 Imports flow one way: :mod:`.streams` and :mod:`.entities` import this module, never the
 reverse at load; :meth:`Lever.stream_classes` imports them inside the method, when the tap asks.
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from contextlib import closing
 from urllib.parse import urlsplit
 
 from requests.auth import HTTPBasicAuth
 
 from tap_ats.client import ATSStream
 from tap_ats.http import GiveUp, Refused
+from tap_ats.overlap import Overlap
 from tap_ats.paging import BodyCursorPaginator, pages
 from tap_ats.provider import Provider
 
@@ -160,6 +163,11 @@ class PerOpportunity(LeverStream):
     part way reads the same opportunities again. A 404 (the opportunity deleted meanwhile)
     skips that opportunity; a 403 (the key lacks the scope) skips the stream for the account,
     with one warning, and it is not asked again this run.
+
+    With ``max_concurrency`` above 1 a page's reads overlap (:mod:`tap_ats.overlap`): up to
+    ``max_concurrency`` in flight, each within the key's pacer (10 requests a second by
+    default), the account's first read alone (a refused scope costs one request), none while
+    the API answers within 10 ms; records are written in the opportunities' order.
     """
 
     replication_key = None
@@ -173,6 +181,8 @@ class PerOpportunity(LeverStream):
         self._refused: set[str] = set()
         #: The opportunity whose records are being mapped.
         self.opportunity: dict = {}
+        #: The reads, overlapped on ``max_concurrency`` threads (one pool for the run).
+        self.overlap = Overlap(self.tap.max_concurrency, f"lever-{self.resource}")
 
     @property
     def path(self) -> str:  # type: ignore[override]
@@ -191,25 +201,39 @@ class PerOpportunity(LeverStream):
             super()._write_schema_message()
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
-        """The records of every opportunity of the batch, one opportunity after another."""
+        """The records of every opportunity of the batch, in the batch's order.
+
+        Read by :attr:`overlap` (up to ``max_concurrency`` at once, when the API is slow enough
+        for that to pay), mapped and written here, one opportunity after another.
+        """
         account = (context or {}).get("account_id", "")
         parent = self._tap.streams["applications"]
         batch = parent.take(context["batch"], self.name) if context else []
         if account in self._refused:
             return
-        for opportunity in batch:
-            self.opportunity = opportunity
+
+        def read(opportunity: dict) -> list[dict] | None:
             try:
-                rows = self.fetch_all(f"/opportunities/{opportunity['id']}/{self.resource}",
+                return self.fetch_all(f"/opportunities/{opportunity['id']}/{self.resource}",
                                       context)
             except Refused as exc:
-                if exc.status == 404:
+                if exc.status == 404:  # deleted meanwhile
+                    return None
+                raise
+
+        with closing(self.overlap.map(read, batch, account)) as reads:
+            for opportunity in batch:
+                try:
+                    rows = next(reads)
+                except Refused as exc:
+                    self._refused.add(account)
+                    raise Refused(str(exc), exc.status,
+                                  urlsplit(self.url_base + self.path).path) from exc
+                if rows is None:
                     continue
-                self._refused.add(account)
-                raise Refused(str(exc), exc.status,
-                              urlsplit(self.url_base + self.path).path) from exc
-            page = [self.unified(raw) for raw in rows]
-            for record in page:
-                record["account_id"] = account
-            self.progress.page(len(page))
-            yield from page
+                self.opportunity = opportunity
+                page = [self.unified(raw) for raw in rows]
+                for record in page:
+                    record["account_id"] = account
+                self.progress.page(len(page))
+                yield from page
