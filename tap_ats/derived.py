@@ -22,7 +22,30 @@ if t.TYPE_CHECKING:
     from tap_ats.tap import TapATS
 
 
-class DerivedStream(LeanRecords):
+class PageFed:
+    """A child stream its parent feeds a page at a time: derived rows, or reads per parent record.
+
+    One SCHEMA message per run, not one per page batch as the SDK would write for a child
+    stream: pipelinewise targets (target-duckdb, target-snowflake) flush every stream and
+    re-check the table on each SCHEMA message, so one per page made loading crawl. No
+    ACTIVATE_VERSION: the stream sees one page at a time, never the whole table.
+    """
+
+    _schema_sent = False
+
+    def _write_schema_message(self) -> None:
+        """Once per run."""
+        if not self._schema_sent:
+            self._schema_sent = True
+            super()._write_schema_message()  # type: ignore[misc]
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: one page at a time is no full table."""
+        return False
+
+
+class DerivedStream(PageFed, LeanRecords):
     """A stream whose rows come from a parent stream's records, with no request of its own.
 
     Examples: observed ``application_stages`` from Kombo or Merge applications, and the rows ATZ
@@ -36,22 +59,6 @@ class DerivedStream(LeanRecords):
 
     def __init__(self, tap: TapATS) -> None:
         super().__init__(tap=tap, schema=SCHEMAS[self.name])
-        self._schema_sent = False
-
-    def _write_schema_message(self) -> None:
-        """Once per run, not once per page batch as the SDK would for a child stream.
-
-        Pipelinewise targets (target-duckdb, target-snowflake) flush every stream and re-check
-        the table on each SCHEMA message, so one per page made loading crawl.
-        """
-        if not self._schema_sent:
-            self._schema_sent = True
-            super()._write_schema_message()
-
-    @property
-    def emit_activate_version_messages(self) -> bool:
-        """Never: a derived stream sees one page at a time, not the whole table."""
-        return False
 
     def derive(self, parent_record: dict) -> list[dict]:
         """Rows of this stream that one parent record yields."""

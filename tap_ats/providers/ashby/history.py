@@ -47,6 +47,7 @@ import typing as t
 from contextlib import closing
 
 from tap_ats.conform import ts
+from tap_ats.derived import PageFed
 from tap_ats.outcomes import account_of
 from tap_ats.overlap import Overlap
 from tap_ats.paging import pages
@@ -68,7 +69,7 @@ class ApplicationGone(Exception):
     """The application is gone from Ashby: it has no history to read."""
 
 
-class ApplicationStages(AshbyStream):
+class ApplicationStages(PageFed, AshbyStream):
     """``application.listHistory`` of each application the applications read handed over."""
 
     name = "application_stages"
@@ -80,7 +81,6 @@ class ApplicationStages(AshbyStream):
 
     def __init__(self, tap: t.Any) -> None:
         super().__init__(tap)
-        self._schema_sent = False
         #: Accounts whose history reads were refused or failed in this run: not asked again.
         self._stopped: set[str] = set()
         #: The application whose history is being mapped, and its current event's number.
@@ -88,17 +88,6 @@ class ApplicationStages(AshbyStream):
         self._current: int | None = None
         #: The history reads, overlapped on ``max_concurrency`` threads (one pool for the run).
         self.overlap = Overlap(self.tap.max_concurrency, "ashby-history")
-
-    @property
-    def emit_activate_version_messages(self) -> bool:
-        """Never: each sync sees one page of applications, not the whole table."""
-        return False
-
-    def _write_schema_message(self) -> None:
-        """Once per run, not once per page of applications (see DerivedStream)."""
-        if not self._schema_sent:
-            self._schema_sent = True
-            super()._write_schema_message()
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
         """The history of every application of the batch, in the batch's order.

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from requests.auth import HTTPBasicAuth
 
 from tap_ats.client import ATSStream
+from tap_ats.derived import PageFed
 from tap_ats.http import GiveUp, Refused
 from tap_ats.overlap import Overlap
 from tap_ats.paging import BodyCursorPaginator, pages
@@ -154,7 +155,7 @@ class LeverStream(ATSStream):
                                         f"lever {path}") for row in self.page(answer)]
 
 
-class PerOpportunity(LeverStream):
+class PerOpportunity(PageFed, LeverStream):
     """A list Lever gives per opportunity only: read for the opportunities read this run.
 
     The applications read hands over each page's live opportunities (a deleted one answers
@@ -177,7 +178,6 @@ class PerOpportunity(LeverStream):
 
     def __init__(self, tap: t.Any) -> None:
         super().__init__(tap)
-        self._schema_sent = False
         self._refused: set[str] = set()
         #: The opportunity whose records are being mapped.
         self.opportunity: dict = {}
@@ -188,17 +188,6 @@ class PerOpportunity(LeverStream):
     def path(self) -> str:  # type: ignore[override]
         """The list path, as messages and the skip name it."""
         return f"/opportunities/{{id}}/{self.resource}"
-
-    @property
-    def emit_activate_version_messages(self) -> bool:
-        """Never: each sync sees one page of opportunities, not the whole table."""
-        return False
-
-    def _write_schema_message(self) -> None:
-        """Once per run, not once per page of opportunities (see DerivedStream)."""
-        if not self._schema_sent:
-            self._schema_sent = True
-            super()._write_schema_message()
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
         """The records of every opportunity of the batch, in the batch's order.
