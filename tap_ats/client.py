@@ -224,7 +224,7 @@ class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
         if self._readahead is None and self.tap.max_concurrency > 1:
             # Listed once per stream, not once per account: with many accounts that was a scan
             # of them all for each one.
-            partitions = [p for p in self.partitions or [{}] if not self.tap.failed(p)]
+            partitions = self.ahead()
             if len(partitions) > 1:
                 # The SDK records where a partition starts only when it reaches it; the readers
                 # need it before, to send each account's filter from its own bookmark.
@@ -236,6 +236,10 @@ class ATSStream(AccountEndings, IndexedState, LeanRecords, RESTStream):
                    else self._answers(context))
         for answer in answers:
             yield from self.parse_page(answer)
+
+    def ahead(self) -> list[dict]:
+        """The accounts whose pages may be read ahead: those not given up."""
+        return [p for p in self.partitions or [{}] if not self.tap.failed(p)]
 
     def _answers(self, context: Context | None) -> Iterator[Answer]:
         """Every page of one account, through the one pagination loop (:func:`pages`)."""

@@ -22,8 +22,10 @@ ENDPOINTS = 8
 
 
 def list_reads(log: list[dict]) -> list[dict]:
-    """The list requests of a run; the rejection-reason lookup (no filter) left out."""
-    return [e for e in log if "updated_after=" in e["query"]]
+    """The list requests of a run: the filtered reads, and the rejection reasons read whole to
+    look their ids up, which serve that stream too (either is the endpoint's one read)."""
+    return [e for e in log if "updated_after=" in e["query"]
+            or e["path"].endswith("/rejection-reasons")]
 
 
 def test_discover_lists_only_what_kombo_serves(sandbox, tmp_path):
@@ -126,6 +128,36 @@ def test_unknown_integration_fails_alone_and_run_exits_nonzero(sandbox, tmp_path
     marks = {p["context"]["account_id"]: p.get("replication_key_value") for p in parts}
     assert marks[good] and not marks.get("personio:doesnotexist")
     assert {r["account_id"] for r in records(messages, "applications")} == {good}
+
+
+def test_rejection_reasons_are_read_once_per_integration_and_served_incrementally(
+        sandbox, tmp_path):
+    """The lookup that fills ``rejection_reason_id`` reads the list whole, deleted rows too; the
+    ``rejection_reasons`` stream is served from it: every row on a first sync, only the rows
+    changed since its bookmark after, and the bookmark is the time that read began."""
+    config = sandbox.config("kombo")
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err
+    reads = [e for e in sandbox.log("kombo") if e["path"].endswith("/rejection-reasons")]
+    assert len(reads) == 2 and all(parse_qs(e["query"]) == {
+        "page_size": ["250"], "include_deleted": ["true"]} for e in reads), reads
+    truth = sandbox.truth("kombo")
+    assert {(r["account_id"], r["id"]) for r in records(messages, "rejection_reasons")} == {
+        tuple(k) for k in truth["rejection_reasons"]["ids"]}
+    assert any(r["rejection_reason_id"] for r in records(messages, "applications"))
+    state = last_state(messages)
+    before = {p["context"]["account_id"]: p["replication_key_value"]
+              for p in state["bookmarks"]["rejection_reasons"]["partitions"]}
+    sandbox.advance(30, "kombo")  # rejects applications: the lookup is read again
+    n = len(sandbox.log("kombo"))
+    rc, messages, err = run_tap(config, tmp_path, state)
+    assert rc == 0, err
+    reads = [e for e in sandbox.log("kombo")[n:] if e["path"].endswith("/rejection-reasons")]
+    assert len(reads) == 2 and all("updated_after" not in e["query"] for e in reads)
+    assert not records(messages, "rejection_reasons")  # none changed since the bookmark
+    after = {p["context"]["account_id"]: p["replication_key_value"]
+             for p in last_state(messages)["bookmarks"]["rejection_reasons"]["partitions"]}
+    assert after.keys() == before.keys() and all(after[a] > before[a] for a in after)
 
 
 def test_meltano_full_then_incremental_equals_truth(sandbox, warehouse):

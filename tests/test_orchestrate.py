@@ -592,13 +592,17 @@ class Cluster:
         return out
 
     def first_pages(self, provider: str, since: int) -> Counter:
-        """(account, endpoint) → first pages of the incremental list reads, from log entry
-        ``since`` on (a lookup read whole, such as Kombo's rejection reasons, is no list read)."""
+        """(account, endpoint) → first pages of the list reads, from log entry ``since`` on.
+
+        Incremental reads carry the filter; Kombo's rejection reasons, read whole to look ids
+        up, serve their stream from that read, so either read is the endpoint's one read.
+        """
         tokens = self.sandbox.sandbox.apis["merge"].tokens
         count: Counter = Counter()
         for entry in list(self.sandbox.sandbox.log)[since:]:
-            if entry["provider"] != provider or "cursor=" in entry["query"] \
-                    or FILTER[provider] not in entry["query"]:
+            if entry["provider"] != provider or "cursor=" in entry["query"] or (
+                    FILTER[provider] not in entry["query"]
+                    and not entry["path"].endswith(LOOKUPS["kombo"])):
                 continue
             route = entry["route"]
             account = route.get("x-integration-id") or tokens[route["x-account-token"]][0]

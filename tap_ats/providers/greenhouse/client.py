@@ -15,6 +15,7 @@ import typing as t
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
+from tap_ats import served
 from tap_ats.client import ATSStream
 from tap_ats.paging import LinkPaginator, pages
 
@@ -63,11 +64,7 @@ def stamp(when: dt.datetime) -> str:
 
 def changed_at(row: dict) -> dt.datetime | None:
     """A row's ``updated_at`` as a time, or None when it has none that reads as one."""
-    try:
-        when = dt.datetime.fromisoformat(str(row["updated_at"]))
-    except (KeyError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return served.moment(row.get("updated_at"))
 
 
 def name_of(names: dict[str, dict] | None, key: t.Any) -> str | None:
@@ -167,28 +164,7 @@ class Prepared(GreenhouseStream):
         """Read what mapping ``rows`` needs (a lookup refused leaves its columns null)."""
 
 
-class Served(GreenhouseStream):
-    """A stream whose list is also a lookup (stages, sources, rejection reasons).
+class Served(served.Served, GreenhouseStream):
+    """A list that is also a lookup (stages, sources, rejection reasons): :mod:`tap_ats.served`."""
 
-    When another stream already read that list whole in this run (the lookup is read with the
-    same parameters as the stream), the stream's window is taken from those rows instead of
-    being read again: the rows changed since the window's start, or every row for FULL_TABLE.
-    The bookmark is the time that read started, so a change made after it falls in the next
-    window. When the lookup was not read, or was refused or gave up, the stream reads its own
-    window as any other (and a refusal or outage ends it as any other).
-    """
-
-    def request_records(self, context: Context | None) -> t.Iterator[dict]:
-        """The rows of this window, from the lookup's read when there was one."""
-        listed = self.provider.listed(context, self.path)
-        if listed is None:
-            yield from super().request_records(context)
-            return
-        rows, read_at = listed
-        self._local.window_end = self._window_ends[(context or {}).get("account_id")] = read_at
-        start = self.start_time(context) if self.replication_method == "INCREMENTAL" else None
-        page = [self.unified(row) for row in rows
-                if start is None or (changed_at(row) or start) >= start]
-        self.progress.page(len(page))
-        self._page_last = page[-1] if page else None
-        yield from page
+    changed_at = staticmethod(changed_at)

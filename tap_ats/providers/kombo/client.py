@@ -1,7 +1,8 @@
 """Kombo's client: the provider and the base stream every Kombo stream is declared on.
 
 :class:`Kombo` holds the settings and the integrations of this shard, looks rejection reason ids
-up by name, and words Kombo's errors and hints. :class:`KomboStream` is the base client: URL,
+up by name (a read that also serves the ``rejection_reasons`` stream), and words Kombo's errors
+and hints. :class:`KomboStream` is the base client: URL,
 bearer key and integration header, body cursor, the same filters on every page, the
 ``data.results`` envelope and :meth:`~KomboStream.fetch_all` for lookups; :func:`_common` fills
 the columns every Kombo object shares.
@@ -12,6 +13,7 @@ reverse at load; :meth:`Kombo.stream_classes` imports them inside the method, wh
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import typing as t
 from functools import cached_property
@@ -20,7 +22,7 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 
 from tap_ats.client import ATSStream
-from tap_ats.conform import ts
+from tap_ats.conform import ts, utc_now
 from tap_ats.http import GiveUp, Refused
 from tap_ats.paging import BodyCursorPaginator, pages
 from tap_ats.provider import Provider
@@ -53,6 +55,9 @@ class Kombo(Provider):
         self._reasons_lock = threading.Lock()
         #: Rejection reason ids by name, per integration (None: the key may not read them).
         self._reasons: dict[str, dict[str, str] | None] = {}
+        #: Every rejection reason row read for that, deleted ones too, and when the read began:
+        #: the ``rejection_reasons`` stream is served from them (:mod:`tap_ats.served`).
+        self._reason_rows: dict[str, tuple[list[dict], dt.datetime]] = {}
         #: Integrations whose rejection reasons gave up in this run (an outage): not asked again.
         self._reasons_failed: dict[str, GiveUp] = {}
         #: Stage order by Kombo stage id (ids are Kombo's, unique across integrations), from
@@ -74,17 +79,22 @@ class Kombo(Provider):
     def rejection_reason_id(self, stream: KomboStream, context: Context, name: str) -> str | None:
         """The id of the integration's rejection reason called ``name``.
 
-        The list is read once per integration and run, on first need; a key that may not read
-        it leaves ``rejection_reason_id`` null, with one warning, and the stream is still read.
-        So does a list whose retries ran out, and then the stream keeps its bookmark, so that
-        the next run fills the ids.
+        The list is read once per integration and run, on first need, deleted reasons too, so
+        that the ``rejection_reasons`` stream is served from the same read; a deleted reason
+        names no id. A key that may not read it leaves ``rejection_reason_id`` null, with one
+        warning, and the stream is still read. So does a list whose retries ran out, and then
+        the stream keeps its bookmark, so that the next run fills the ids.
         """
         account = context["account_id"]
         with self._reasons_lock:
             if account not in self._reasons:
                 try:
-                    rows = stream.fetch_all(REJECTION_REASONS_PATH, context)
-                    self._reasons[account] = {r["name"]: r["id"] for r in rows if r.get("name")}
+                    read_at = utc_now()
+                    rows = stream.fetch_all(REJECTION_REASONS_PATH, context,
+                                            include_deleted="true")
+                    self._reason_rows[account] = rows, read_at
+                    self._reasons[account] = {r["name"]: r["id"] for r in rows
+                                              if r.get("name") and not r.get("remote_deleted_at")}
                 except Refused as exc:
                     self._reasons[account] = None
                     stream.tap.report.refused_lookup(
@@ -97,6 +107,13 @@ class Kombo(Provider):
                 stream.lookup_gave_up(context, REJECTION_REASONS_PATH,
                                       "applications.rejection_reason_id", failed)
             return (self._reasons[account] or {}).get(name)
+
+    def listed(self, context: Context | None,
+               path: str) -> tuple[list[dict], dt.datetime] | None:
+        """The integration's rejection reasons if this run read them whole, and when."""
+        with self._reasons_lock:
+            return (self._reason_rows.get((context or {}).get("account_id", ""))
+                    if path == REJECTION_REASONS_PATH else None)
 
     def error_detail(self, response: t.Any) -> str:
         """Kombo's ``error.code`` and ``error.message``."""
@@ -157,11 +174,15 @@ class KomboStream(ATSStream):
         """Records in ``data.results``."""
         return payload["data"]["results"]
 
-    def fetch_all(self, path: str, context: Context) -> list[dict]:
-        """Every record of ``path`` for the context's integration, deleted ones left out."""
+    def fetch_all(self, path: str, context: Context, **filters: str) -> list[dict]:
+        """Every record of ``path`` for the context's integration.
+
+        ``filters`` go on every page: Kombo refuses a cursor sent with other filters.
+        """
 
         def send(cursor: str | None) -> Answer:
-            params = {"page_size": self.page_size, **({"cursor": cursor} if cursor else {})}
+            params = {"page_size": self.page_size, **filters,
+                      **({"cursor": cursor} if cursor else {})}
             return self.send(self.build_prepared_request(
                 method="GET", url=self.url_base + path, params=params,
                 headers={**self.http_headers, "X-Integration-Id": context["account_id"]}),

@@ -7,6 +7,7 @@ offices and the job hiring team are derived from the applications and jobs of :m
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import typing as t
@@ -21,6 +22,7 @@ from tap_ats.providers.kombo.streams import (
     office_name,
     source_job,
 )
+from tap_ats.served import Served, moment
 
 OFFER_STATUS = {"DRAFT": "draft", "APPROVED": "draft", "SENT": "sent", "ACCEPTED": "accepted",
                 "DECLINED": "declined", "ABANDONED": "deprecated"}
@@ -153,11 +155,21 @@ class Offers(KomboStream):
         }
 
 
-class RejectionReasons(KomboStream):
-    """``GET /ats/rejection-reasons``: names only, so no type."""
+class RejectionReasons(Served, KomboStream):
+    """``GET /ats/rejection-reasons``: names only, so no type.
+
+    Served from the read that looked the applications' reason ids up, when there was one in this
+    run (:mod:`tap_ats.served`).
+    """
 
     name = "rejection_reasons"
     path = REJECTION_REASONS_PATH
+
+    @staticmethod
+    def changed_at(row: dict) -> dt.datetime | None:
+        """The later of ``changed_at`` and ``remote_deleted_at``: a deletion is a change."""
+        times = [moment(row.get(key)) for key in ("changed_at", "remote_deleted_at")]
+        return max((when for when in times if when is not None), default=None)
 
     def map_record(self, raw: dict) -> dict:
         """Kombo rejection reason to the unified columns."""
