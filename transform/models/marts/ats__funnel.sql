@@ -12,25 +12,8 @@ applications as (
     select * from {{ ref('ats__applications_enhanced') }}
 ),
 
-job_stages as (
-    select * from {{ ref('stg_ats__job_stages') }}
-),
-
 planned as (
-    -- The job's plan (ats__jobs_enhanced.stages counts its steps: keep the two alike).
-    select provider, account_id, job_key, job_id, stage_id, stage_name, stage_order, is_terminal
-    from job_stages
-    where job_id is not null
-    union all
-    -- A stage of no one job (ATZ CRM's talent stages, shared by every job) is in every job's plan.
-    select
-        stages.provider, stages.account_id, jobs.job_key, jobs.job_id, stages.stage_id,
-        stages.stage_name, stages.stage_order, stages.is_terminal
-    from job_stages as stages
-    inner join {{ ref('stg_ats__jobs') }} as jobs
-        on jobs.provider = stages.provider
-        and jobs.account_id = stages.account_id
-    where stages.job_id is null
+    select * from {{ ref('int_ats__job_plans') }}
 ),
 
 seen as (

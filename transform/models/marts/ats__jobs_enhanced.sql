@@ -33,30 +33,11 @@ stage_days as (
     group by job_key
 ),
 
-job_stages as (
-    select * from {{ ref('stg_ats__job_stages') }}
-),
-
-planned as (
-    -- The job's plan as ats__funnel takes it (keep the two alike): its own stages, and its
-    -- account's stages of no job (ATZ CRM's talent stages, Lever's pipeline), every job's plan.
-    select job_stages.job_key, job_stages.stage_id, job_stages.is_terminal
-    from job_stages
-    where job_stages.job_id is not null
-    union all
-    select jobs.job_key, stages.stage_id, stages.is_terminal
-    from job_stages as stages
-    inner join jobs
-        on jobs.provider = stages.provider
-        and jobs.account_id = stages.account_id
-    where stages.job_id is null
-),
-
 plans as (
     -- Its steps: terminal stages (ATZ CRM's Withdrawn, Rejected, Placed) are outcomes, not steps,
     -- and have no row in ats__funnel either.
     select job_key, count(*) as stages
-    from planned
+    from {{ ref('int_ats__job_plans') }}
     where not is_terminal
     group by job_key
 )
