@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.run import BIN, authorization, call, measure
+from bench.run import BIN, authorization, baseline, call, measure
 from bench.scale import bench_scale
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,7 +220,7 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
             on, _ = run_tap(url, provider, {**config, "include_raw": True}, tmp)
         on_seq, _ = run_tap(url, provider, {**seq, "include_raw": True}, tmp)
         off_seq, _ = run_tap(url, provider, {**seq, "include_raw": False}, tmp)
-        raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+        raw = baseline(job)
         for key, run in (("on", on), ("on_seq", on_seq), ("off_seq", off_seq), ("raw", raw)):
             rounds[key].append(run["cpu_s"])
 
@@ -254,7 +254,7 @@ def paced(url: str, provider: str, config: dict[str, Any], tmp: Path) -> dict[st
     gets = [e for e in log if e["method"] == "GET"]
     job = {"base_url": url, "authorization": authorization(provider, config), "requests": gets,
            "paced": True}
-    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+    raw = baseline(job)
     return {"paced_wall_s": round(tap["wall_s"], 2), "paced_cpu_s": round(tap["cpu_s"], 2),
             "paced_raw_cpu_s": round(raw["cpu_s"], 2),
             "paced_cpu_ratio_vs_raw": round(tap["cpu_s"] / raw["cpu_s"], 2),

@@ -29,6 +29,16 @@ def records_in(payload: object) -> list:
     return []
 
 
+def send(session: requests.Session, job: dict, entry: dict) -> requests.Response:
+    """One request of the log, as the tap sent it."""
+    url = job["base_url"] + entry["path"] + ("?" + entry["query"] if entry["query"] else "")
+    headers = {"Authorization": job["authorization"], **entry["route"]}
+    if entry["method"] == "POST":  # Ashby: the filters in a JSON body, as the log keeps it
+        return session.post(url, data=entry.get("body", "{}").encode(), timeout=60,
+                            headers={**headers, "Content-Type": "application/json"})
+    return session.get(url, headers=headers, timeout=60)
+
+
 def main() -> None:
     """Read ``{"base_url", "authorization", "requests": [...]}`` from stdin and replay it."""
     job = json.load(sys.stdin)
@@ -38,13 +48,10 @@ def main() -> None:
     for entry in job["requests"]:
         if job.get("paced") and (ahead := entry["t"] - first - (time.time() - started)) > 0:
             time.sleep(ahead)  # as long after the first as the tap sent it
-        url = job["base_url"] + entry["path"] + ("?" + entry["query"] if entry["query"] else "")
-        headers = {"Authorization": job["authorization"], **entry["route"]}
-        if entry["method"] == "POST":  # Ashby: the filters in a JSON body, as the log keeps it
-            response = session.post(url, data=entry.get("body", "{}").encode(), timeout=60,
-                                    headers={**headers, "Content-Type": "application/json"})
-        else:
-            response = session.get(url, headers=headers, timeout=60)
+        response = send(session, job, entry)
+        while response.status_code == 429:  # a paced client obeys the limit it runs into
+            time.sleep(float(response.headers.get("Retry-After") or 1))
+            response = send(session, job, entry)
         response.raise_for_status()
         stream = entry["path"].rstrip("/").rsplit("/", 1)[-1]
         for record in records_in(response.json()):

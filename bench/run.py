@@ -90,6 +90,16 @@ def measure(cmd: list[str], stdin: bytes | None = None,
 
 
 
+def baseline(job: dict[str, Any]) -> dict[str, Any]:
+    """The raw baseline replaying ``job``; a baseline that failed part-way would have done less
+    work than the tap and flattered it, so that stops the bench."""
+    raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
+    if raw["exit"]:
+        msg = f"the raw baseline failed (exit {raw['exit']}): run bench/raw.py by hand to see why"
+        raise SystemExit(msg)
+    return raw
+
+
 def authorization(provider: str, config: dict[str, Any]) -> str:
     """The Authorization header the raw baseline sends."""
     if provider == "greenhouse":

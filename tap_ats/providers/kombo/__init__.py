@@ -35,7 +35,8 @@
   ``applications.rejection_reason_id`` is looked up by ``rejection_reason_name`` (Kombo's
   application carries no reason id) in the integration's full rejection-reason list, read once
   per run on the first rejected application; a key that may not read that list leaves the
-  column null with one warning per integration, and the applications are still read.
+  column null with one warning per integration, and the applications are still read. That read
+  (deleted rows included) also serves the ``rejection_reasons`` stream (:mod:`tap_ats.served`).
 - ``departments`` and ``offices``: Kombo has no such endpoints; a job carries one
   ``department`` string and one ``location`` object. Both streams are derived from the jobs
   read (no request), one row per distinct name, with ``id = name_id(name)`` (a stable hash of
