@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -151,6 +153,24 @@ def run_tap(config: dict[str, Any], tmp_path: Path, state: dict | None = None,
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     messages = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     return proc.returncode, messages, proc.stderr
+
+
+def killed_run(config: Path, state: Path | None, kill_at: int,
+               stream: str | None = None) -> tuple[list[dict], bool]:
+    """Run the tap and SIGKILL it once it wrote ``kill_at`` lines (or, with ``stream``, that
+    many RECORDs of it); what it wrote, and whether it was killed before it ended."""
+    cmd = [TAP, "--config", str(config)] + (["--state", str(state)] if state else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    messages, seen = [], 0
+    for line in proc.stdout:
+        messages.append(json.loads(line))
+        seen += stream is None or (messages[-1]["type"] == "RECORD"
+                                   and messages[-1]["stream"] == stream)
+        if seen >= kill_at:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    return messages, proc.returncode == -signal.SIGKILL
 
 
 def discovered_streams(config: dict[str, Any], tmp_path: Path) -> set[str]:

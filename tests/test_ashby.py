@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import subprocess
 from bisect import bisect_left
 from pathlib import Path
 
 import pytest
 import requests
 from conftest import (
-    TAP,
     assert_fields_match,
     assert_visits_match_truth,
     discovered_streams,
+    killed_run,
     last_state,
     records,
     run_tap,
@@ -80,22 +77,6 @@ def in_flight(log: list[dict], suffixes: tuple[str, ...], latency_ms: float) -> 
     return max((bisect_left(starts, t + window) - n for n, t in enumerate(starts)), default=0)
 
 
-def killed_after(config: Path, state: Path | None, stream: str,
-                 count: int) -> tuple[list[dict], bool]:
-    """Run the tap, SIGKILL it once it wrote ``count`` records of ``stream``; what it wrote."""
-    cmd = [TAP, "--config", str(config)] + (["--state", str(state)] if state else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    messages, seen = [], 0
-    for line in proc.stdout:
-        messages.append(json.loads(line))
-        seen += messages[-1]["type"] == "RECORD" and messages[-1]["stream"] == stream
-        if seen >= count:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-    proc.wait()
-    return messages, proc.returncode == -signal.SIGKILL
-
-
 def resumed_after_kills(sandbox, tmp_path: Path, provider: str, stream: str,
                         kills: list[int], advance: int = 15) -> tuple[dict[str, set], int]:
     """Full sync, then ``advance`` changes and an incremental one, each killed once it wrote
@@ -110,8 +91,8 @@ def resumed_after_kills(sandbox, tmp_path: Path, provider: str, stream: str,
         if phase:
             sandbox.advance(advance, provider)
         for count in [*kills, 10**9]:
-            messages, was_killed = killed_after(config, state if state.exists() else None,
-                                                stream, count)
+            messages, was_killed = killed_run(config, state if state.exists() else None,
+                                              count, stream)
             killed += was_killed
             for m in messages:
                 if m["type"] == "RECORD":

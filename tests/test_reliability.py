@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TAP, SandboxClient, Warehouse, run_tap
+from conftest import TAP, SandboxClient, Warehouse, killed_run, run_tap
 
 from tap_ats.sandbox.server import Sandbox
 
@@ -67,20 +65,6 @@ def test_faults_survived_full_and_incremental(sandbox, warehouse: Warehouse, pro
     assert sum(faults.values()) >= 3, faults
 
 
-def _killed_run(config: Path, state: Path | None, kill_after: int) -> tuple[list[dict], bool]:
-    """Run the tap, SIGKILL it after ``kill_after`` output lines; return what it wrote."""
-    cmd = [TAP, "--config", str(config)] + (["--state", str(state)] if state else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines = []
-    for line in proc.stdout:
-        lines.append(json.loads(line))
-        if len(lines) >= kill_after:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-    proc.wait()
-    return lines, proc.returncode == -signal.SIGKILL
-
-
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_sigkill_at_random_points_loses_nothing(sandbox, tmp_path, provider):
     """Kill the tap several times mid-sync, resume from the last state it wrote, lose nothing."""
@@ -94,7 +78,7 @@ def test_sigkill_at_random_points_loses_nothing(sandbox, tmp_path, provider):
         if attempt == 3:
             sandbox.advance(15, provider)
         state = state_file if state_file.exists() else None
-        messages, killed = _killed_run(config, state, rng.randint(5, 400))
+        messages, killed = killed_run(config, state, rng.randint(5, 400))
         kills += killed
         for m in messages:
             if m["type"] == "RECORD":
@@ -102,7 +86,7 @@ def test_sigkill_at_random_points_loses_nothing(sandbox, tmp_path, provider):
                                                            m["record"]["id"]))
             elif m["type"] == "STATE":
                 state_file.write_text(json.dumps(m["value"]))
-    messages, killed = _killed_run(config, state_file if state_file.exists() else None, 10**9)
+    messages, killed = killed_run(config, state_file if state_file.exists() else None, 10**9)
     assert not killed
     for m in messages:
         if m["type"] == "RECORD":
