@@ -1,13 +1,13 @@
 """A stream whose list another stream of the run already read whole, as a lookup.
 
-Greenhouse's stages, sources and rejection reasons, and Kombo's rejection reasons, are both a
-stream and a lookup that fills another stream's columns. Reading the list twice in one run
-would cost a request per account (1,000 Kombo integrations: 11% of the run's requests), so the
-stream takes its window from the lookup's rows when the lookup was read: the rows changed since
-the window's start, or every row for FULL_TABLE. The bookmark is the time that read started,
-so that a change made after it falls in the next window. When the lookup was not read, or was
-refused or gave up, the stream reads its own window as any other (and a refusal or outage ends
-it as any other).
+Greenhouse's stages, sources and rejection reasons, Kombo's rejection reasons and Lever's
+archive reasons are each a stream and a lookup that fills another stream's columns. Reading
+the list twice in one run would cost a request per account (1,000 Kombo integrations: 11% of
+the run's requests), so the stream takes its window from the lookup's rows when the lookup was
+read: the rows changed since the window's start, or every row for FULL_TABLE. The bookmark is
+the time that read started, so that a change made after it falls in the next window. When the
+lookup was not read, or was refused or gave up, the stream reads its own window as any other
+(and a refusal or outage ends it as any other).
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ class Served(ATSStream):
 
     @staticmethod
     def changed_at(row: dict) -> dt.datetime | None:
-        """When the provider's row last changed (None: unknown, so always in the window)."""
-        raise NotImplementedError
+        """When the provider's row last changed.
+
+        None (unknown, as for a list with no times) keeps the row in every window.
+        """
+        return None
 
     def request_records(self, context: Context | None) -> Iterator[dict]:
         """The rows of this window, from the lookup's read when there was one."""

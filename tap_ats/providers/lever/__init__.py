@@ -51,9 +51,11 @@ key scopes such as ``opportunities:read:admin``).
 - ``interviews``: no status in Lever; canceled, else scheduled until it ends, then complete.
   ``scorecards``: feedback forms; the ``score-system`` field is the overall recommendation.
 - ``rejection_reasons``: archive reasons, ``type_raw`` hired / non-hired (``type`` null for
-  non-hired: Lever does not say who ended it). ``sources``: ``{text, count}``, id the hash of
-  the text (as ``applications.source_id``). Tags are on candidates; requisitions, departments,
-  offices, hiring teams, demographics (EEO) and custom field definitions are not read.
+  non-hired: Lever does not say who ended it); served from the applications' lookup of them
+  when it was read (:mod:`tap_ats.served`), so the list is read once a run. ``sources``:
+  ``{text, count}``, id the hash of the text (as ``applications.source_id``). Tags are on
+  candidates; requisitions, departments, offices, hiring teams, demographics (EEO) and custom
+  field definitions are not read.
 - Confidential data: postings and opportunities are asked with ``confidentiality=all``; Lever
   returns confidential ones only to a key allowed to access confidential data, so a key without
   it reads the rest, silently.

@@ -14,6 +14,7 @@ reverse at load; :meth:`Lever.stream_classes` imports them inside the method, wh
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import typing as t
 from contextlib import closing
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from requests.auth import HTTPBasicAuth
 
 from tap_ats.client import ATSStream
+from tap_ats.conform import utc_now
 from tap_ats.derived import PageFed
 from tap_ats.http import GiveUp, Refused
 from tap_ats.overlap import Overlap
@@ -54,6 +56,9 @@ class Lever(Provider):
         #: Archive reason id -> (text, type), per account (None: the key may not read them).
         self._reasons: dict[str, dict[str, tuple[str | None, str | None]] | None] = {}
         self._reasons_failed: dict[str, GiveUp] = {}
+        #: The archive reason rows read for that, and when the read began: the
+        #: ``rejection_reasons`` stream is served from them (:mod:`tap_ats.served`).
+        self._reason_rows: dict[str, tuple[list[dict], dt.datetime]] = {}
 
     def stream_classes(self) -> list[type]:
         """What Lever serves (see the package docstring for what it does not).
@@ -79,7 +84,9 @@ class Lever(Provider):
         with self._reasons_lock:
             if account not in self._reasons:
                 try:
+                    read_at = utc_now()
                     rows = stream.fetch_all(ARCHIVE_REASONS_PATH, context)
+                    self._reason_rows[account] = rows, read_at
                     self._reasons[account] = {r["id"]: (r.get("text"), r.get("type"))
                                               for r in rows if r.get("id")}
                 except Refused as exc:
@@ -95,6 +102,13 @@ class Lever(Provider):
                 stream.lookup_gave_up(context, ARCHIVE_REASONS_PATH,
                                       "applications.rejection_reason and status", failed)
             return (self._reasons[account] or {}).get(reason, (None, None))
+
+    def listed(self, context: Context | None,
+               path: str) -> tuple[list[dict], dt.datetime] | None:
+        """The account's archive reasons if this run read them whole, and when."""
+        with self._reasons_lock:
+            return (self._reason_rows.get((context or {}).get("account_id", ""))
+                    if path == ARCHIVE_REASONS_PATH else None)
 
     def error_detail(self, response: t.Any) -> str:
         """Lever's ``code`` and ``message``."""

@@ -13,6 +13,7 @@ import datetime as dt
 from tap_ats.derived import name_id
 from tap_ats.providers.lever.client import LeverStream, PerOpportunity
 from tap_ats.providers.lever.streams import Applications, ms_time, sid
+from tap_ats.served import Served
 
 #: Lever's offer statuses: before the candidate has it is a draft; sent by Lever, by hand, or
 #: opened is sent; signed is accepted; denied is declined.
@@ -126,11 +127,12 @@ class Scorecards(PerOpportunity):
                 if self.config.get("include_scorecard_notes") else None}
 
 
-class RejectionReasons(LeverStream):
+class RejectionReasons(Served, LeverStream):
     """``GET /archive_reasons``: ``type`` is Lever's hired / non-hired, kept in ``type_raw``.
 
     Lever does not say who ended a non-hired archive (we, or the candidate), so ``type`` is
-    null; "Hired" (type ``hired``) is no rejection, and ``type`` says ``other``.
+    null; "Hired" (type ``hired``) is no rejection, and ``type`` says ``other``. Served from
+    the read that looked the opportunities' reasons up, when there was one in this run.
     """
 
     name = "rejection_reasons"
