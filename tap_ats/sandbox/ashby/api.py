@@ -10,13 +10,8 @@ from typing import Any
 
 from tap_ats.sandbox.ashby import render
 from tap_ats.sandbox.ashby.truth import AshbyTruth
-from tap_ats.sandbox.server import (
-    Damage,
-    ProviderAPI,
-    Request,
-    Response,
-    keyset_page,
-)
+from tap_ats.sandbox.base import ProviderAPI, Request, Response, keyset_page
+from tap_ats.sandbox.damage import Damage
 from tap_ats.sandbox.world import Table, World, now
 
 API_KEY = "ashby_sandbox_key_3e9d1c"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_ats.sandbox.server import iso
+from tap_ats.sandbox.base import iso
 from tap_ats.sandbox.world import (
     Application,
     Candidate,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tap_ats.sandbox.ashby.render import aid
-from tap_ats.sandbox.server import hires_entry, iso, truth_entry
+from tap_ats.sandbox.base import hires_entry, iso, truth_entry
 from tap_ats.sandbox.world import World
 
 #: The world's offer status -> the unified one the tap must give (Ashby has no sent state

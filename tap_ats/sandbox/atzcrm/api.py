@@ -12,13 +12,8 @@ from urllib.parse import unquote
 
 from tap_ats.sandbox.atzcrm.render import INTERVIEW_TYPE, Renderer, slug
 from tap_ats.sandbox.atzcrm.truth import Truth
-from tap_ats.sandbox.server import (
-    Damage,
-    FixedWindow,
-    ProviderAPI,
-    Request,
-    Response,
-)
+from tap_ats.sandbox.base import FixedWindow, ProviderAPI, Request, Response
+from tap_ats.sandbox.damage import Damage
 from tap_ats.sandbox.world import Application, Candidate, Interview, Job, World
 
 API_TOKEN = "atz_sandbox_token_0123456789abcdef"  # noqa: S105 - the sandbox's own dummy token

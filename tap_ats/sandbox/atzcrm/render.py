@@ -10,9 +10,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from tap_ats.sandbox.server import (
-    iso,
-)
+from tap_ats.sandbox.base import iso
 from tap_ats.sandbox.world import Application, Candidate, Interview, Job, Stage, Visit, World
 
 INTERVIEW_TYPE = {"id": 5, "label": "Interview"}

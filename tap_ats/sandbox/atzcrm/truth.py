@@ -7,9 +7,7 @@ from collections import Counter
 from typing import Any
 
 from tap_ats.sandbox.atzcrm.render import JOB_STATUS, day, midnight, talent_id
-from tap_ats.sandbox.server import (
-    truth_entry,
-)
+from tap_ats.sandbox.base import truth_entry
 from tap_ats.sandbox.world import Interview, World
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+from tap_ats.sandbox.base import FixedWindow, ProviderAPI, Request, Response, iso, keyset_page
+from tap_ats.sandbox.damage import Damage
 from tap_ats.sandbox.greenhouse.render import Renderer
 from tap_ats.sandbox.greenhouse.tables import (
     DEFAULT_REASONS,
@@ -25,15 +27,6 @@ from tap_ats.sandbox.greenhouse.tables import (
     gid,
 )
 from tap_ats.sandbox.greenhouse.truth import Truth
-from tap_ats.sandbox.server import (
-    Damage,
-    FixedWindow,
-    ProviderAPI,
-    Request,
-    Response,
-    iso,
-    keyset_page,
-)
 from tap_ats.sandbox.world import (
     Table,
 )

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from tap_ats.sandbox.base import iso
 from tap_ats.sandbox.greenhouse.tables import (
     ATTRIBUTE_RATING,
     OFFER_STATUS,
@@ -23,9 +24,6 @@ from tap_ats.sandbox.greenhouse.tables import (
     JobAttribute,
     Rating,
     gid,
-)
-from tap_ats.sandbox.server import (
-    iso,
 )
 from tap_ats.sandbox.world import (
     ATTRIBUTES,

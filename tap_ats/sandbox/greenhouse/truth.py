@@ -9,12 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tap_ats.sandbox.base import hires_entry, iso, truth_entry
 from tap_ats.sandbox.greenhouse.tables import ATTRIBUTE_RATING, REJECTION_TYPE, STRATEGY, gid
-from tap_ats.sandbox.server import (
-    hires_entry,
-    iso,
-    truth_entry,
-)
 from tap_ats.sandbox.world import (
     EEOC_LABELS,
     HiringTeamMember,

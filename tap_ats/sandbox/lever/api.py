@@ -8,6 +8,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from tap_ats.sandbox.base import FixedWindow, ProviderAPI, Request, Response, keyset_page
+from tap_ats.sandbox.damage import Damage
 from tap_ats.sandbox.lever.render import (
     STAGE_NAMES,
     LeverRecords,
@@ -17,14 +19,6 @@ from tap_ats.sandbox.lever.render import (
     served_offers,
 )
 from tap_ats.sandbox.lever.truth import LeverTruth
-from tap_ats.sandbox.server import (
-    Damage,
-    FixedWindow,
-    ProviderAPI,
-    Request,
-    Response,
-    keyset_page,
-)
 from tap_ats.sandbox.world import Table, World
 
 API_KEY = "lever_sandbox_key_3b9d1c"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tap_ats.derived import name_id
+from tap_ats.sandbox.base import hires_entry, iso, truth_entry
 from tap_ats.sandbox.lever.render import (
     HIRED,
     OFFER_STATUS,
@@ -25,7 +26,6 @@ from tap_ats.sandbox.lever.render import (
     served_offers,
     stage_id,
 )
-from tap_ats.sandbox.server import hires_entry, iso, truth_entry
 from tap_ats.sandbox.world import STAGE_NAMES, Application, World
 
 #: Unified offer status per Lever status served.

@@ -7,10 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from tap_ats.sandbox.merge.render import MODELS, RELATIONS, MergeRecords, related_id
-from tap_ats.sandbox.merge.truth import MergeTruth
-from tap_ats.sandbox.server import (
-    Damage,
+from tap_ats.sandbox.base import (
     FixedWindow,
     ProviderAPI,
     Request,
@@ -18,6 +15,9 @@ from tap_ats.sandbox.server import (
     ServedVersions,
     keyset_page,
 )
+from tap_ats.sandbox.damage import Damage
+from tap_ats.sandbox.merge.render import MODELS, RELATIONS, MergeRecords, related_id
+from tap_ats.sandbox.merge.truth import MergeTruth
 from tap_ats.sandbox.world import World
 
 API_KEY = "merge_sandbox_api_key_5f1c2e"

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from tap_ats.sandbox.server import iso
+from tap_ats.sandbox.base import iso
 from tap_ats.sandbox.world import (
     Application,
     Candidate,

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from tap_ats.derived import name_id
+from tap_ats.sandbox.base import ServedVersions, hires_entry, iso, truth_entry
 from tap_ats.sandbox.merge.render import HIRING_ARRAYS, RECOMMENDATION, mid, offer_status
-from tap_ats.sandbox.server import ServedVersions, hires_entry, iso, truth_entry
 from tap_ats.sandbox.world import Application, World
 
 
 class MergeTruth:
     """The ground truth half of the Merge API, over the same worlds it serves."""
 
-    #: Provided by the server's :class:`~tap_ats.sandbox.server.ProviderAPI` (annotations only,
+    #: Provided by the sandbox's :class:`~tap_ats.sandbox.base.ProviderAPI` (annotations only,
     #: so that its ``world`` is the one found).
     accounts: list[str]
     served: ServedVersions
