@@ -179,6 +179,20 @@ def keyset_page(table: Table, after: int | None, size: int, keep: Callable[[Any]
     return out, None
 
 
+def changed_since(after: dt.datetime | None, include_deleted: bool) -> Callable[[Any], bool]:
+    """Whether a record is in a unified API's list (Kombo's and Merge's filters).
+
+    Changed at or after ``after`` when it is given, and not deleted unless deleted records were
+    asked for.
+    """
+
+    def keep(record: Any) -> bool:
+        return ((include_deleted or getattr(record, "deleted_at", None) is None)
+                and (after is None or record.updated_at >= after))
+
+    return keep
+
+
 class ServedVersions:
     """Application versions served, per account: the sightings observed stages must hold.
 

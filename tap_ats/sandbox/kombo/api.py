@@ -7,7 +7,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from tap_ats.sandbox.base import ProviderAPI, Request, Response, ServedVersions, keyset_page
+from tap_ats.sandbox.base import (
+    ProviderAPI,
+    Request,
+    Response,
+    ServedVersions,
+    changed_since,
+    keyset_page,
+)
 from tap_ats.sandbox.damage import Damage
 from tap_ats.sandbox.kombo.render import KomboRecords
 from tap_ats.sandbox.kombo.truth import KomboTruth
@@ -120,11 +127,8 @@ class KomboAPI(KomboRecords, KomboTruth, ProviderAPI):
                 return error(400, "PLATFORM.INPUT_INVALID",
                              "Send the same filters on every page of a cursor.")
 
-        def keep(r: Any) -> bool:
-            return ((include_deleted or getattr(r, "deleted_at", None) is None)
-                    and (after is None or r.updated_at >= after))
-
-        records, next_id = keyset_page(table, state["after"], size, keep)
+        records, next_id = keyset_page(table, state["after"], size,
+                                       changed_since(after, include_deleted))
         page = self.sandbox.paginate(request, state, None if next_id is None else {
             "after": next_id, "filters": filters})
         results = [] if page.empty else [render(w, r) for r in records]

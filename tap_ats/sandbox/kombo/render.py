@@ -110,6 +110,14 @@ def select(remote_id: str | None, label: str, options: list[str], answer: str) -
             "answer": {"remote_id": answer, "label": ANSWER_LABEL[answer]}}
 
 
+def people(cand: Candidate, job: Job) -> dict[str, Any]:
+    """The candidate and job an interview's or offer's embedded application names."""
+    return {"candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
+                          "first_name": cand.first_name, "last_name": cand.last_name,
+                          "email_addresses": [{"email_address": cand.email, "type": "PRIVATE"}]},
+            "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name}}
+
+
 class KomboRecords:
     """The rendering half of the Kombo API: one method per entity it lists."""
 
@@ -192,11 +200,7 @@ class KomboRecords:
             "application": {
                 "id": kid("application", a.id), "remote_id": str(a.id),
                 "outcome": OUTCOME[a.status], "rejection_reason_name": a.rejection_reason,
-                "candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
-                              "first_name": cand.first_name, "last_name": cand.last_name,
-                              "email_addresses": [{"email_address": cand.email,
-                                                   "type": "PRIVATE"}]},
-                "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name}},
+                **people(cand, job)},
         }
 
     @staticmethod
@@ -275,12 +279,7 @@ class KomboRecords:
             "custom_fields": o.custom_fields, "changed_at": iso(o.updated_at),
             "remote_deleted_at": iso(o.deleted_at), "remote_created_at": iso(o.created_at),
             "remote_updated_at": iso(o.updated_at),
-            "application": {
-                "candidate": {"id": kid("candidate", cand.id), "remote_id": str(cand.id),
-                              "first_name": cand.first_name, "last_name": cand.last_name,
-                              "email_addresses": [{"email_address": cand.email,
-                                                   "type": "PRIVATE"}]},
-                "job": {"id": kid("job", job.id), "remote_id": str(job.id), "name": job.name}},
+            "application": people(cand, job),
         }
 
     @staticmethod

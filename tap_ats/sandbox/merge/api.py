@@ -13,6 +13,7 @@ from tap_ats.sandbox.base import (
     Request,
     Response,
     ServedVersions,
+    changed_since,
     keyset_page,
 )
 from tap_ats.sandbox.damage import Damage
@@ -155,11 +156,8 @@ class MergeAPI(MergeRecords, MergeTruth, ProviderAPI):
             if state["filters"] != filters:
                 return Response(400, {"detail": "Send the same filters on every page."})
 
-        def keep(r: Any) -> bool:
-            return ((include_deleted or getattr(r, "deleted_at", None) is None)
-                    and (after is None or r.updated_at >= after))
-
-        records, next_id = keyset_page(table, state["after"], size, keep)
+        records, next_id = keyset_page(table, state["after"], size,
+                                       changed_since(after, include_deleted))
         page = self.sandbox.paginate(request, state, None if next_id is None else {
             "after": next_id, "filters": filters})
         results = [] if page.empty else [render(w, r, account) for r in records]
