@@ -51,7 +51,7 @@
   Laravel's throttle sends them. ATZ documents no such headers: UNCONFIRMED.
 - Paths: each segment is percent-decoded on its own, so a slug sent as one encoded segment
   (``%2F``, ``%3F``, ``%23``, ``%25``, ...) resolves and one sent raw does not.
-- Hostile side (see ``server.py``): with ``reset {"odd_slugs": true}`` candidate and job slugs
+- Hostile side (see ``faults.py``): with ``reset {"odd_slugs": true}`` candidate and job slugs
   start with ``ODD_SLUGS`` (``/``, ``..``, ``?``, ``#``, ``%``, spaces, non-ASCII). The
   ``empty_pages`` fault cannot hand out a fresh cursor here (pages are numbers), so it keeps
   ``last_page`` honest instead: a page number chosen by a seeded hash of (seed, limit, page) is
