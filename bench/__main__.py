@@ -210,17 +210,13 @@ def bench_provider(url: str, provider: str, args: argparse.Namespace, tmp: Path)
     # With --repeat, the four runs take turns round after round, so a slow spell of the machine
     # falls on all of them, and each ratio is the median of its rounds' ratios.
     seq = {**config, "max_concurrency": 1}
-    # Ashby reads by POST; Greenhouse's one POST is its token, which the baseline has already.
-    job = {"base_url": url, "authorization": authorization(provider, config),
-           "requests": [e for e in log if e["method"] == "GET"
-                        or (e["method"] == "POST" and provider == "ashby")]}
     rounds: dict[str, list[float]] = {"on": [], "on_seq": [], "off_seq": [], "raw": []}
     for n in range(args.repeat):
         if n:
             on, _ = run_tap(url, provider, {**config, "include_raw": True}, tmp)
         on_seq, _ = run_tap(url, provider, {**seq, "include_raw": True}, tmp)
         off_seq, _ = run_tap(url, provider, {**seq, "include_raw": False}, tmp)
-        raw = baseline(job)
+        raw = baseline(url, provider, config, log)
         for key, run in (("on", on), ("on_seq", on_seq), ("off_seq", off_seq), ("raw", raw)):
             rounds[key].append(run["cpu_s"])
 
@@ -251,10 +247,7 @@ def paced(url: str, provider: str, config: dict[str, Any], tmp: Path) -> dict[st
     derived streams' rows, which the raw client does not).
     """
     tap, log = run_tap(url, provider, {**config, "max_concurrency": 1}, tmp)
-    gets = [e for e in log if e["method"] == "GET"]
-    job = {"base_url": url, "authorization": authorization(provider, config), "requests": gets,
-           "paced": True}
-    raw = baseline(job)
+    raw = baseline(url, provider, config, log, paced=True)
     return {"paced_wall_s": round(tap["wall_s"], 2), "paced_cpu_s": round(tap["cpu_s"], 2),
             "paced_raw_cpu_s": round(raw["cpu_s"], 2),
             "paced_cpu_ratio_vs_raw": round(tap["cpu_s"] / raw["cpu_s"], 2),

@@ -90,9 +90,15 @@ def measure(cmd: list[str], stdin: bytes | None = None,
 
 
 
-def baseline(job: dict[str, Any]) -> dict[str, Any]:
-    """The raw baseline replaying ``job``; a baseline that failed part-way would have done less
-    work than the tap and flattered it, so that stops the bench."""
+def baseline(url: str, provider: str, config: dict[str, Any], log: list[dict],
+             paced: bool = False) -> dict[str, Any]:
+    """The raw baseline replaying the tap's requests in ``log`` (at the tap's moments if
+    ``paced``): its GETs, and Ashby's POST reads; Greenhouse's one POST is its token, which the
+    baseline already has. A baseline that failed part-way would have done less work than the
+    tap and flattered it, so that stops the bench."""
+    job = {"base_url": url, "authorization": authorization(provider, config), "paced": paced,
+           "requests": [e for e in log if e["method"] == "GET"
+                        or (e["method"] == "POST" and provider == "ashby")]}
     raw = measure([str(BIN / "python"), "-m", "bench.raw"], json.dumps(job).encode())
     if raw["exit"]:
         msg = f"the raw baseline failed (exit {raw['exit']}): run bench/raw.py by hand to see why"

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.run import BIN, Output, authorization, baseline, call, measure
+from bench.run import BIN, Output, baseline, call, measure
 
 #: Truth entries that are no stream a run without a catalog emits.
 NOT_STREAMS = ("stage_visits", "hires", "demographics")
@@ -121,9 +121,7 @@ def raw_replay(url: str, provider: str, config: dict[str, Any], row: dict) -> di
     """
     call(f"{url}/_sandbox/faults", {})
     log = [e for e in call(f"{url}/_sandbox/requests")["log"] if e["provider"] == provider]
-    job = {"base_url": url, "authorization": authorization(provider, config),
-           "requests": [e for e in log[-row["requests"]:] if e["method"] == "GET"]}
-    raw = baseline(job)
+    raw = baseline(url, provider, config, log[-row["requests"]:])
     return {"raw_cpu_s": round(raw["cpu_s"], 2),
             "cpu_ratio_vs_raw": round(row["cpu_s"] / raw["cpu_s"], 2)}
 
