@@ -1,7 +1,8 @@
-"""A stream whose list another stream of the run already read whole, as a lookup.
+"""A list read whole once per account and run, and the stream served from that read.
 
 Greenhouse's stages, sources and rejection reasons, Kombo's rejection reasons and Lever's
-archive reasons are each a stream and a lookup that fills another stream's columns. Reading
+archive reasons are each a stream and a lookup that fills another stream's columns
+(:class:`WholeList` is the lookup of the last two). Reading
 the list twice in one run would cost a request per account (1,000 Kombo integrations: 11% of
 the run's requests), so the stream takes its window from the lookup's rows when the lookup was
 read: the rows changed since the window's start, or every row for FULL_TABLE. The bookmark is
@@ -13,13 +14,16 @@ lookup was not read, or was refused or gave up, the stream reads its own window 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 
 from tap_ats.client import ATSStream
+from tap_ats.conform import utc_now
+from tap_ats.http import GiveUp, Refused
 from tap_ats.outcomes import account_of
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from singer_sdk.helpers.types import Context
 
@@ -62,3 +66,55 @@ class Served(ATSStream):
     def ahead(self) -> list[dict]:
         """Read ahead only the accounts whose lookup was not read: the others need no request."""
         return [p for p in super().ahead() if self.tap.provider.listed(p, self.path) is None]
+
+
+class WholeList:
+    """A provider's list, read whole once per account and run on first need, folded into an index.
+
+    The index fills another stream's ``columns``; the rows and the time the read began serve
+    the list's own stream (:meth:`listed`, :class:`Served`). A key that may not read the list
+    leaves the columns null, with one warning, and the stream is still read. So does a read
+    whose retries ran out: it is not asked again in this run, and every stream that used it
+    keeps its bookmark, so that the next run fills the columns.
+    """
+
+    def __init__(self, path: str, stream: str, columns: str,
+                 fold: Callable[[list[dict]], dict[str, t.Any]], **query: str) -> None:
+        """``stream`` names the list's own stream (for the permission hint)."""
+        self.path, self.stream, self.columns, self.fold, self.query = (
+            path, stream, columns, fold, query)
+        self._lock = threading.Lock()
+        #: The index per account (None: refused, or gave up).
+        self._index: dict[str, dict[str, t.Any] | None] = {}
+        self._rows: dict[str, tuple[list[dict], dt.datetime]] = {}
+        self._failed: dict[str, GiveUp] = {}
+
+    def index(self, stream: ATSStream, context: Context) -> dict[str, t.Any]:
+        """The account's index, read by ``stream`` (its ``fetch_all``) on first need.
+
+        Empty when the list was refused or gave up.
+        """
+        account = context["account_id"]
+        with self._lock:
+            if account not in self._index:
+                try:
+                    read_at = utc_now()
+                    rows = stream.fetch_all(self.path, context, **self.query)
+                    self._rows[account] = rows, read_at
+                    self._index[account] = self.fold(rows)
+                except Refused as exc:
+                    self._index[account] = None
+                    stream.tap.report.refused_lookup(
+                        stream.logger, account, stream.name, self.path, f"answered {exc.status}",
+                        self.columns, stream.tap.provider.permission_hint(self.stream, self.path))
+                except GiveUp as exc:
+                    self._index[account], self._failed[account] = None, exc
+            if (failed := self._failed.get(account)) is not None:
+                stream.lookup_gave_up(context, self.path, self.columns, failed)
+            return self._index[account] or {}
+
+    def listed(self, context: Context | None,
+               path: str) -> tuple[list[dict], dt.datetime] | None:
+        """The account's rows if this run read list ``path`` whole, and when (else None)."""
+        with self._lock:
+            return (self._rows.get(account_of(context) or "") if path == self.path else None)

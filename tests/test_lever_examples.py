@@ -86,7 +86,7 @@ def example(endpoint: str, n: int = 0) -> dict:
 def test_an_opportunity_archived_as_hired_is_a_hire_and_no_rejection():
     stream = streams()["applications"]
     stream._context = {"account_id": "lever"}
-    stream.tap.provider._reasons["lever"] = {
+    stream.tap.provider.reasons._index["lever"] = {
         HIRED: ("Hired", "hired"),
         "1e7e0000-0000-0007-0000-000000000003": ("Position filled", "non-hired")}
     assert stream.map_record(example("opportunities")) == {

@@ -14,7 +14,6 @@ reverse at load; :meth:`Kombo.stream_classes` imports them inside the method, wh
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import typing as t
 from functools import cached_property
 
@@ -22,11 +21,11 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
 
 from tap_ats.client import ATSStream
-from tap_ats.conform import ts, utc_now
-from tap_ats.http import GiveUp, Refused
+from tap_ats.conform import ts
 from tap_ats.paging import BodyCursorPaginator, pages
 from tap_ats.provider import Provider
 from tap_ats.providers.kombo.errors import classified
+from tap_ats.served import WholeList
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -52,14 +51,13 @@ class Kombo(Provider):
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)
-        self._reasons_lock = threading.Lock()
-        #: Rejection reason ids by name, per integration (None: the key may not read them).
-        self._reasons: dict[str, dict[str, str] | None] = {}
-        #: Every rejection reason row read for that, deleted ones too, and when the read began:
-        #: the ``rejection_reasons`` stream is served from them (:mod:`tap_ats.served`).
-        self._reason_rows: dict[str, tuple[list[dict], dt.datetime]] = {}
-        #: Integrations whose rejection reasons gave up in this run (an outage): not asked again.
-        self._reasons_failed: dict[str, GiveUp] = {}
+        #: Rejection reason ids by name, per integration; the same read serves the
+        #: ``rejection_reasons`` stream, so it takes deleted reasons too (they name no id).
+        self.reasons = WholeList(
+            REJECTION_REASONS_PATH, "rejection_reasons", "applications.rejection_reason_id",
+            lambda rows: {r["name"]: r["id"] for r in rows
+                          if r.get("name") and not r.get("remote_deleted_at")},
+            include_deleted="true")
         #: Stage order by Kombo stage id (ids are Kombo's, unique across integrations), from
         #: the applications' ``current_stage.index``: for job stages that lack their own.
         self.stage_index: dict[str, int] = {}
@@ -77,43 +75,13 @@ class Kombo(Provider):
                 entities.Offers, entities.RejectionReasons, entities.Scorecards]
 
     def rejection_reason_id(self, stream: KomboStream, context: Context, name: str) -> str | None:
-        """The id of the integration's rejection reason called ``name``.
-
-        The list is read once per integration and run, on first need, deleted reasons too, so
-        that the ``rejection_reasons`` stream is served from the same read; a deleted reason
-        names no id. A key that may not read it leaves ``rejection_reason_id`` null, with one
-        warning, and the stream is still read. So does a list whose retries ran out, and then
-        the stream keeps its bookmark, so that the next run fills the ids.
-        """
-        account = context["account_id"]
-        with self._reasons_lock:
-            if account not in self._reasons:
-                try:
-                    read_at = utc_now()
-                    rows = stream.fetch_all(REJECTION_REASONS_PATH, context,
-                                            include_deleted="true")
-                    self._reason_rows[account] = rows, read_at
-                    self._reasons[account] = {r["name"]: r["id"] for r in rows
-                                              if r.get("name") and not r.get("remote_deleted_at")}
-                except Refused as exc:
-                    self._reasons[account] = None
-                    stream.tap.report.refused_lookup(
-                        stream.logger, account, stream.name, REJECTION_REASONS_PATH,
-                        f"answered {exc.status}", "applications.rejection_reason_id",
-                        self.permission_hint("rejection_reasons", REJECTION_REASONS_PATH))
-                except GiveUp as exc:
-                    self._reasons[account], self._reasons_failed[account] = None, exc
-            if (failed := self._reasons_failed.get(account)) is not None:
-                stream.lookup_gave_up(context, REJECTION_REASONS_PATH,
-                                      "applications.rejection_reason_id", failed)
-            return (self._reasons[account] or {}).get(name)
+        """The id of the integration's rejection reason called ``name`` (None: not known)."""
+        return self.reasons.index(stream, context).get(name)
 
     def listed(self, context: Context | None,
                path: str) -> tuple[list[dict], dt.datetime] | None:
         """The integration's rejection reasons if this run read them whole, and when."""
-        with self._reasons_lock:
-            return (self._reason_rows.get((context or {}).get("account_id", ""))
-                    if path == REJECTION_REASONS_PATH else None)
+        return self.reasons.listed(context, path)
 
     def error_detail(self, response: t.Any) -> str:
         """Kombo's ``error.code`` and ``error.message``."""

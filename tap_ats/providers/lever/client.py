@@ -15,7 +15,6 @@ reverse at load; :meth:`Lever.stream_classes` imports them inside the method, wh
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import typing as t
 from contextlib import closing
 from urllib.parse import urlsplit
@@ -23,12 +22,12 @@ from urllib.parse import urlsplit
 from requests.auth import HTTPBasicAuth
 
 from tap_ats.client import ATSStream
-from tap_ats.conform import utc_now
 from tap_ats.derived import PageFed
-from tap_ats.http import GiveUp, Refused
+from tap_ats.http import Refused
 from tap_ats.overlap import Overlap
 from tap_ats.paging import BodyCursorPaginator, pages
 from tap_ats.provider import Provider
+from tap_ats.served import WholeList
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,13 +51,12 @@ class Lever(Provider):
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)
-        self._reasons_lock = threading.Lock()
-        #: Archive reason id -> (text, type), per account (None: the key may not read them).
-        self._reasons: dict[str, dict[str, tuple[str | None, str | None]] | None] = {}
-        self._reasons_failed: dict[str, GiveUp] = {}
-        #: The archive reason rows read for that, and when the read began: the
-        #: ``rejection_reasons`` stream is served from them (:mod:`tap_ats.served`).
-        self._reason_rows: dict[str, tuple[list[dict], dt.datetime]] = {}
+        #: Archive reason id -> (text, type), per account; the same read serves the
+        #: ``rejection_reasons`` stream.
+        self.reasons = WholeList(
+            ARCHIVE_REASONS_PATH, "rejection_reasons",
+            "applications.rejection_reason and status (hired)",
+            lambda rows: {r["id"]: (r.get("text"), r.get("type")) for r in rows if r.get("id")})
 
     def stream_classes(self) -> list[type]:
         """What Lever serves (see the package docstring for what it does not).
@@ -75,40 +73,15 @@ class Lever(Provider):
                        reason: str) -> tuple[str | None, str | None]:
         """(text, type) of the account's archive reason ``reason``; (None, None) if unknown.
 
-        The list is read once per account and run, on the first archived opportunity. A key
-        without the archive reasons scope leaves the names and the hire status unknown, with
-        one warning; a list whose retries ran out does the same and keeps the bookmark, so
-        that the next run fills them.
+        Unknown too when the list may not be read or gave up: the names and the hire status
+        are then left null (:class:`~tap_ats.served.WholeList`).
         """
-        account = context["account_id"]
-        with self._reasons_lock:
-            if account not in self._reasons:
-                try:
-                    read_at = utc_now()
-                    rows = stream.fetch_all(ARCHIVE_REASONS_PATH, context)
-                    self._reason_rows[account] = rows, read_at
-                    self._reasons[account] = {r["id"]: (r.get("text"), r.get("type"))
-                                              for r in rows if r.get("id")}
-                except Refused as exc:
-                    self._reasons[account] = None
-                    stream.tap.report.refused_lookup(
-                        stream.logger, account, stream.name, ARCHIVE_REASONS_PATH,
-                        f"answered {exc.status}",
-                        "applications.rejection_reason and status (hired)",
-                        self.permission_hint("rejection_reasons", ARCHIVE_REASONS_PATH))
-                except GiveUp as exc:
-                    self._reasons[account], self._reasons_failed[account] = None, exc
-            if (failed := self._reasons_failed.get(account)) is not None:
-                stream.lookup_gave_up(context, ARCHIVE_REASONS_PATH,
-                                      "applications.rejection_reason and status", failed)
-            return (self._reasons[account] or {}).get(reason, (None, None))
+        return self.reasons.index(stream, context).get(reason, (None, None))
 
     def listed(self, context: Context | None,
                path: str) -> tuple[list[dict], dt.datetime] | None:
         """The account's archive reasons if this run read them whole, and when."""
-        with self._reasons_lock:
-            return (self._reason_rows.get((context or {}).get("account_id", ""))
-                    if path == ARCHIVE_REASONS_PATH else None)
+        return self.reasons.listed(context, path)
 
     def error_detail(self, response: t.Any) -> str:
         """Lever's ``code`` and ``message``."""
