@@ -414,34 +414,53 @@ def test_an_edited_history_row_keeps_its_id():
     assert [(after.row_id(r), r["comment"]) for r in after.new] == [("ann:job-a:2:1", "Strong")]
 
 
-def test_quick_answers_are_read_in_the_calling_thread_slow_ones_by_the_pool(sandbox):
-    """The pool only overlaps waits: under QUICK_ANSWER it is bypassed, above it used again."""
-    from concurrent.futures import ThreadPoolExecutor
+def test_history_and_job_reads_go_through_the_shared_overlap(sandbox, monkeypatch):
+    """ATZ reads through :mod:`tap_ats.overlap`: bodies in order, None for a 404; the account's
+    first read alone in the calling thread, then the pool (three reads meet at a barrier, so they
+    overlapped), the job reads' params passed; once reads prove quick, here again, and a failure
+    raised in order with the reads after it never made."""
     from types import SimpleNamespace
 
+    from singer_sdk.exceptions import FatalAPIError
+
+    from tap_ats import overlap
     from tap_ats.http import Answer
-    from tap_ats.providers.atzcrm.history import QUICK_ANSWER
+    from tap_ats.providers.atzcrm.history import NotFound
     from tap_ats.tap import TapATS
 
-    stream = TapATS(config=sandbox.config("atzcrm", max_concurrency=4),
+    stream = TapATS(config=sandbox.config("atzcrm", max_concurrency=3),
                     setup_mapper=False).streams["candidates"]
-    stream._pool = ThreadPoolExecutor(4)
-    answer_time = {"seconds": 0.0}
-    readers: list[bool] = []
+    stream._context = {"account_id": "atzcrm"}
+    caller, barrier = threading.current_thread(), threading.Barrier(3, timeout=10)
+    calls: list[tuple[str, dict, bool]] = []
 
     def get(segments: tuple[str, ...], context: object, **params: str) -> Answer:
-        readers.append(threading.current_thread() is threading.main_thread())
-        response = SimpleNamespace(elapsed=dt.timedelta(seconds=answer_time["seconds"]))
-        return Answer(response, {"slug": segments[1]})
+        here = threading.current_thread() is caller
+        calls.append((segments[1], params, here))
+        if not here:
+            barrier.wait()  # breaks (an error) unless three reads are in flight at once
+        if segments[1] == "gone":
+            raise NotFound("404")
+        if segments[1] == "bad":
+            raise FatalAPIError("broken")
+        return Answer(SimpleNamespace(), {"slug": segments[1]})
 
     stream.get = get
-    paths = [("candidate", str(n), "history") for n in range(8)]
-    batches = []
-    for seconds in (QUICK_ANSWER / 10, QUICK_ANSWER / 10, QUICK_ANSWER * 10, QUICK_ANSWER):
-        answer_time["seconds"] = seconds
-        readers.clear()
-        assert stream._fetch_all(paths) == [{"slug": str(n)} for n in range(8)]
-        batches.append(set(readers))
-    stream._pool.shutdown()
-    # Unknown at first (the pool), then quick (here), then slow (here, learnt), then the pool.
-    assert batches == [{False}, {True}, {True}, {False}]
+    monkeypatch.setattr(overlap, "QUICK_ANSWER", 0.0)  # never quick
+    slugs = ["0", "gone", "2", "3", "4", "5", "6"]
+    assert stream._fetch_all([("candidate", s, "history") for s in slugs]) == [
+        None if s == "gone" else {"slug": s} for s in slugs]
+    assert calls[0] == ("0", {}, True)
+    assert sorted(calls[1:]) == [(s, {}, False) for s in sorted(slugs[1:])]
+    calls.clear()
+    assert stream._fetch_all([("job", j) for j in "abc"], maximize="owner") == [
+        {"slug": j} for j in "abc"]
+    assert sorted(calls) == [(j, {"maximize": "owner"}, False) for j in "abc"]
+    calls.clear()
+    monkeypatch.setattr(overlap, "QUICK_ANSWER", 1e9)  # learnt after this batch
+    assert stream._fetch_all([("job", j) for j in "def"]) == [{"slug": j} for j in "def"]
+    assert [here for _, _, here in calls] == [False] * 3
+    calls.clear()
+    with pytest.raises(FatalAPIError, match="broken"):
+        stream._fetch_all([("candidate", s, "history") for s in ("7", "bad", "9")])
+    assert calls == [("7", {}, True), ("bad", {}, True)]

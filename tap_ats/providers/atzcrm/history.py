@@ -5,7 +5,7 @@
 :class:`Slice` is the rotating full-refresh sweep: the list positions whose histories a run
 re-reads so that every history is re-read within ``atzcrm_full_refresh_days``.
 :class:`HistoryReader` is the candidate list read's history side: per page, which histories to
-read, read concurrently with the jobs they name (one pool per account), the 404s counted and
+read, read with the jobs they name (overlapped, :mod:`tap_ats.overlap`), the 404s counted and
 judged, the stage positions (:func:`median_low` of them orders ``job_stages``) and job statuses
 learnt, and the slice moved on beside the bookmark. :class:`~.streams.Candidates` declares the
 list endpoint on it.
@@ -18,13 +18,14 @@ import math
 import time
 import typing as t
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import requests
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_ats.conform import utc_now
+from tap_ats.outcomes import account_of
+from tap_ats.overlap import Overlap
 from tap_ats.provider import number
 from tap_ats.providers.atzcrm.client import (
     DEFAULT_REFRESH_DAYS,
@@ -45,10 +46,6 @@ if t.TYPE_CHECKING:
 MISSING_SHARE = 0.05
 MISSING_FLOOR = 10
 HISTORY_PATH = "/candidate/{slug}/history"
-#: A mean answer time (seconds) under which the reads of a page are faster made one after
-#: another than handed to the worker pool: the hand-over between threads then costs more CPU
-#: (a third more, at latency 0) than the wait it would overlap.
-QUICK_ANSWER = 0.01
 
 
 class NotFound(FatalAPIError):
@@ -162,9 +159,9 @@ class HistoryReader(AtzStream):
     def __init__(self, tap: t.Any) -> None:
         super().__init__(tap)
         self._context: Context | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        #: Whether the API answered the last page's reads within ``QUICK_ANSWER`` on average.
-        self._quick = False
+        #: The history and job reads, overlapped on ``max_concurrency`` threads (one pool for
+        #: the run).
+        self.overlap = Overlap(self.tap.max_concurrency, "atz-history")
         self._slice: Slice | None = None
         #: The histories read on the page being emitted, by candidate slug.
         self.histories: dict[str, History] = {}
@@ -192,22 +189,12 @@ class HistoryReader(AtzStream):
         super().validate_response(response)
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
-        """Read one account with a worker pool; then move the slice on, beside the bookmark.
-
-        The pool is not waited for when the read ends early (a failure, a signal): its
-        in-flight calls finish or time out on their own, and nothing they return is used.
-        """
+        """Read one account; then move the slice on, beside the bookmark."""
         self._context, self._slice = context, None
         self.jobs, self.emitted, self.job_status = {}, set(), {}
         self.positions, self.orders, self.listed, self.missing = {}, {}, 0, 0
         self.numbered = 0
-        self._pool = (ThreadPoolExecutor(self.tap.max_concurrency, thread_name_prefix="atz-history")
-                      if self.tap.max_concurrency > 1 else None)
-        try:
-            yield from super().get_records(context)
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+        yield from super().get_records(context)
         if self.missing and not self.tap.failed(context):
             self._report_missing(context)
         if self.numbered:
@@ -314,22 +301,17 @@ class HistoryReader(AtzStream):
                 f"ETA {dt.timedelta(seconds=round(seconds))}")
 
     def _fetch_all(self, paths: list[tuple[str, ...]], **params: str) -> list[t.Any]:
-        """GET every path (segments, with ``params``) concurrently, paced and retried as any.
+        """The body of every path (segments, with ``params``), in order; None for a 404 (gone).
 
-        None for what is gone (404). They are read here, one after another, with
-        ``max_concurrency: 1`` and while the API answers within ``QUICK_ANSWER``: a worker pool
-        only overlaps waits, and where there is none to overlap it costs CPU for nothing.
+        Read by :attr:`overlap`, paced and retried as any request: up to ``max_concurrency``
+        at once when the API is slow enough for that to pay, else one after another here. A
+        read that fails raises here once those before it are in; the rest are dropped.
         """
 
-        def get(segments: tuple[str, ...]) -> Answer | None:
+        def get(segments: tuple[str, ...]) -> t.Any:
             try:
-                return self.get(segments, self._context, **params)
+                return self.get(segments, self._context, **params).body
             except NotFound:
                 return None
 
-        pool = None if self._quick else self._pool
-        answers = list(pool.map(get, paths) if pool is not None else map(get, paths))
-        times = [a.response.elapsed.total_seconds() for a in answers if a is not None]
-        if times:
-            self._quick = sum(times) / len(times) < QUICK_ANSWER
-        return [None if a is None else a.body for a in answers]
+        return list(self.overlap.map(get, paths, account_of(self._context) or ""))
