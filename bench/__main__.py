@@ -63,10 +63,11 @@ PAGE_OF = {("atzcrm", "interviews"): 25}
 SERVED = {"greenhouse": {"job_stages", "rejection_reasons", "sources"}}
 #: Lists that only fill columns, each needed whole once per run (Greenhouse: no filter narrows
 #: them to what a full sync needs): panels (``interviewer_ids``, ``scorecards.interview_id``),
-#: job interviews (title, stage), attribute ratings and their names, custom field options.
+#: job interviews (title, stage), attribute ratings and their names, custom field options, and
+#: the rejection details (a first sync's window holds them all).
 LOOKUPS = {"greenhouse": ["/v3/interviewers", "/v3/job_interviews",
                           "/v3/scorecard_candidate_attributes", "/v3/job_candidate_attributes",
-                          "/v3/custom_field_options"]}
+                          "/v3/custom_field_options", "/v3/rejection_details"]}
 #: Streams read from several lists in turn: each list's pages count on their own.
 LISTS_OF = {("greenhouse", "job_hiring_team"): ["/v3/job_hiring_managers", "/v3/job_owners"]}
 

@@ -24,7 +24,8 @@ STREAM_LISTS = ["applications", "application_stages", "jobs", "interviews", "can
                 "scorecards", "custom_fields"]
 #: Lists read whole at 500 a page: lookups, and the lookups that serve a stream as well.
 WHOLE = ["job_interview_stages", "rejection_reasons", "sources", "interviewers", "job_interviews",
-         "scorecard_candidate_attributes", "job_candidate_attributes", "custom_field_options"]
+         "scorecard_candidate_attributes", "job_candidate_attributes", "custom_field_options",
+         "rejection_details"]
 
 
 def per_path(sandbox: SandboxClient, since: int = 0) -> Counter:
@@ -87,3 +88,29 @@ def test_an_incremental_run_reads_windows_and_the_changed_scorecards_ratings(san
     got = records(again, "interviews")
     assert [r["id"] for r in got] == [str(gid("interview", interview.id))]
     assert got[0]["interviewer_ids"][-1] == str(gid("user", newcomer))
+
+
+def test_an_application_changed_after_its_rejection_keeps_its_reason(sandbox, tmp_path):
+    """Its rejection detail is older than the window: it is read by the application's id."""
+    config = sandbox.config("greenhouse", page_size=PAGE)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == 0, err[-3000:]
+    world = sandbox.sandbox.apis["greenhouse"].world("greenhouse")
+    edited = [a for a in world.applications if a.status == "rejected"][:2]
+    for app in edited:
+        app.updated_at = now()  # a note or a field changed, long after the rejection
+    n = len(sandbox.log("greenhouse"))
+    rc, again, err = run_tap(config, tmp_path, last_state(messages))
+    assert rc == 0, err[-3000:]
+    asked = [parse_qs(e["query"]) for e in sandbox.log("greenhouse")[n:]
+             if e["path"].endswith("/rejection_details")]
+    assert [set(q) for q in asked] == [{"per_page", "updated_at"},
+                                       {"per_page", "application_ids"}]
+    ids = sorted(str(gid("application", a.id)) for a in edited)
+    assert sorted(asked[1]["application_ids"][0].split(",")) == ids
+    got = {r["id"]: r for r in records(again, "applications")}
+    assert sorted(got) == ids
+    for app in edited:
+        row = got[str(gid("application", app.id))]
+        assert row["rejection_reason_id"] == str(gid("rejection_reason", app.rejection_reason_id))
+        assert row["rejection_reason"] == app.rejection_reason

@@ -245,8 +245,9 @@ def test_greenhouse_interviewers_dropped_all_run_degrade_and_the_next_run_refill
 @pytest.mark.parametrize(("provider", "fault", "column", "down"), [
     ("kombo", {"down": ["/ats/rejection-reasons"]}, "rejection_reason_id", "rejection_reasons"),
     ("merge", {"down": ["/applications?expand"]}, "current_stage_name", None),
+    ("greenhouse", {"down": ["/v3/rejection_details"]}, "rejection_reason_id", None),
 ])
-def test_kombo_and_merge_lookups_that_give_up_leave_their_columns_null(
+def test_lookups_that_give_up_leave_their_columns_null(
         sandbox, tmp_path, provider, fault, column, down):
     """Expected: exit 3; applications land in full with the lookup's column null; their
     bookmarks stay; the next run fills the column. Kombo's rejection reasons are a stream of

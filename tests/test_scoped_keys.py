@@ -118,9 +118,27 @@ def test_greenhouse_without_stages_skips_job_stages_and_leaves_names_null(sandbo
     assert all(r["stages"] is None for r in records(messages, "jobs"))
     assert all(r["stage_name"] is None and r["stage_id"]
                for r in records(messages, "application_stages"))
+    assert all(r["current_stage_id"] is None and r["current_stage_name"]
+               for r in records(messages, "applications"))
     assert len(warnings(err, "Skipped stream job_stages")) == 1
     lookup = warnings(err, "Account greenhouse: /v3/job_interview_stages answered 403")
     assert len(lookup) == 1 and "jobs.stages" in lookup[0], err[-3000:]
+
+
+def test_greenhouse_without_rejection_details_leaves_reasons_null(sandbox, tmp_path):
+    sandbox.faults(forbidden=["/v3/rejection_details"])
+    rc, messages, err = run_tap(sandbox.config("greenhouse"), tmp_path)
+    assert rc == 0, err[-3000:]
+    truth = sandbox.truth("greenhouse")
+    assert keyed(messages, "applications") == truth_ids(truth, "applications")
+    apps = records(messages, "applications")
+    assert any(r["status"] == "rejected" for r in apps)
+    assert all(r["rejection_reason_id"] is None and r["rejection_reason"] is None for r in apps)
+    assert all(r["current_stage_id"] for r in apps)
+    lookup = warnings(err, "Account greenhouse: /v3/rejection_details answered 403")
+    assert len(lookup) == 1 and "applications.rejection_reason_id" in lookup[0], err[-3000:]
+    assert "harvest:rejection_details:list" in lookup[0]
+    assert ("applications", "greenhouse") in bookmarks(messages)
 
 
 def test_merge_expand_refused_reads_the_stream_without_it(sandbox, tmp_path):

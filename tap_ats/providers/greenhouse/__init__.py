@@ -44,11 +44,14 @@
 - Users: ``/v3/users``, incremental like every stream; ``active`` is ``not deactivated``; ids
   are the ``organizer_id`` and ``interviewer_ids`` of interviews. The address is v3's
   ``primary_email`` (v1 spelled it ``primary_email_address``; either is read).
-- Applications: ``status`` ``in_process`` is ``active``. v3 gives ``source_id`` and
-  ``rejection_reason_id`` (both kept); the ``source`` and ``rejection_reason`` names come from one
-  read of ``/v3/sources`` and of ``/v3/rejection_reasons?include_defaults=true`` per run, made on
-  the first page of applications that has records (without ``include_defaults`` Greenhouse leaves
-  out its own default reasons, which applications still point at).
+- Applications: ``status`` ``in_process`` is ``active``. v3 gives ``source_id``; a rejected
+  application's ``rejection_reason_id`` is on its ``/v3/rejection_details`` row, read in the
+  applications' window on their first page with records (and by ``application_ids``, 50 a
+  request, for one rejected before the window and changed in it). The ``source`` and
+  ``rejection_reason`` names come from one read of ``/v3/sources`` and of
+  ``/v3/rejection_reasons?include_defaults=true`` per run, made on the same page (without
+  ``include_defaults`` Greenhouse leaves out its own default reasons, which applications still
+  point at).
 - Custom fields: applications, candidates, jobs and offers carry ``custom_fields`` keyed by the
   field's ``name_key``, each ``{name, type, value}``; the unified ``custom_fields`` is key ->
   ``value`` (every active field of that object appears, null when unset). A value that is not
@@ -111,15 +114,15 @@
   inventory and is UNCONFIRMED; so are ``include_defaults`` on v3 (it is documented for v1) and
   the offer status ``Created`` meaning both a draft and a sent offer (only ``sent_on`` tells them
   apart).
-- What v3's reference does not show, though the tap reads it: ``rejection_reason_id`` on an
-  application (Airbyte's v3 model lists it; the reference puts the reason on
-  ``/v3/rejection_details`` instead), so ``applications.rejection_reason`` and
-  ``rejection_reason_id`` are null where Greenhouse leaves it out. Everything else the tap reads
-  is in the reference's examples: ``tests/fixtures/greenhouse/`` holds one per endpoint (keys
-  and types of each reference page, our values), and README "Where each column comes from"
-  maps every column to its path. The v1 spellings still read as fallbacks (``departments``,
-  ``offices``, ``overall_recommendation``, ``primary_email_address``, ``sent_at``,
-  ``starts_at``, inline ``custom_field_options``) are not in v3's examples.
+- Where v3 differs from v1: an application names no rejection reason (v1's did); the reason is on
+  its ``/v3/rejection_details`` row, one per rejected application. Its ``stage_id`` is the id of
+  its stage visit, not of a job interview stage (the reference's ``stage_ids`` filter says so), so
+  ``current_stage_id`` is the job's interview stage named ``stage_name``. Everything the tap reads
+  is in the reference's examples: ``tests/fixtures/greenhouse/`` holds one per endpoint (keys and
+  types of each reference page, our values), and README "Where each column comes from" maps every
+  column to its path. The v1 spellings still read as fallbacks (``departments``, ``offices``,
+  ``overall_recommendation``, ``primary_email_address``, ``sent_at``, ``starts_at``, inline
+  ``custom_field_options``) are not in v3's examples.
 - Rate limit: header-driven. After each response the remaining requests of the window
   (``X-RateLimit-Remaining``) are spread over the time left to ``X-RateLimit-Reset``; at zero
   the next request waits for the reset. A 429 waits ``Retry-After``. ``max_requests_per_minute``

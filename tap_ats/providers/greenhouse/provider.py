@@ -41,11 +41,12 @@ RESET_MARGIN = 0.01
 #: lookup gave up (then only in this run).
 LOOKUP_COLUMNS = {
     "/v3/job_interview_stages": "application_stages.stage_name, application_stages.job_id, "
-                                "jobs.stages",
+                                "jobs.stages, applications.current_stage_id",
     "/v3/interviewers": "scorecards.interview_id, interviews.interviewer_ids",
     "/v3/job_interviews": "interviews.title, interviews.stage_id",
     "/v3/sources": "applications.source",
     "/v3/rejection_reasons": "applications.rejection_reason",
+    "/v3/rejection_details": "applications.rejection_reason, applications.rejection_reason_id",
     "/v3/scorecard_candidate_attributes": "scorecards.ratings",
     "/v3/job_candidate_attributes": "scorecards.ratings[].name",
     "/v3/custom_field_options": "custom_field_definitions.options",

@@ -26,6 +26,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_ats.http import Answer
+    from tap_ats.tap import TapATS
 
 APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired",
                       "converted": "converted"}
@@ -34,35 +35,104 @@ INTERVIEW_STATUS = {"scheduled": "scheduled", "awaiting_feedback": "awaiting_fee
                     "complete": "complete"}
 
 
+#: One row per rejected application, with its reason: v3's application names none.
+REJECTION_DETAILS = "/v3/rejection_details"
+
+
+def stage_ids(index: StageIndex) -> dict[tuple[str | None, str | None], str | None]:
+    """A job interview stage's id by its job and name: how v3 names an application's stage.
+
+    The application's ``stage_id`` is the id of its stage visit, not of the stage. A name two
+    stages of one job share names the active one, or none if both are active.
+    """
+    found: dict[tuple[str | None, str | None], list[dict]] = {}
+    for stage in index.by_id.values():
+        found.setdefault((sid(stage.get("job_id")), stage.get("name")), []).append(stage)
+    named = {}
+    for key, stages in found.items():
+        pick = stages if len(stages) == 1 else [s for s in stages if s.get("active")]
+        named[key] = sid(pick[0]["id"]) if len(pick) == 1 else None
+    return named
+
+
 class Applications(Prepared):
-    """``GET /v3/applications``; source and rejection reason names from their lookups."""
+    """``GET /v3/applications``, completed from lookups.
+
+    Source and rejection reason names by id; each rejected application's reason from its
+    rejection detail; the job interview stage it is in by the job's stage of that name.
+    """
 
     name = "applications"
     path = "/v3/applications"
     _sources: dict[str, dict] | None = None
     _reasons: dict[str, dict] | None = None
+    _stages: StageIndex | None = None
+    _stage_ids: dict[tuple[str | None, str | None], str | None] = {}
+
+    def __init__(self, tap: TapATS) -> None:
+        super().__init__(tap)
+        #: Per account: rejection reason id by application id, from the rejection details read
+        #: in this run (None: refused or gave up, and every reason stays null).
+        self._rejections: dict[str, dict[str, str | None] | None] = {}
+        #: The account's of those, while its pages are mapped.
+        self._reason_ids: dict[str, str | None] = {}
 
     def prepare(self, rows: list[dict]) -> None:
-        """The account's sources and rejection reasons, read once per run."""
-        self._sources = self.provider.by_id(self, "/v3/sources", self._account)
-        self._reasons = self.provider.by_id(self, "/v3/rejection_reasons", self._account,
+        """The account's lookups (read once per run), and the rejections of the page."""
+        context = self._account
+        self._sources = self.provider.by_id(self, "/v3/sources", context)
+        self._reasons = self.provider.by_id(self, "/v3/rejection_reasons", context,
                                             {"include_defaults": "true"})
+        if (index := self.provider.stages(self, context)) is not self._stages:
+            self._stages, self._stage_ids = index, stage_ids(index) if index.known else {}
+        self._rejected(rows)
+
+    def _rejected(self, rows: list[dict]) -> None:
+        """The rejection details of the page's rejected applications.
+
+        The account's first page reads those changed in the applications' window, once (on a
+        first sync, all). An application rejected before the window and changed in it is not
+        among them: the details of such are read by id, 50 a request.
+        """
+        account = (self._account or {}).get("account_id", "")
+        if account not in self._rejections:
+            window = self.get_url_params(self._account, None).get("updated_at")
+            self._rejections[account] = self._details(window and {"updated_at": window})
+        known = self._rejections[account]
+        if known is None:
+            self._reason_ids = {}
+            return
+        self._reason_ids = known
+        missing = [str(row["id"]) for row in rows
+                   if row.get("status") == "rejected" and str(row["id"]) not in known]
+        for start in range(0, len(missing), MAX_IDS):
+            batch = missing[start:start + MAX_IDS]
+            known.update(dict.fromkeys(batch))
+            known.update(self._details({"application_ids": ",".join(batch)}) or {})
+
+    def _details(self, params: dict[str, str] | None) -> dict[str, str | None] | None:
+        """Rejection reason id by application id, of the details ``params`` select."""
+        return self.provider.lookup(
+            self, REJECTION_DETAILS, self._account, params,
+            fold=lambda rows: {str(r["application_id"]): sid(r.get("rejection_reason_id"))
+                               for r in rows if r.get("application_id") is not None})
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse application to the unified columns."""
         status = raw.get("status")
+        reason_id = self._reason_ids.get(str(raw["id"]))
         return {
             "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "candidate_id": sid(raw.get("candidate_id")), "job_id": sid(raw.get("job_id")),
-            "current_stage_id": sid(raw.get("stage_id")),
+            "current_stage_id": self._stage_ids.get((sid(raw.get("job_id")),
+                                                     raw.get("stage_name"))),
             "current_stage_name": raw.get("stage_name"),
             "status": APPLICATION_STATUS.get(status, "other"), "status_raw": status,
             "applied_at": ts(raw.get("created_at")), "rejected_at": ts(raw.get("rejected_at")),
-            "rejection_reason": name_of(self._reasons, raw.get("rejection_reason_id")),
+            "rejection_reason": name_of(self._reasons, reason_id),
             "source": name_of(self._sources, raw.get("source_id")),
-            "source_id": sid(raw.get("source_id")),
-            "rejection_reason_id": sid(raw.get("rejection_reason_id")),
+            "source_id": sid(raw.get("source_id")), "rejection_reason_id": reason_id,
             "custom_fields": custom_values(raw.get("custom_fields")),
         }
 

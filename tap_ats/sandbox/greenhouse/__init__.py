@@ -11,8 +11,12 @@
   and a request sending ``cursor`` with any other parameter is refused with 422.
 - Records carry the keys of v3's reference examples, with their types (unused ones null or
   empty; ``tests/test_greenhouse_examples.py`` walks every endpoint against
-  ``tests/fixtures/greenhouse/``), plus one the reference does not show: an application's
-  ``rejection_reason_id`` (Airbyte's v3 model lists it; the tap names reasons by it).
+  ``tests/fixtures/greenhouse/``). As in the reference, an application names no rejection
+  reason and its ``stage_id`` is the id of its current stage visit (an
+  ``/v3/application_stages`` row), not of a job interview stage; ``stage_name`` is that
+  stage's name. ``/v3/rejection_details`` has one row per rejected application (its
+  ``rejection_reason_id``; its times are the rejection's, so an edit of the application after
+  it leaves the detail's ``updated_at`` where it was).
 - Filters: ``updated_at``/``created_at`` in pipe syntax (``gte|T1|lte|T2``, also ``gt``/``lt``);
   ``ids``, ``job_ids``, ``application_ids``, ``candidate_ids``, ``job_interview_stage_ids``
   with at most 50 values each.
@@ -39,7 +43,7 @@
   ``/v3/eeoc`` (each answer ``{id, description}``), ``/v3/custom_fields`` with
   ``/v3/custom_field_options``. Applications, candidates, jobs and offers carry
   ``custom_fields`` keyed by ``name_key`` (``{name, type, value}``, every active field of the
-  object, null when unset); applications ``source_id`` and ``rejection_reason_id``, jobs
+  object, null when unset); applications ``source_id``, jobs
   ``department_id`` and ``office_ids``. A deleted application takes its offers, scorecards and
   EEOC answers with it.
 """

@@ -49,6 +49,7 @@ CURSOR_ALONE = "When passing a cursor, do not include other query params."
 DAMAGE = {
     "applications": Damage("applications", ("stage_name",), "stage_name",
                            ("created_at", "rejected_at", "last_activity_at")),
+    "rejection_details": Damage("applications"),
     "application_stages": Damage("application_stages", (), None, ("created_at",)),
     "jobs": Damage("jobs", ("name", "requisition_id"), "requisition_id",
                    ("opened_at", "closed_at", "created_at")),

@@ -23,6 +23,7 @@ from tap_ats.sandbox.greenhouse.tables import (
     FieldOption,
     JobAttribute,
     Rating,
+    RejectionDetail,
     gid,
 )
 from tap_ats.sandbox.world import (
@@ -85,6 +86,7 @@ class Renderer:
                         d.ratings.append(Rating(card.id * 10 + k, card,
                                                 d.attribute_of[card.job_id, name], rating,
                                                 card.created_at, card.updated_at))
+            d.details.extend(RejectionDetail(app) for app in w.applications[len(d.details):])
             return d
 
     def _custom(self, w: World, object_type: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -94,21 +96,35 @@ class Renderer:
                 for f in self.derived(w).fields.get(object_type, [])}
 
     def _application(self, w: World, a: Application) -> dict[str, Any]:
-        stage = w.stage(a.current.stage_id)
+        """v3's application: no rejection reason (its rejection detail has that).
+
+        ``stage_id`` is the id of its current stage visit (``/v3/application_stages``), not of
+        the job's interview stage: only ``stage_name`` names that.
+        """
         return {
             "id": gid("application", a.id), "candidate_id": gid("candidate", a.candidate_id),
             "job_id": gid("job", a.job_id), "job_post_id": None, "prospect": False,
-            "status": STATUS[a.status], "stage_id": gid("stage", stage.id),
-            "stage_name": stage.name, "rejected_at": iso(a.rejected_at),
+            "status": STATUS[a.status], "stage_id": gid("visit", a.current.id),
+            "stage_name": w.stage(a.current.stage_id).name, "rejected_at": iso(a.rejected_at),
             "last_activity_at": iso(a.updated_at),
             "source_id": None if a.source_id is None else gid("source", a.source_id),
-            "rejection_reason_id": None if a.rejection_reason_id is None
-            else gid("rejection_reason", a.rejection_reason_id),
             "recruiter_id": None, "coordinator_id": None, "referrer_id": None,
             "needs_decision": False, "location_address": None, "agency_note_id": None,
             "prospective_job_ids": [], "answers": [],
             "custom_fields": self._custom(w, "application", a.custom_fields),
             "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
+        }
+
+    @staticmethod
+    def _rejection_detail(_w: World, d: RejectionDetail) -> dict[str, Any]:
+        a = d.application
+        return {
+            "id": gid("rejection_detail", a.id), "application_id": gid("application", a.id),
+            "rejected_by_id": None, "rejection_note_id": None, "question_custom_fields": {},
+            "rejection_reason_id": None if a.rejection_reason_id is None
+            else gid("rejection_reason", a.rejection_reason_id),
+            "rejected_at": iso(a.rejected_at), "created_at": iso(d.created_at),
+            "updated_at": iso(d.updated_at),
         }
 
     @staticmethod
@@ -324,6 +340,9 @@ class Renderer:
         derived = self.derived(w)
         return {
             "applications": ("application", w.applications, self._application, alive),
+            "rejection_details": ("rejection_detail", derived.details, self._rejection_detail,
+                                  lambda d: d.application.deleted_at is None
+                                  and d.application.status == "rejected"),
             "application_stages": ("visit", w.visits, self._visit,
                                    lambda r: live_app(r.application_id)),
             "jobs": ("job", w.jobs, self._job, alive),

@@ -2,7 +2,7 @@
 
 World records get v3 ids by kind (:func:`gid`); the world's words become Greenhouse's;
 :class:`Derived` holds the tables v3 has beyond the world's own (ratings, attributes,
-options).
+options, rejection details).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from tap_ats.sandbox.world import (
+    Application,
     CustomFieldDefinition,
     Scorecard,
     Table,
@@ -25,7 +26,7 @@ OFFSET = {"job": 4_000_000, "stage": 5_000_000, "candidate": 10_000_000,
           "source": 72_000_000, "rejection_reason": 73_000_000, "hiring_team": 74_000_000,
           "offer": 75_000_000, "scorecard": 76_000_000, "demographic": 77_000_000,
           "custom_field": 78_000_000, "field_option": 79_000_000, "job_attribute": 80_000_000,
-          "rating": 100_000_000}
+          "rejection_detail": 81_000_000, "rating": 100_000_000}
 STATUS = {"active": "in_process", "rejected": "rejected", "hired": "hired"}
 OFFER_STATUS = {"draft": "Created", "sent": "Created", "accepted": "Accepted",
                 "declined": "Rejected", "deprecated": "Deprecated"}
@@ -86,12 +87,41 @@ class FieldOption:
     updated_at: dt.datetime
 
 
+@dataclass(slots=True)
+class RejectionDetail:
+    """An application's rejection (``/v3/rejection_details``), listed while it is rejected.
+
+    Its times are the rejection's: an edit of the application after it moves the
+    application's ``updated_at``, not the detail's.
+    """
+
+    application: Application
+
+    @property
+    def id(self) -> int:
+        """One detail per application: the application's world id."""
+        return self.application.id
+
+    @property
+    def application_id(self) -> int:
+        """For the ``application_ids`` filter."""
+        return self.application.id
+
+    @property
+    def updated_at(self) -> dt.datetime | None:
+        """When the application was rejected."""
+        return self.application.rejected_at
+
+    created_at = updated_at
+
+
 @dataclass
 class Derived:
     """What the v3 wire format needs beyond the world's own tables, built once per world.
 
     Ratings, and the scorecard of each panel row, follow the scorecards (rebuilt when their
-    number changes); attributes and options follow fixed lists.
+    number changes); rejection details follow the applications (one per application, listed
+    while it is rejected); attributes and options follow fixed lists.
     """
 
     scorecards: int = -1
@@ -101,6 +131,7 @@ class Derived:
     attribute_of: dict[tuple[int, str], int] = field(default_factory=dict)
     options: Table = field(default_factory=Table)
     fields: dict[str, list[CustomFieldDefinition]] = field(default_factory=dict)
+    details: Table = field(default_factory=Table)
 
 
 def gid(kind: str, n: int) -> int:
