@@ -138,6 +138,12 @@ NOT_CARRIED: dict[tuple[str, str, str], str] = {
     ("ashby", "offers", "job_id"): "Ashby's offer names its application only",
     ("ashby", "offers", "candidate_id"): "Ashby's offer names its application only",
     ("ashby", "offers", "version"): "Ashby's offer has no version number",
+    ("ashby", "scorecards", "updated_at"): "Ashby's feedback has no change time",
+    ("ashby", "scorecards", "candidate_id"): "Ashby's feedback names its application only",
+    ("ashby", "scorecards", "job_id"): "Ashby's feedback names its application only",
+    ("ashby", "scorecards", "notes"): "free text: left out unless include_scorecard_notes",
+    ("ashby", "scorecards", "overall_recommendation_raw"): "null where the interviewer left the "
+                                                          "recommendation unanswered",
     ("ashby", "departments", "external_id"): "Ashby's department has no external id",
     ("ashby", "offices", "created_at"): "Ashby's location has no times",
     ("ashby", "offices", "updated_at"): "Ashby's location has no times",

@@ -22,11 +22,11 @@ from conftest import (
 from test_reliability import assert_resumed_loses_nothing
 
 STREAMS = ["applications", "application_stages", "jobs", "job_stages", "job_hiring_team",
-           "interviews", "candidates", "users", "offers", "departments", "offices", "sources",
-           "rejection_reasons", "custom_field_definitions"]
+           "interviews", "candidates", "users", "offers", "scorecards", "departments", "offices",
+           "sources", "rejection_reasons", "custom_field_definitions"]
 #: The lists whose endpoint takes a sync token, and those read in full on every run.
 TOKENED = ["/application.list", "/candidate.list", "/job.list", "/interviewSchedule.list",
-           "/offer.list", "/user.list", "/customField.list"]
+           "/offer.list", "/user.list", "/customField.list", "/applicationFeedback.list"]
 FULL = ["/department.list", "/location.list", "/source.list", "/archiveReason.list"]
 HISTORY = "/application.listHistory"
 
@@ -159,7 +159,7 @@ def test_first_sync_posts_json_with_basic_auth_and_equals_truth(sandbox, tmp_pat
     assert "cursor" not in pages[0] and all(b["cursor"] for b in pages[1:])
     assert set(tokens(last_state(messages))) == {
         "applications", "candidates", "jobs", "interviews", "offers", "users",
-        "custom_field_definitions"}
+        "custom_field_definitions", "scorecards"}
     jobs = records(messages, "jobs")
     assert all(len(j["stages"]) == 5 for j in jobs)
     assert len(bodies(log, "/interviewStage.list")) == len(jobs)

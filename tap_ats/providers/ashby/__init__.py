@@ -15,12 +15,13 @@ Sync" of 2026-05-14, and the reference pages of each endpoint):
   of a pass; sent on the next run, the pass lists only what changed since. Read here with one:
   ``application.list``, ``candidate.list``, ``job.list``, ``interviewSchedule.list``,
   ``offer.list``, ``user.list`` (the changelog's "Fix user.list Rejecting Null Cursor and
-  SyncToken") and ``customField.list``. The token is kept per account and stream in the
-  partition's state (``sync_token``, beside the bookmark, which is the read's start time as for
-  every provider) and only after the pass was read in full: a failed or partial read keeps the
-  old one. A token Ashby no longer takes (``sync_token_expired``, or
-  ``incremental_sync_too_large``, whose documented remedy is the same) means one full read of
-  that stream, logged as a WARNING, not a failure; its last page gives the new token.
+  SyncToken"), ``customField.list`` and ``applicationFeedback.list``. The token is kept per
+  account and stream in the partition's state (``sync_token``, beside the bookmark, which is
+  the read's start time as for every provider) and only after the pass was read in full: a
+  failed or partial read keeps the old one. A token Ashby no longer takes
+  (``sync_token_expired``, or ``incremental_sync_too_large``, whose documented remedy is the
+  same) means one full read of that stream, logged as a WARNING, not a failure; its last page
+  gives the new token.
   ``start_date`` is not sent: Ashby's lists filter by creation only (``createdAfter`` on some),
   so the first run reads everything, which is also how its first sync token is made.
 - Lists without a token are read in full on every run, one request each when they fit on a
@@ -31,11 +32,11 @@ Sync" of 2026-05-14, and the reference pages of each endpoint):
   code, and the body decides whatever the HTTP status (an error answered with 200 is still an
   error: never an empty page). A permission code (``missing_endpoint_permission``) or a 403
   skips that stream of the account with one warning naming the key's missing module permission
-  (``candidatesRead``, also ``application.listHistory``'s, ``jobsRead``, ``interviewsRead``,
-  ``hiringProcessMetadataRead`` as Ashby's endpoint pages name them; ``offersRead`` and
-  ``organizationRead`` for offers, users, departments and locations are our reading): Ashby
-  grants API keys permissions per module. A 401 stops the run (one key serves everything). 429
-  and 5xx are retried, honouring ``Retry-After``.
+  (``candidatesRead``, also ``application.listHistory``'s and ``applicationFeedback.list``'s,
+  ``jobsRead``, ``interviewsRead``, ``hiringProcessMetadataRead`` as Ashby's endpoint pages name
+  them; ``offersRead`` and ``organizationRead`` for offers, users, departments and locations
+  are our reading): Ashby grants API keys permissions per module. A 401 stops the run (one key
+  serves everything). 429 and 5xx are retried, honouring ``Retry-After``.
 - Not documented, so chosen as a careful integrator would, and the sandbox behaves the same:
   the rate limit (none found: ``max_requests_per_minute`` paces if set); how long a sync token
   lives (expiry is handled whenever it comes); deletes: Ashby's objects carry no deletion flag
@@ -75,6 +76,12 @@ Streams:
   ``created_at`` and ``starts_at`` the latest version's ``createdAt`` and ``startDate`` (so the
   models date the offer by it). Ashby's offer has no version number, sent time or change time,
   and names only its application: those columns stay null.
+- ``scorecards`` (``applicationFeedback.list``, by sync token like the other lists): one row
+  per submitted feedback form; the overall recommendation is the form's "overall
+  recommendation" field (a ValueSelect or a 1-4 Score), ``ratings`` its other Score fields,
+  ``notes`` its text fields (only with ``include_scorecard_notes``), ``interview_id`` the
+  ``interviewEventId``; no job, candidate or change time. See
+  :mod:`~tap_ats.providers.ashby.entities` for what Ashby documents and what is our reading.
 - ``departments``, ``offices`` (``location.list``; the location is the postal address on one
   line), ``sources`` (type: the ``sourceType`` title), ``rejection_reasons``
   (``archiveReason.list``; ``reasonType`` RejectedByOrg -> we_rejected, RejectedByCandidate ->
@@ -82,8 +89,8 @@ Streams:
 - ``custom_fields`` on applications, candidates, jobs and offers: Ashby's ``customFields`` array
   as one object, field id -> value; ``custom_field_definitions`` (``customField.list``) holds
   those ids as ``key`` with the field's title, object type, type and options.
-- Not offered: ``candidate_history`` (no such API), ``scorecards`` (``applicationFeedback.list``
-  is not read yet), ``demographics`` (Ashby's EEOC data is not in the public list endpoints).
+- Not offered: ``candidate_history`` (no such API), ``demographics`` (Ashby's EEOC data is not
+  in the public list endpoints).
 """
 
 from tap_ats.providers.ashby.client import Ashby

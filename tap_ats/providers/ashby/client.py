@@ -5,8 +5,9 @@ base client: ``POST`` to ``/x.list`` with the filters in a JSON body, the API ke
 ``nextCursor`` while ``moreDataAvailable``, Ashby's ``success: false`` errors, and the
 ``syncToken`` of the streams whose endpoint takes one, kept in the account's partition state.
 
-Imports flow one way: :mod:`.streams` and :mod:`.history` import this module, never the reverse
-at load; :meth:`Ashby.stream_classes` imports them inside the method, when the tap asks.
+Imports flow one way: :mod:`.streams`, :mod:`.history` and :mod:`.entities` import this module,
+never the reverse at load; :meth:`Ashby.stream_classes` imports them inside the method, when
+the tap asks.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ FULL_SYNC_CODES = {"sync_token_expired", "incremental_sync_too_large"}
 #: Codes of a key that lacks the permission an endpoint needs (a scoped key).
 PERMISSION_CODES = {"missing_endpoint_permission", "missing_permission", "forbidden"}
 #: The API key permission each stream's endpoint needs, as Ashby names them (``candidatesRead``
-#: ...; ``application.listHistory``'s too); those of users, departments and locations are our
-#: reading, not documented.
+#: ...; ``application.listHistory``'s and ``applicationFeedback.list``'s too); those of users,
+#: departments and locations are our reading, not documented.
 PERMISSIONS = {"applications": "candidatesRead", "application_stages": "candidatesRead",
-               "candidates": "candidatesRead", "interviews": "interviewsRead",
-               "offers": "offersRead", "jobs": "jobsRead", "job_stages": "interviewsRead",
+               "candidates": "candidatesRead", "scorecards": "candidatesRead",
+               "interviews": "interviewsRead", "offers": "offersRead", "jobs": "jobsRead",
+               "job_stages": "interviewsRead",
                "job_hiring_team": "jobsRead", "users": "organizationRead",
                "departments": "organizationRead", "offices": "organizationRead",
                "sources": "hiringProcessMetadataRead",
@@ -59,12 +61,13 @@ class Ashby(Provider):
 
         Imported here, not at the top: the stream module imports this one.
         """
-        from tap_ats.providers.ashby import history, streams
+        from tap_ats.providers.ashby import entities, history, streams
 
         return [streams.Applications, history.ApplicationStages, streams.Jobs,
                 streams.JobStages, streams.JobHiringTeam, streams.Interviews, streams.Candidates,
-                streams.Users, streams.Offers, streams.Departments, streams.Offices,
-                streams.Sources, streams.RejectionReasons, streams.CustomFieldDefinitions]
+                streams.Users, streams.Offers, entities.Scorecards, streams.Departments,
+                streams.Offices, streams.Sources, streams.RejectionReasons,
+                streams.CustomFieldDefinitions]
 
     def error_detail(self, response: requests.Response) -> str:
         """Ashby's ``errorInfo.code`` and message, else its ``errors``."""

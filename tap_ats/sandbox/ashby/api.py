@@ -21,7 +21,7 @@ TOKEN_TTL = dt.timedelta(days=7)
 #: The paged lists and whether each takes a ``syncToken``.
 PAGED = {"application.list": True, "candidate.list": True, "job.list": True,
          "interviewSchedule.list": True, "offer.list": True, "user.list": True,
-         "customField.list": True}
+         "customField.list": True, "applicationFeedback.list": True}
 #: What the ``bad_bytes`` and ``bad_records`` faults may spoil, per list.
 DAMAGE = {
     # Not ``createdAt``: it feeds two columns (created_at, applied_at); not ``updatedAt``: the
@@ -37,6 +37,10 @@ DAMAGE = {
     "offer.list": Damage("offers", (), "applicationId", ("decidedAt",)),
     "user.list": Damage("users", ("firstName", "lastName"), None, ()),
     "customField.list": Damage("custom_field_definitions", ("title",), None, ()),
+    # Not ``submittedAt``: it feeds two columns (created_at, submitted_at).
+    "applicationFeedback.list": Damage("scorecards", ("submittedByUser.firstName",
+                                                      "submittedByUser.lastName"),
+                                       "applicationId", ()),
     # Not ``enteredStageAt``: it feeds two columns (created_at, entered_at).
     "application.listHistory": Damage("application_stages", ("title",), "stageId",
                                       ("leftStageAt",)),
@@ -145,6 +149,7 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
 
         A pass starts at its first page; its last page carries a sync token holding that start,
         and a pass with that token lists what changed since (by the record's change time).
+        ``applicationFeedback.list`` also takes ``applicationId``: that application's only.
         """
         limit = _limit(body)
         token = body.get("syncToken")
@@ -166,9 +171,15 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
             if state.get("token") != token:
                 raise AshbyError("invalid_input", "send the same syncToken on every page")
         table, listed, changed, rows = self._table(endpoint, w)
+        only = None
+        if endpoint == "applicationFeedback.list" and body.get("applicationId") is not None:
+            only = render.number("application", body["applicationId"])
+            if only is None:
+                raise AshbyError("invalid_input", "applicationId is not a known application")
 
         def keep(r: Any) -> bool:
-            return listed(r) and (since is None or changed(r) >= since)
+            return listed(r) and (since is None or changed(r) >= since) and (
+                only is None or r.application_id == only)
 
         records, next_id = keyset_page(table, state["after"], limit, keep)
         shim = Request(request.method, request.path,
@@ -235,7 +246,8 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
             Callable[[list[Any]], list[dict]]]:
         """(table in id order, whether a record is listed, its change time, its renderer).
 
-        A deleted application is gone from Ashby with its interviews and offer: not listed.
+        A deleted application is gone from Ashby with its interviews, offer and feedback: not
+        listed.
         An application's offer is listed in the application's place (by its id).
         """
         def live(app_id: int) -> bool:
@@ -266,6 +278,10 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
             case "user.list":
                 return (w.people, lambda _: True, lambda u: u.updated_at,
                         lambda rs: [render.user(u) for u in rs])
+            case "applicationFeedback.list":
+                return (w.scorecards,
+                        lambda s: s.deleted_at is None and live(s.application_id),
+                        lambda s: s.updated_at, lambda rs: [render.feedback(w, s) for s in rs])
         return (w.custom_field_definitions, lambda _: True, lambda d: d.updated_at,
                 lambda rs: [render.definition(d) for d in rs])
 

@@ -2,7 +2,10 @@
 
 Ids are UUIDs, as Ashby's are: :func:`aid` derives a stable one from the record's kind and world
 id. Each job has its own interview plan whose stages are the job's stages. What the world has
-and Ashby's objects lack (an interview's title, an offer's sent time) is not rendered.
+and Ashby's objects lack (an interview's title, an offer's sent time) is not rendered. A
+scorecard is an ``applicationFeedback.list`` submission of one form: its overall recommendation
+a ValueSelect field (as Ashby's example shows it), each rated attribute a Score field, its notes
+a RichText field.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from tap_ats.sandbox.base import iso
+from tap_ats.sandbox.vocabulary import ATTRIBUTES
 from tap_ats.sandbox.world import (
     Application,
     Candidate,
@@ -18,6 +22,7 @@ from tap_ats.sandbox.world import (
     Interview,
     Job,
     Offer,
+    Scorecard,
     User,
     World,
 )
@@ -26,7 +31,8 @@ from tap_ats.sandbox.world import (
 _KINDS = {kind: n for n, kind in enumerate(
     ("application", "candidate", "job", "stage", "plan", "source", "source_type",
      "archive_reason", "department", "location", "user", "custom_field", "schedule", "event",
-     "interview", "offer", "offer_version", "tag", "history"), start=0xA5B0)}
+     "interview", "offer", "offer_version", "tag", "history", "feedback", "feedback_form",
+     "feedback_field"), start=0xA5B0)}
 
 APPLICATION_STATUS = {"active": "Active", "hired": "Hired", "rejected": "Archived"}
 JOB_STATUS = {"open": "Open", "closed": "Closed", "draft": "Draft", "archived": "Archived"}
@@ -43,6 +49,13 @@ FIELD_TYPE = {"short_text": "String", "single_select": "ValueSelect", "number": 
               "date": "Date", "boolean": "Boolean"}
 ROLE = {"hiring_manager": "Hiring Manager", "recruiter": "Recruiter",
         "coordinator": "Recruiting Coordinator", "sourcer": "Sourcer"}
+#: The options of the feedback form's overall recommendation (label, value), per world
+#: recommendation; "no_decision" leaves the field unanswered.
+VERDICT = {"strong_yes": ("Strong Hire", "strong_hire"), "yes": ("Hire", "hire"),
+           "no": ("No Hire", "no_hire"), "strong_no": ("Strong No Hire", "strong_no_hire")}
+#: The world's attribute ratings as Ashby's 1 to 4 scores (a string, as Ashby's example shows a
+#: submitted score); "mixed" has no score of its own: the field is left unanswered.
+SCORE = {"strong_yes": "4", "yes": "3", "no": "2", "strong_no": "1"}
 
 
 def aid(kind: str, n: int) -> str:
@@ -195,6 +208,43 @@ def offer(w: World, versions: list[Offer]) -> dict[str, Any]:
             "salary": None, "createdAt": iso(last.created_at), "openingId": None,
             "customFields": custom_fields(w, "offer", last.custom_fields), "fileHandles": [],
             "author": None, "approvalStatus": None},
+    }
+
+
+def _field(n: int, kind: str, path: str, title: str, **more: Any) -> dict[str, Any]:
+    """One field of the feedback form (``formDefinition.sections[].fields[]``)."""
+    return {"isRequired": False, "field": {
+        "id": aid("feedback_field", n), "type": kind, "path": path, "title": title,
+        "humanReadablePath": title, "isNullable": True, **more}}
+
+
+def feedback(w: World, sc: Scorecard) -> dict[str, Any]:
+    """``applicationFeedback.list``: the submitted form, its values keyed by field path."""
+    i, app = w.interviews.get(sc.interview_id), w.applications.get(sc.application_id)
+    options = [{"label": label, "value": value} for label, value in VERDICT.values()]
+    fields = [_field(0, "ValueSelect", "overall_recommendation", "Overall Recommendation",
+                     selectableValues=options)]
+    values: dict[str, Any] = {}
+    if sc.overall_recommendation in VERDICT:
+        values["overall_recommendation"] = VERDICT[sc.overall_recommendation][1]
+    for name, rating in sc.ratings:
+        path = name.lower().replace(" ", "_")
+        fields.append(_field(2 + ATTRIBUTES.index(name), "Score", path, name))
+        if rating in SCORE:
+            values[path] = SCORE[rating]
+    fields.append(_field(1, "RichText", "notes", "Notes"))
+    if sc.notes:
+        values["notes"] = sc.notes
+    return {
+        "id": aid("feedback", sc.id),
+        "formDefinition": {"sections": [{"title": "Interview feedback", "fields": fields}]},
+        "submittedValues": values, "submittedByUser": user(w.user(sc.interviewer_id)),
+        "interviewId": aid("interview", i.stage_id), "interviewEventId": aid("event", i.id),
+        "feedbackFormDefinitionId": aid("feedback_form", i.job_id),
+        "applicationHistoryId": next((aid("history", v.id) for v in app.visits
+                                      if v.stage_id == i.stage_id), None),
+        "applicationId": aid("application", sc.application_id),
+        "submittedAt": iso(sc.submitted_at),
     }
 
 

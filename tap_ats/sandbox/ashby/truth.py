@@ -1,8 +1,9 @@
 """What a full Ashby sync must emit now: the live records' ids and some columns' values.
 
 Ashby signals no delete: a deleted application is gone from every list, with its interviews, its
-offer and its history, so the truth holds live records only (as Greenhouse's does). The stage
-rows are the live applications' visits, each the ``application.listHistory`` event of its id.
+offer, its feedback and its history, so the truth holds live records only (as Greenhouse's
+does). The stage rows are the live applications' visits, each the ``application.listHistory``
+event of its id.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tap_ats.sandbox.ashby.render import aid
+from tap_ats.sandbox.ashby.render import SCORE, VERDICT, aid
 from tap_ats.sandbox.base import hires_entry, iso, truth_entry
 from tap_ats.sandbox.world import World
 
@@ -53,6 +54,8 @@ class AshbyTruth:
                                              for d in w.custom_field_definitions],
                 "job_hiring_team": [f"{aid('job', m.job_id)}:{aid('user', m.user_id)}:{m.role}"
                                     for m in w.hiring_team],
+                "scorecards": [aid("feedback", s.id) for s in w.scorecards
+                               if s.deleted_at is None and s.application_id in live],
             }
             for stream, ids in plain.items():
                 rows.setdefault(stream, []).extend((account, i, False) for i in ids)
@@ -99,6 +102,18 @@ class AshbyTruth:
                 "stage_id": aid("stage", i.stage_id), "start_at": iso(i.start_at),
                 "interviewer_ids": [aid("user", u) for u in i.interviewer_ids]}]
                 for i in w.interviews if i.application_id in live])
+            out.setdefault("scorecards", []).extend([[acct, aid("feedback", s.id), {
+                "application_id": aid("application", s.application_id),
+                "interview_id": aid("event", s.interview_id),
+                "interviewer_id": aid("user", s.interviewer_id),
+                "submitted_at": iso(s.submitted_at),
+                "overall_recommendation": s.overall_recommendation,  # no_decision: unanswered
+                "overall_recommendation_raw": VERDICT[s.overall_recommendation][1]
+                if s.overall_recommendation in VERDICT else None,
+                "ratings": [{"name": name, "rating": SCORE[rating]}
+                            for name, rating in s.ratings if rating in SCORE],
+                "notes": None}]  # a default run leaves notes out
+                for s in w.scorecards if s.deleted_at is None and s.application_id in live])
             out.setdefault("users", []).extend([[acct, aid("user", u.id), {
                 "name": f"{u.first_name} {u.last_name}", "email": u.email, "active": u.active}]
                 for u in w.people])
