@@ -27,7 +27,7 @@ from test_security import SECRET_KEYS, bookmarks, error_line
 from tap_ats.sandbox.server import Sandbox
 
 PROVIDERS = sorted(Sandbox().apis)
-CURSORED = ["greenhouse", "kombo", "merge"]
+CURSORED = ["greenhouse", "kombo", "merge", "ashby", "lever"]
 
 # Schema validation with the formats really checked ---------------------------------------------
 

@@ -219,14 +219,16 @@ class FaultInjection:
                         faults=["error_code"])
 
     def paginate(self, request: Request, here: dict[str, Any],
-                 after: dict[str, Any] | None) -> Page:
+                 after: dict[str, Any] | None, cursor_param: str = "cursor") -> Page:
         """The next cursor of a keyset list page, after the pagination faults.
 
         ``here`` is the cursor state of the position this request asked for (page 1 too),
-        ``after`` the state of the page that follows (None: this is the last page).
+        ``after`` the state of the page that follows (None: this is the last page);
+        ``cursor_param`` the query parameter the request's own cursor is in (Lever's
+        ``offset``).
         """
         page = Page(cursor=None if after is None else encode_cursor(after))
-        own = request.arg("cursor")
+        own = request.arg(cursor_param)
         if self.chance("empty_pages"):
             fresh = {**here, "empty": here.get("empty", 0) + 1}
             page = Page(empty=True, cursor=encode_cursor(fresh), faults=["empty"])

@@ -181,7 +181,7 @@ class LeverAPI(LeverRecords, LeverTruth, ProviderAPI):
                 return Response(400, self.error_body(400, "Offset token from another query"))
         records, next_id = keyset_page(table, state["after"], size, keep)
         page = self.sandbox.paginate(request, state, None if next_id is None else {
-            "after": next_id, "filters": filters})
+            "after": next_id, "filters": filters}, cursor_param="offset")
         data = [] if page.empty else [render(r) for r in records]
         body: dict[str, Any] = {"data": data, "hasNext": page.cursor is not None}
         if page.cursor is not None:
