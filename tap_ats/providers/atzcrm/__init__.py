@@ -9,12 +9,12 @@ Behaviour choices (ATZ documents little beyond the fields; the sandbox behaves t
   "total"}``; the last page is the one where ``current_page >= last_page``. ATZ has no
   modified-since filter and no documented sort by update time, so every run lists every
   candidate (no early stop).
-- ``GET /candidate/:slug/history``: one un-paged array per candidate. For each page of
-  candidates, the histories are read overlapped (:mod:`tap_ats.overlap`: up to
-  ``max_concurrency`` at once when the API is slow enough for that to pay) through the same
-  pacer and retry path as every other request; only the main thread writes Singer messages. A 404 (candidate removed meanwhile) is read as
-  an empty history, counted, and reported in one WARNING per run; more than 5% of the listed
-  candidates (and at least 10) answering 404 is an API change, not deletions: the account
+- ``GET /candidate/:slug/history``: one un-paged array per candidate. For each page of candidates,
+  the histories are read overlapped (:mod:`tap_ats.overlap`: up to ``max_concurrency`` at once
+  when the API is slow enough for that to pay) through the same pacer and retry path as every
+  other request; only the main thread writes Singer messages. A 404 (candidate removed meanwhile)
+  is read as an empty history, counted, and reported in one WARNING per run; more than 5% of the
+  listed candidates (and at least 10) answering 404 is an API change, not deletions: the account
   fails naming the path, its bookmark and slice kept.
 - ``GET /job/:slug?maximize=owner``: each job with a new row in the histories read is read once
   per run and yields ``jobs`` and ``job_hiring_team`` (its owner, see :class:`JobHiringTeam`);
