@@ -55,7 +55,8 @@ ENDPOINTS = {  # streams read from an endpoint of their own (derived ones, costi
     "atzcrm": ["candidates", "interviews"],
     "lever": ["applications", "jobs", "job_stages", "users", "rejection_reasons", "sources"],
     "ashby": ["applications", "jobs", "interviews", "candidates", "users", "offers",
-              "departments", "offices", "sources", "rejection_reasons", "custom_field_definitions"],
+              "departments", "offices", "sources", "rejection_reasons", "custom_field_definitions",
+              "scorecards"],
 }
 #: Streams whose endpoint pages hold fewer records than the provider's page size.
 PAGE_OF = {("atzcrm", "interviews"): 25}
