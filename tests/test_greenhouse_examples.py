@@ -16,7 +16,8 @@ import requests
 from examples import differences, fixture, has_path, readme_paths, shape
 
 from tap_ats.conform import utc_now
-from tap_ats.providers.greenhouse.provider import LOOKUP_COLUMNS
+from tap_ats.providers.greenhouse.provider import LOOKUP_COLUMNS, StageIndex
+from tap_ats.providers.greenhouse.streams import stage_ids
 from tap_ats.tap import TapATS
 
 CONFIG = {"provider": "greenhouse", "client_id": "c", "client_secret": "s", "user_id": "1",
@@ -234,3 +235,17 @@ def test_the_readme_names_only_paths_the_examples_show_or_list_as_not_shown():
         if shown == marked or (not shown and path not in published["not_shown"]):
             wrong.append(f"{stream}.{column}: {endpoint} {path}")
     assert wrong == []
+
+
+def test_an_application_stage_is_named_within_its_job_and_a_shared_name_is_no_stage():
+    def stage(id_: int, job: int, name: str, *, active: bool = True) -> dict[str, Any]:
+        return {"id": id_, "job_id": job, "name": name, "active": active}
+
+    index = StageIndex(by_id={str(s["id"]): s for s in [
+        stage(1, 10, "Onsite"), stage(2, 11, "Onsite"),
+        stage(3, 10, "Offer"), stage(4, 10, "Offer", active=False),
+        stage(5, 10, "Screen"), stage(6, 10, "Screen")]})
+    named = stage_ids(index)
+    assert named["10", "Onsite"] == "1" and named["11", "Onsite"] == "2"
+    assert named["10", "Offer"] == "3"  # the retired stage of that name is not the one
+    assert named["10", "Screen"] is None  # two live stages: which one is unknown
