@@ -249,3 +249,14 @@ def test_an_application_stage_is_named_within_its_job_and_a_shared_name_is_no_st
     assert named["10", "Onsite"] == "1" and named["11", "Onsite"] == "2"
     assert named["10", "Offer"] == "3"  # the retired stage of that name is not the one
     assert named["10", "Screen"] is None  # two live stages: which one is unknown
+
+
+@pytest.mark.parametrize(("raw", "unified"), [
+    ("to_be_scheduled", "other"), ("scheduled", "scheduled"),
+    ("awaiting_feedback", "awaiting_feedback"), ("collect_feedback", "awaiting_feedback"),
+    ("complete", "complete"), ("skipped", "canceled"), ("to_be_sent", "other"),
+    ("sent", "other"), ("received", "other")])
+def test_each_v3_interview_status_has_its_unified_word(streams, raw, unified):
+    """v3's nine statuses: a skipped interview is never sat, so it is no upcoming load."""
+    row = mapped(streams, "interviews", "interviews", {**examples("interviews")[0], "status": raw})
+    assert (row["status"], row["status_raw"]) == (unified, raw)

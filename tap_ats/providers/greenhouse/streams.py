@@ -31,8 +31,12 @@ if t.TYPE_CHECKING:
 APPLICATION_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired",
                       "converted": "converted"}
 JOB_STATUS = {"open": "open", "closed": "closed", "draft": "draft"}
+#: v3's interview statuses: a skipped interview is not held (canceled); one collecting feedback
+#: is held and awaits it. Not yet scheduled, and a take-home test's to_be_sent, sent and
+#: received, are none of the unified words: ``other``.
 INTERVIEW_STATUS = {"scheduled": "scheduled", "awaiting_feedback": "awaiting_feedback",
-                    "complete": "complete"}
+                    "collect_feedback": "awaiting_feedback", "complete": "complete",
+                    "skipped": "canceled"}
 
 
 #: One row per rejected application, with its reason: v3's application names none.
