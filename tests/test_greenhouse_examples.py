@@ -157,8 +157,6 @@ def mapped(streams: dict[str, Any], name: str, endpoint: str, raw: dict) -> dict
         stream.prepare([raw])
     if name in ("application_stages", "jobs"):
         stream._index = provider.stages(stream, None)
-    if name == "interviews":
-        stream._index = provider.interview_index(stream, None)
     if name == "job_hiring_team":
         stream._managers = endpoint == "job_hiring_managers"
     return stream.map_record(raw)
@@ -260,3 +258,10 @@ def test_each_v3_interview_status_has_its_unified_word(streams, raw, unified):
     """v3's nine statuses: a skipped interview is never sat, so it is no upcoming load."""
     row = mapped(streams, "interviews", "interviews", {**examples("interviews")[0], "status": raw})
     assert (row["status"], row["status_raw"]) == (unified, raw)
+
+
+def test_a_reopened_application_keeps_no_reason_from_an_old_rejection_detail(streams):
+    reopened = {**examples("applications")[1], "status": "in_process", "rejected_at": None}
+    row = mapped(streams, "applications", "applications", reopened)
+    assert (row["status"], row["rejection_reason_id"], row["rejection_reason"]) == (
+        "active", None, None)

@@ -18,7 +18,6 @@ from tap_ats.providers.greenhouse.client import (
     Prepared,
     Served,
     custom_values,
-    name_of,
     sid,
 )
 from tap_ats.providers.greenhouse.provider import rated
@@ -27,7 +26,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_ats.http import Answer
-    from tap_ats.providers.greenhouse.provider import PanelIndex, Rating
+    from tap_ats.providers.greenhouse.scratch import Rating
 
 #: Offer statuses (lower-cased) beyond the open one, whose sending decides draft or sent.
 OFFER_STATUS = {"accepted": "accepted", "rejected": "declined", "deprecated": "deprecated"}
@@ -225,7 +224,8 @@ class Scorecards(Prepared):
     name = "scorecards"
     path = "/v3/scorecards"
     RATINGS = "/v3/scorecard_candidate_attributes"
-    _panels: PanelIndex | None = None
+    #: The interview id of each scorecard of the page (None: panels refused or gave up).
+    _interviews: dict[str, str] | None = None
     _ratings: dict[str, list[dict]] | None = None
     #: Whether the account's read has no bookmark, so that its ratings are read whole.
     _whole = True
@@ -237,10 +237,11 @@ class Scorecards(Prepared):
         yield from super().get_records(context)
 
     def prepare(self, rows: list[dict]) -> None:
-        """The panels (once per run), and the ratings of this page's scorecards."""
-        self._panels = self.provider.panels(self, self._account)
+        """The interviews and the ratings of this page's scorecards (panels read once per run)."""
         cards = [str(row["id"]) for row in rows if "id" in row]
-        found = self.provider.ratings(self, self._account) if self._whole \
+        panels = self.provider.panels(self, self._account)
+        self._interviews = None if panels is None else panels.interviews_of(cards)
+        found = self.provider.ratings(self, self._account, cards) if self._whole \
             else self._read_ratings(cards)
         self._ratings = None if found is None else self._named(found, cards)
 
@@ -261,9 +262,11 @@ class Scorecards(Prepared):
     def _named(self, found: dict[str, list[Rating]], cards: list[str]) -> dict[str, list[dict]]:
         """``[{name, rating}]`` of each of ``cards``, named from the job's attributes."""
         mine = {card: found[card] for card in cards if card in found}
-        names = self.provider.by_id(self, "/v3/job_candidate_attributes", self._account) \
-            if mine else {}
-        return {card: [{"name": name_of(names, attribute), "rating": rating}
+        ids = sorted({str(a) for pairs in mine.values() for a, _ in pairs if a is not None})
+        names = self.provider.named(self, "/v3/job_candidate_attributes", self._account,
+                                    ids) if mine else {}
+        return {card: [{"name": None if names is None or attribute is None
+                        else names.get(str(attribute), (None,))[0], "rating": rating}
                        for attribute, rating in pairs] for card, pairs in mine.items()}
 
     def map_record(self, raw: dict) -> dict:
@@ -280,7 +283,7 @@ class Scorecards(Prepared):
             **common(raw), "application_id": sid(raw.get("application_id")),
             "candidate_id": sid(raw.get("candidate_id")), "job_id": sid(raw.get("job_id")),
             "interview_id": sid(raw.get("interview_id")) or (
-                self._panels.interview_of.get(card) if self._panels is not None else None),
+                self._interviews.get(card) if self._interviews is not None else None),
             "interviewer_id": sid(raw.get("interviewer_id")),
             "submitted_at": ts(raw.get("submitted_at")),
             "overall_recommendation": None if verdict is None

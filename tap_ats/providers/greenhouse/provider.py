@@ -4,13 +4,14 @@ One :class:`Greenhouse` serves a run. It checks the settings, paces each account
 Greenhouse's rate-limit headers, words errors and permission hints, holds the OAuth token
 (:mod:`.auth`), and reads each lookup that only enriches streams (stage names, panels, job
 interviews, names by id, attribute ratings) once per run and account, for every stream that
-needs it. A lookup that is also a stream (stages, sources, rejection reasons) is kept whole for
-the run with the time its read started (:meth:`Greenhouse.listed`), so that its stream is served
-from that one read instead of reading the same list again.
+needs it; those that grow with the tenant are kept on disk (:mod:`.scratch`), and each page
+asks for its own rows. A lookup that is also a stream (stages, sources, rejection reasons) is
+kept whole for the run with the time its read started (:meth:`Greenhouse.listed`), so that its
+stream is served from that one read instead of reading the same list again.
 
 The streams (:mod:`.streams`, :mod:`.entities`) import this module for the index types, so it
 names them only inside :meth:`Greenhouse.stream_classes`; of the base stream's module
-(:mod:`.client`) it uses one time helper, and the stream class for typing only.
+(:mod:`.client`) it uses the stream class for typing only.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from tap_ats.conform import utc_now
 from tap_ats.http import GiveUp, Pacer, Refused, check_url
 from tap_ats.provider import Provider, SettingError, number
 from tap_ats.providers.greenhouse.auth import GreenhouseAuthenticator
-from tap_ats.providers.greenhouse.client import changed_at
+from tap_ats.providers.greenhouse.scratch import (
+    PanelIndex,
+    Rating,
+    Scratch,
+    named_rows,
+    panel_rows,
+    rating_rows,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -67,74 +75,20 @@ class StageIndex:
     read_at: dt.datetime | None = None
 
 
-@dataclass
-class InterviewIndex:
-    """The account's interview panels (user ids by interview id) and job interviews by id.
-
-    ``panels`` is None when the credential may not read them (no panel is then known, rather
-    than every panel empty).
-    """
-
-    panels: dict[str, list[str]] | None = field(default_factory=dict)
-    job_interviews: dict[str, dict] = field(default_factory=dict)
-
-
-@dataclass
-class PanelIndex:
-    """The account's panel rows (``/v3/interviewers``), read once per run for two streams.
-
-    ``by_interview``: user ids by interview id, in the order people joined the panel;
-    ``interview_of``: the interview id by scorecard id (v3 scorecards do not name it);
-    ``changed``: the latest change to each interview's panel rows, and ``read_at`` when the read
-    started, so that interviews find the panels changed in their window without reading the
-    panel rows again.
-    """
-
-    read_at: dt.datetime
-    by_interview: dict[str, list[str]] = field(default_factory=dict)
-    interview_of: dict[str, str] = field(default_factory=dict)
-    changed: dict[str, dt.datetime] = field(default_factory=dict)
-
-
-#: A rating as the index keeps it: (``job_candidate_attribute_id``, the rating in Greenhouse's
-#: word), in the order Greenhouse gave them (by row id).
-Rating = tuple[t.Any, str | None]
-
-
 def rated(rows: t.Iterable[dict]) -> dict[str, list[Rating]]:
-    """Rating rows as (attribute id, rating) pairs by scorecard id, in the order of their ids.
+    """A few scorecards' rating rows as (attribute id, rating) pairs by scorecard id.
 
-    ``rows`` is consumed a row at a time and only the pairs are kept (each rating word once),
-    so the whole list of an account's ratings is never held as rows.
+    Each card's in the order of their row ids. A whole account's ratings are kept on disk
+    instead (:meth:`Greenhouse.ratings`).
     """
-    words: dict[str, str] = {}
     found: dict[str, list[tuple[t.Any, t.Any, str | None]]] = {}
     for row in rows:
         rating = row.get("candidate_attribute_rating")
-        word = None if rating is None else words.setdefault(str(rating), str(rating))
         found.setdefault(str(row.get("scorecard_id")), []).append(
-            (row["id"], row.get("job_candidate_attribute_id"), word))
+            (row["id"], row.get("job_candidate_attribute_id"),
+             None if rating is None else str(rating)))
     return {card: [(attribute, word) for _, attribute, word in sorted(rows_of)]
             for card, rows_of in found.items()}
-
-
-def paneled(rows: t.Iterable[dict], index: PanelIndex) -> PanelIndex:
-    """Panel rows into ``index``, a row at a time; people in the order they joined (row id)."""
-    joined: dict[str, list[tuple[t.Any, str]]] = {}
-    cards: dict[str, tuple[t.Any, str]] = {}
-    for row in rows:
-        interview = str(row["interview_id"])
-        if row.get("user_id") is not None:
-            joined.setdefault(interview, []).append((row["id"], str(row["user_id"])))
-        card = row.get("scorecard_id")
-        if card is not None and row["id"] >= cards.get(str(card), (row["id"], ""))[0]:
-            cards[str(card)] = (row["id"], interview)
-        if (when := changed_at(row)) is not None:
-            index.changed[interview] = max(when, index.changed.get(interview, when))
-    index.by_interview = {interview: [user for _, user in sorted(people)]
-                          for interview, people in joined.items()}
-    index.interview_of = {card: interview for card, (_, interview) in cards.items()}
-    return index
 
 
 class HeaderPacer(Pacer):
@@ -171,7 +125,6 @@ class Greenhouse(Provider):
         super().__init__(config)
         self.authenticator = GreenhouseAuthenticator(config, self.error_detail)
         self._stages: dict[str, StageIndex] = {}
-        self._interviews: dict[str, InterviewIndex] = {}
         self._stages_lock = threading.Lock()
         #: (account, path) of the optional lookups refused in this run, each warned about once.
         self._refused_lookups: set[tuple[str, str]] = set()
@@ -182,7 +135,11 @@ class Greenhouse(Provider):
         self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
         self._read_at: dict[tuple[str, str], dt.datetime] = {}
         self._panels: dict[str, PanelIndex | None] = {}
-        self._ratings: dict[str, dict[str, list[Rating]] | None] = {}
+        #: Whether the account's ratings were read whole (None: refused or gave up).
+        self._ratings: dict[str, bool | None] = {}
+        #: Whether each (account, path) of :meth:`named` was read (None: refused or gave up).
+        self._named: dict[tuple[str, str], bool | None] = {}
+        self._scratch: Scratch | None = None
 
     def stream_classes(self) -> list[type]:
         """Everything but candidate_history (Greenhouse's history is application_stages).
@@ -310,16 +267,31 @@ class Greenhouse(Provider):
                 return None
             return rows.values(), self._read_at[account, path]
 
+    @property
+    def scratch(self) -> Scratch:
+        """The run's temporary database of the lookups that grow with the tenant."""
+        with self._lock:
+            if self._scratch is None:
+                self._scratch = Scratch()
+            return self._scratch
+
     def panels(self, stream: GreenhouseStream, context: Context | None) -> PanelIndex | None:
-        """The account's panel rows, read in full once per run on first need (None: refused)."""
+        """The account's panel rows, read in full once per run on first need (None: refused).
+
+        The rows go to :attr:`scratch` as they arrive; pages ask for their own panels.
+        """
         account = (context or {}).get("account_id", "")
         self.note(stream, context, "/v3/interviewers")
         with self._lookups_lock:
             if account not in self._panels:
-                read_at = utc_now()
-                self._panels[account] = self.lookup(
-                    stream, "/v3/interviewers", context,
-                    fold=lambda rows: paneled(rows, PanelIndex(read_at)))
+                index = PanelIndex(self.scratch, account, utc_now())
+
+                def fold(rows: t.Iterable[dict]) -> PanelIndex:
+                    index.scratch.load("panel", 6, panel_rows(account, rows))
+                    return index
+
+                self._panels[account] = self.lookup(stream, "/v3/interviewers", context,
+                                                    fold=fold)
             return self._panels[account]
 
     def panels_read(self, context: Context | None) -> PanelIndex | None:
@@ -327,34 +299,49 @@ class Greenhouse(Provider):
         with self._lookups_lock:
             return self._panels.get((context or {}).get("account_id", ""))
 
-    def ratings(self, stream: GreenhouseStream,
-                context: Context | None) -> dict[str, list[Rating]] | None:
-        """Every attribute rating of the account by scorecard id, read whole once per run.
+    def ratings(self, stream: GreenhouseStream, context: Context | None,
+                cards: t.Sequence[str]) -> dict[str, list[Rating]] | None:
+        """The attribute ratings of ``cards`` by scorecard id, from one whole read per run.
 
-        Kept as (attribute id, rating) pairs only: the rest of each row is not needed. None
-        when the list is refused or gave up.
+        The whole list goes to :attr:`scratch` as it arrives, (attribute id, rating) pairs
+        only: the rest of each row is not needed. None when the list is refused or gave up.
         """
         account = (context or {}).get("account_id", "")
         path = "/v3/scorecard_candidate_attributes"
         self.note(stream, context, path)
         with self._lookups_lock:
             if account not in self._ratings:
-                self._ratings[account] = self.lookup(stream, path, context, fold=rated)
-            return self._ratings[account]
 
-    def interview_index(self, stream: GreenhouseStream, context: Context | None) -> InterviewIndex:
-        """The account's panels and job interviews, read once per run on first need."""
+                def fold(rows: t.Iterable[dict]) -> bool:
+                    self.scratch.load("rating", 5, rating_rows(account, rows))
+                    return True
+
+                self._ratings[account] = self.lookup(stream, path, context, fold=fold)
+            if not self._ratings[account]:
+                return None
+        return self.scratch.ratings(account, cards)
+
+    def named(self, stream: GreenhouseStream, path: str, context: Context | None,
+              ids: t.Sequence[str], extra: str | None = None,
+              ) -> dict[str, tuple[t.Any, str | None]] | None:
+        """(``name``, ``extra`` column) of the rows ``ids`` of lookup ``path`` by id.
+
+        The list is read whole into :attr:`scratch` once per run and account, on first need;
+        each page then asks for its own ids. None when the list is refused or gave up.
+        """
         account = (context or {}).get("account_id", "")
-        self.note(stream, context, "/v3/interviewers", "/v3/job_interviews")
-        with self._stages_lock:
-            if account not in self._interviews:
-                index = InterviewIndex()
-                panels = self.panels(stream, context)
-                index.panels = None if panels is None else panels.by_interview
-                for job_interview in self.lookup(stream, "/v3/job_interviews", context) or []:
-                    index.job_interviews[str(job_interview["id"])] = job_interview
-                self._interviews[account] = index
-            return self._interviews[account]
+        self.note(stream, context, path)
+        with self._lookups_lock:
+            if (account, path) not in self._named:
+
+                def fold(rows: t.Iterable[dict]) -> bool:
+                    self.scratch.load("named", 5, named_rows(account, path, rows, extra))
+                    return True
+
+                self._named[account, path] = self.lookup(stream, path, context, fold=fold)
+            if not self._named[account, path]:
+                return None
+        return self.scratch.named(account, path, ids)
 
     # Errors ------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from tap_ats.providers.greenhouse.client import (
     name_of,
     sid,
 )
-from tap_ats.providers.greenhouse.provider import InterviewIndex, StageIndex
+from tap_ats.providers.greenhouse.provider import StageIndex
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -124,7 +124,7 @@ class Applications(Prepared):
     def map_record(self, raw: dict) -> dict:
         """Greenhouse application to the unified columns."""
         status = raw.get("status")
-        reason_id = self._reason_ids.get(str(raw["id"]))
+        reason_id = self._reason_ids.get(str(raw["id"])) if status == "rejected" else None
         return {
             "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
@@ -215,75 +215,83 @@ class JobStages(Served):
         }
 
 
-class Interviews(GreenhouseStream):
+class Interviews(Prepared):
     """``GET /v3/interviews``, completed from the panels and job interviews of the account.
 
     A panel change need not touch the interview's ``updated_at``: after the last page, the
     interviews whose panel rows changed in the window are found, and those not already out are
     read by id (``ids``, 50 at a time) and emitted too. They are found in the panel rows read
     whole in this run when that read started after the window's end (as it does when a page of
-    interviews had records), else by one read of ``/v3/interviewers`` in the same window.
+    interviews had records), else by one read of ``/v3/interviewers`` in the same window. The
+    ids already out are noted in the provider's scratch database, not held in memory.
     """
 
     name = "interviews"
     path = "/v3/interviews"
-    _index = InterviewIndex()
-    #: The ids of the account's interviews already out.
-    _out: t.ClassVar[set[str]] = set()
+    #: The user ids on the panels of the page being mapped (None: panels refused or gave up).
+    _people: dict[str, list[str]] | None = None
+    #: (title, stage id) of the page's job interviews by id (None: refused or gave up).
+    _job_interviews: dict[str, tuple[t.Any, str | None]] | None = None
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        """Read one account, remembering which interviews went out."""
-        self._out = set()
+        """Read one account: none of its interviews is out yet."""
+        self.provider.scratch.forget_out((context or {}).get("account_id", ""))
         yield from super().get_records(context)
 
+    def prepare(self, rows: list[dict]) -> None:
+        """The panels and job interviews of this page's interviews (each list read once)."""
+        panels = self.provider.panels(self, self._account)
+        self._people = None if panels is None else panels.people(
+            [str(row["id"]) for row in rows if "id" in row])
+        self._job_interviews = self.provider.named(
+            self, "/v3/job_interviews", self._account,
+            [str(row.get("job_interview_id")) for row in rows], "job_interview_stage_id")
+
     def parse_page(self, answer: Answer) -> t.Iterator[dict]:
-        """Map a page (index loaded first); after the last, the interviews whose panel changed."""
-        if answer.body:
-            self._index = self.provider.interview_index(self, self._account)
-        for record in super().parse_page(answer):
-            self._out.add(record["id"])
-            yield record
+        """Map a page, noting what went out; after the last, the interviews whose panel changed."""
+        page = list(super().parse_page(answer))
+        account = (self._account or {}).get("account_id", "")
+        self.provider.scratch.went_out(account, (record["id"] for record in page))
+        yield from page
         if "next" not in answer.response.links and self.replication_method == "INCREMENTAL":
             yield from self._panel_changes(self._account)
 
     def _panel_changes(self, context: Context | None) -> t.Iterator[dict]:
         """Interviews whose panel changed in this window but that did not change themselves."""
+        account = (context or {}).get("account_id", "")
         panels, start = self.provider.panels_read(context), self.start_time(context)
         if panels is not None and panels.read_at >= self.window_end:
-            found = {interview for interview, at in panels.changed.items()
-                     if start is None or at >= start}
+            changed = panels.changed_not_out(start)
         else:
             window = self.get_url_params(context, None)["updated_at"]
             rows = self.provider.lookup(self, "/v3/interviewers", context,
                                         {"updated_at": window})
-            found = {str(row["interview_id"]) for row in rows or []}
-        changed = sorted(found - self._out)
-        if not changed:
-            return
-        self._index = self.provider.interview_index(self, context)
+            changed = self.provider.scratch.not_out(
+                account, (str(row["interview_id"]) for row in rows or []))
         for start in range(0, len(changed), MAX_IDS):
             ids = ",".join(changed[start:start + MAX_IDS])
-            for raw in self.fetch_all(self.path, context, {"ids": ids}):
-                record = self.unified(raw)
-                self._out.add(record["id"])
-                yield record
+            raws = self.fetch_all(self.path, context, {"ids": ids})
+            self.prepare(raws)
+            records = [self.unified(raw) for raw in raws]
+            self.provider.scratch.went_out(account, (record["id"] for record in records))
+            yield from records
 
     def map_record(self, raw: dict) -> dict:
         """Greenhouse interview to the unified columns."""
         status = raw.get("status")
-        job_interview = self._index.job_interviews.get(str(raw.get("job_interview_id")), {})
+        title, stage = (self._job_interviews or {}).get(str(raw.get("job_interview_id")),
+                                                        (None, None))
         return {
             "id": sid(raw["id"]), "remote_id": None, "created_at": ts(raw.get("created_at")),
             "updated_at": ts(raw.get("updated_at")), "deleted_at": None,
             "application_id": sid(raw.get("application_id")), "job_id": sid(raw.get("job_id")),
-            "stage_id": sid(job_interview.get("job_interview_stage_id")),
-            "title": job_interview.get("name"),
+            "stage_id": stage, "title": title,
             "status": INTERVIEW_STATUS.get(status, "other") if status else None,
             "status_raw": status, "start_at": ts(raw.get("starts_at")),
             "end_at": ts(raw.get("ends_at")), "location": raw.get("location"),
             "organizer_id": sid(raw.get("organizer_id")),
-            "interviewer_ids": None if self._index.panels is None
-            else self._index.panels.get(str(raw["id"]), []),
+            "interviewer_ids": None if self._people is None
+            else self._people.get(str(raw["id"]), []),
         }
 
 
