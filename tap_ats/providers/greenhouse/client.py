@@ -30,6 +30,12 @@ if t.TYPE_CHECKING:
 MAX_IDS = 50
 
 
+def batches(ids: t.Sequence[str]) -> t.Iterator[list[str]]:
+    """``ids`` in lists of at most :data:`MAX_IDS`: as many as one ``*_ids`` filter takes."""
+    for start in range(0, len(ids), MAX_IDS):
+        yield list(ids[start:start + MAX_IDS])
+
+
 def sid(value: t.Any) -> str | None:
     """A Greenhouse integer id as the unified string id."""
     return None if value is None else str(value)

@@ -13,10 +13,10 @@ from urllib.parse import urlencode, urlsplit
 from tap_ats.conform import ts
 from tap_ats.paging import LinkPaginator
 from tap_ats.providers.greenhouse.client import (
-    MAX_IDS,
     GreenhouseStream,
     Prepared,
     Served,
+    batches,
     custom_values,
     sid,
 )
@@ -251,9 +251,9 @@ class Scorecards(Prepared):
         if self.provider.refused(context, self.RATINGS):
             return None
         found: list[dict] = []
-        for start in range(0, len(cards), MAX_IDS):
+        for batch in batches(cards):
             rows = self.provider.lookup(self, self.RATINGS, context,
-                                        {"scorecard_ids": ",".join(cards[start:start + MAX_IDS])})
+                                        {"scorecard_ids": ",".join(batch)})
             if rows is None:
                 return None
             found += rows

@@ -135,10 +135,8 @@ class Greenhouse(Provider):
         self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
         self._read_at: dict[tuple[str, str], dt.datetime] = {}
         self._panels: dict[str, PanelIndex | None] = {}
-        #: Whether the account's ratings were read whole (None: refused or gave up).
-        self._ratings: dict[str, bool | None] = {}
-        #: Whether each (account, path) of :meth:`named` was read (None: refused or gave up).
-        self._named: dict[tuple[str, str], bool | None] = {}
+        #: Whether each (account, path) kept on disk was read whole (False: refused, gave up).
+        self._loaded: dict[tuple[str, str], bool] = {}
         self._scratch: Scratch | None = None
 
     def stream_classes(self) -> list[type]:
@@ -299,6 +297,27 @@ class Greenhouse(Provider):
         with self._lookups_lock:
             return self._panels.get((context or {}).get("account_id", ""))
 
+    def _on_disk(self, stream: GreenhouseStream, path: str, context: Context | None,
+                 table: str, columns: int,
+                 rows_of: t.Callable[[str, t.Iterable[dict]], t.Iterable[tuple]]) -> bool:
+        """Whether lookup ``path`` of the account is in :attr:`scratch`'s ``table``.
+
+        Read whole into it (``rows_of`` the table's rows) once per run and account, on first
+        need; False when the list is refused or gave up.
+        """
+        account = (context or {}).get("account_id", "")
+        self.note(stream, context, path)
+        with self._lookups_lock:
+            if (account, path) not in self._loaded:
+
+                def fold(rows: t.Iterable[dict]) -> bool:
+                    self.scratch.load(table, columns, rows_of(account, rows))
+                    return True
+
+                self._loaded[account, path] = bool(
+                    self.lookup(stream, path, context, fold=fold))
+            return self._loaded[account, path]
+
     def ratings(self, stream: GreenhouseStream, context: Context | None,
                 cards: t.Sequence[str]) -> dict[str, list[Rating]] | None:
         """The attribute ratings of ``cards`` by scorecard id, from one whole read per run.
@@ -306,20 +325,10 @@ class Greenhouse(Provider):
         The whole list goes to :attr:`scratch` as it arrives, (attribute id, rating) pairs
         only: the rest of each row is not needed. None when the list is refused or gave up.
         """
-        account = (context or {}).get("account_id", "")
-        path = "/v3/scorecard_candidate_attributes"
-        self.note(stream, context, path)
-        with self._lookups_lock:
-            if account not in self._ratings:
-
-                def fold(rows: t.Iterable[dict]) -> bool:
-                    self.scratch.load("rating", 5, rating_rows(account, rows))
-                    return True
-
-                self._ratings[account] = self.lookup(stream, path, context, fold=fold)
-            if not self._ratings[account]:
-                return None
-        return self.scratch.ratings(account, cards)
+        if not self._on_disk(stream, "/v3/scorecard_candidate_attributes", context, "rating", 5,
+                             rating_rows):
+            return None
+        return self.scratch.ratings((context or {}).get("account_id", ""), cards)
 
     def named(self, stream: GreenhouseStream, path: str, context: Context | None,
               ids: t.Sequence[str], extra: str | None = None,
@@ -329,19 +338,10 @@ class Greenhouse(Provider):
         The list is read whole into :attr:`scratch` once per run and account, on first need;
         each page then asks for its own ids. None when the list is refused or gave up.
         """
-        account = (context or {}).get("account_id", "")
-        self.note(stream, context, path)
-        with self._lookups_lock:
-            if (account, path) not in self._named:
-
-                def fold(rows: t.Iterable[dict]) -> bool:
-                    self.scratch.load("named", 5, named_rows(account, path, rows, extra))
-                    return True
-
-                self._named[account, path] = self.lookup(stream, path, context, fold=fold)
-            if not self._named[account, path]:
-                return None
-        return self.scratch.named(account, path, ids)
+        if not self._on_disk(stream, path, context, "named", 5,
+                             lambda account, rows: named_rows(account, path, rows, extra)):
+            return None
+        return self.scratch.named((context or {}).get("account_id", ""), path, ids)
 
     # Errors ------------------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ import typing as t
 
 from tap_ats.conform import ts
 from tap_ats.providers.greenhouse.client import (
-    MAX_IDS,
     GreenhouseStream,
     Prepared,
     Served,
+    batches,
     custom_values,
     ids,
     name_of,
@@ -109,8 +109,7 @@ class Applications(Prepared):
         self._reason_ids = known
         missing = [str(row["id"]) for row in rows
                    if row.get("status") == "rejected" and str(row["id"]) not in known]
-        for start in range(0, len(missing), MAX_IDS):
-            batch = missing[start:start + MAX_IDS]
+        for batch in batches(missing):
             known.update(dict.fromkeys(batch))
             known.update(self._details({"application_ids": ",".join(batch)}) or {})
 
@@ -268,9 +267,8 @@ class Interviews(Prepared):
                                         {"updated_at": window})
             changed = self.provider.scratch.not_out(
                 account, (str(row["interview_id"]) for row in rows or []))
-        for start in range(0, len(changed), MAX_IDS):
-            ids = ",".join(changed[start:start + MAX_IDS])
-            raws = self.fetch_all(self.path, context, {"ids": ids})
+        for batch in batches(changed):
+            raws = self.fetch_all(self.path, context, {"ids": ",".join(batch)})
             self.prepare(raws)
             records = [self.unified(raw) for raw in raws]
             self.provider.scratch.went_out(account, (record["id"] for record in records))
