@@ -26,19 +26,77 @@ import typing as t
 
 from singer_sdk.exceptions import FatalSyncError
 
-from tap_ats.http import ProbeFailed
+from tap_ats.http import GiveUp, ProbeFailed, Refused
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
 
-    from tap_ats.http import GiveUp, Refused
+    from tap_ats.client import ATSStream
     from tap_ats.tap import TapATS
+
+T = t.TypeVar("T")
 
 
 def account_of(context: Context | None) -> str | None:
     """The account a stream context reads."""
     return (context or {}).get("account_id")
+
+
+class Lookups:
+    """What became of each lookup that only fills columns of other streams, per account, in a run.
+
+    One rule for every provider: a lookup the key may not read leaves its columns null, with one
+    warning per account, and the streams are still read; one whose retries ran out is not asked
+    again in the run, and every stream that uses it (:meth:`note`) ends ``partial`` with its
+    bookmark kept, so that the next run fills the columns.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refused: set[tuple[str, str]] = set()
+        self._failed: dict[tuple[str, str], GiveUp] = {}
+
+    def read(self, stream: ATSStream, context: Context | None, path: str, columns: str,
+             read: Callable[[], T], hint: str | None = None) -> T | None:
+        """``read()`` lookup ``path`` for ``stream``; None if it is refused or gave up.
+
+        ``columns`` are those it fills (for the warnings); ``hint`` the stream named in the
+        permission hint (by default ``stream``).
+        """
+        account = account_of(context) or ""
+        if self.note(stream, context, path, columns):
+            return None
+        try:
+            return read()
+        except GiveUp as exc:
+            with self._lock:
+                self._failed[account, path] = exc
+            self.note(stream, context, path, columns)
+        except Refused as exc:
+            with self._lock:
+                first = (account, path) not in self._refused
+                self._refused.add((account, path))
+            if first:
+                stream.tap.report.refused_lookup(
+                    stream.logger, account, stream.name, path, f"answered {exc.status}",
+                    columns, stream.tap.provider.permission_hint(hint or stream.name, path))
+        return None
+
+    def note(self, stream: ATSStream, context: Context | None, path: str, columns: str) -> bool:
+        """Tell ``stream``, which fills ``columns`` from lookup ``path``, if it gave up."""
+        with self._lock:
+            exc = self._failed.get((account_of(context) or "", path))
+        if exc is not None:
+            stream.lookup_gave_up(context, path, columns, exc)
+        return exc is not None
+
+    def refused(self, context: Context | None, path: str) -> bool:
+        """Whether lookup ``path`` was refused to the account earlier in the run."""
+        with self._lock:
+            return (account_of(context) or "", path) in self._refused
 
 
 class ApiDown(FatalSyncError):

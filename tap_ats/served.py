@@ -19,8 +19,7 @@ import typing as t
 
 from tap_ats.client import ATSStream
 from tap_ats.conform import utc_now
-from tap_ats.http import GiveUp, Refused
-from tap_ats.outcomes import account_of
+from tap_ats.outcomes import Lookups, account_of
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -72,10 +71,8 @@ class WholeList:
     """A provider's list, read whole once per account and run on first need, folded into an index.
 
     The index fills another stream's ``columns``; the rows and the time the read began serve
-    the list's own stream (:meth:`listed`, :class:`Served`). A key that may not read the list
-    leaves the columns null, with one warning, and the stream is still read. So does a read
-    whose retries ran out: it is not asked again in this run, and every stream that used it
-    keeps its bookmark, so that the next run fills the columns.
+    the list's own stream (:meth:`listed`, :class:`Served`). A refused read or one that gave up
+    leaves the columns null as :class:`~tap_ats.outcomes.Lookups` says, and is not asked again.
     """
 
     def __init__(self, path: str, stream: str, columns: str,
@@ -84,10 +81,10 @@ class WholeList:
         self.path, self.stream, self.columns, self.fold, self.query = (
             path, stream, columns, fold, query)
         self._lock = threading.Lock()
+        self._lookups = Lookups()
         #: The index per account (None: refused, or gave up).
         self._index: dict[str, dict[str, t.Any] | None] = {}
         self._rows: dict[str, tuple[list[dict], dt.datetime]] = {}
-        self._failed: dict[str, GiveUp] = {}
 
     def index(self, stream: ATSStream, context: Context) -> dict[str, t.Any]:
         """The account's index, read by ``stream`` (its ``fetch_all``) on first need.
@@ -97,20 +94,15 @@ class WholeList:
         account = context["account_id"]
         with self._lock:
             if account not in self._index:
-                try:
-                    read_at = utc_now()
-                    rows = stream.fetch_all(self.path, context, **self.query)
+                read_at = utc_now()
+                rows = self._lookups.read(
+                    stream, context, self.path, self.columns,
+                    lambda: stream.fetch_all(self.path, context, **self.query), self.stream)
+                if rows is not None:
                     self._rows[account] = rows, read_at
-                    self._index[account] = self.fold(rows)
-                except Refused as exc:
-                    self._index[account] = None
-                    stream.tap.report.refused_lookup(
-                        stream.logger, account, stream.name, self.path, f"answered {exc.status}",
-                        self.columns, stream.tap.provider.permission_hint(self.stream, self.path))
-                except GiveUp as exc:
-                    self._index[account], self._failed[account] = None, exc
-            if (failed := self._failed.get(account)) is not None:
-                stream.lookup_gave_up(context, self.path, self.columns, failed)
+                self._index[account] = None if rows is None else self.fold(rows)
+            else:
+                self._lookups.note(stream, context, self.path, self.columns)
             return self._index[account] or {}
 
     def listed(self, context: Context | None,

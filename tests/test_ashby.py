@@ -246,6 +246,34 @@ def test_a_key_without_a_module_permission_skips_that_stream(sandbox, tmp_path):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("fault", ["forbidden", "down"])
+def test_plan_stages_refused_or_down_are_asked_once_and_leave_jobs_whole(
+        sandbox, tmp_path, fault):
+    """Every job lands with its stages null (unknown, not none) and ``job_stages`` is empty;
+    the first plan's read is the only one (no other plan is asked); refused: one warning and
+    exit 0; down: exit 3, the jobs' token stays and the next run fills the stages."""
+    sandbox.faults(**{fault: ["/interviewStage.list"]}, retry_after=0)
+    config = sandbox.config("ashby", retry_budget=1)
+    rc, messages, err = run_tap(config, tmp_path)
+    assert rc == (0 if fault == "forbidden" else 3), err[-3000:]
+    assert "Traceback" not in err
+    jobs = records(messages, "jobs")
+    assert len(jobs) > 1 and all(j["stages"] is None for j in jobs)
+    assert not records(messages, "job_stages")
+    asked = {b["interviewPlanId"] for b in bodies(sandbox.log("ashby"), "/interviewStage.list")}
+    assert len(asked) == 1
+    warned = [line for line in err.splitlines() if "interviewStage.list" in line
+              and "stay null" in line]
+    assert len(warned) == 1 and "jobs.stages and job_stages" in warned[0], err[-3000:]
+    if fault == "down":
+        assert "jobs" not in tokens(last_state(messages))
+        sandbox.faults()
+        rc, again, err = run_tap(config, tmp_path, last_state(messages))
+        assert rc == 0, err[-3000:]
+        assert {j["id"] for j in records(again, "jobs")} == {j["id"] for j in jobs}
+        assert all(len(j["stages"]) == 5 for j in records(again, "jobs"))
+
+
 def test_stage_ids_and_visits_equal_truth_after_a_full_sync_and_an_advance(sandbox, tmp_path):
     """The history events' ids are the rows' ids on every run; the changed applications' rows
     are read again in full (a stay that ended gets its exit), the rest stay as loaded."""

@@ -246,12 +246,13 @@ def test_greenhouse_interviewers_dropped_all_run_degrade_and_the_next_run_refill
     ("kombo", {"down": ["/ats/rejection-reasons"]}, "rejection_reason_id", "rejection_reasons"),
     ("merge", {"down": ["/applications?expand"]}, "current_stage_name", None),
     ("greenhouse", {"down": ["/v3/rejection_details"]}, "rejection_reason_id", None),
+    ("lever", {"down": ["/archive_reasons"]}, "rejection_reason", "rejection_reasons"),
 ])
 def test_lookups_that_give_up_leave_their_columns_null(
         sandbox, tmp_path, provider, fault, column, down):
     """Expected: exit 3; applications land in full with the lookup's column null; their
-    bookmarks stay; the next run fills the column. Kombo's rejection reasons are a stream of
-    their own too: that stream fails alone."""
+    bookmarks stay; the next run fills the column. Kombo's rejection reasons and Lever's
+    archive reasons are a stream of their own too: that stream fails alone."""
     sandbox.faults(**fault)
     rc, messages, err = run_tap(sandbox.config(provider, retry_budget=SHORT), tmp_path)
     assert rc == 3, err[-3000:]

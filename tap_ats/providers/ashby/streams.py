@@ -12,8 +12,7 @@ import typing as t
 
 from tap_ats.conform import ts
 from tap_ats.derived import DerivedStream, name_id
-from tap_ats.http import GiveUp, Refused
-from tap_ats.outcomes import account_of
+from tap_ats.outcomes import Lookups, account_of
 from tap_ats.providers.ashby.client import AshbyStream, name_of
 
 if t.TYPE_CHECKING:
@@ -108,6 +107,7 @@ class Jobs(AshbyStream):
         self.source_jobs: dict[str, dict] = {}
         self.plan_stages: dict[str, list[dict]] = {}
         self._no_stages: set[str] = set()
+        self._lookups = Lookups()
 
     def parse_page(self, answer: Answer) -> t.Iterator[dict]:
         """Look the page's plans' stages up, then map the page."""
@@ -116,24 +116,23 @@ class Jobs(AshbyStream):
         account = self._reading or ""
         for job in self.page(answer):
             if (plan := job.get("defaultInterviewPlanId")) and account not in self._no_stages:
-                self.plan_stages[job["id"]] = self._stages(account, plan)
+                stages = self._stages(account, plan)
+                if stages is not None:
+                    self.plan_stages[job["id"]] = stages
         yield from super().parse_page(answer)
 
-    def _stages(self, account: str, plan: str) -> list[dict]:
-        """The plan's stages; a key that may not read them leaves them out, with one warning."""
+    def _stages(self, account: str, plan: str) -> list[dict] | None:
+        """The plan's stages, or None once refused or given up (:class:`Lookups`).
+
+        The account's stages are then unknown, null rather than empty, for the rest of the run.
+        """
         context = {"account_id": account}
-        try:
-            return self.fetch_all(STAGES_PATH, context, {"interviewPlanId": plan})
-        except Refused as exc:
+        stages = self._lookups.read(
+            self, context, STAGES_PATH, "jobs.stages and job_stages",
+            lambda: self.fetch_all(STAGES_PATH, context, {"interviewPlanId": plan}), "job_stages")
+        if stages is None:
             self._no_stages.add(account)
-            self.tap.report.refused_lookup(
-                self.logger, account, self.name, STAGES_PATH, f"answered {exc.status}",
-                "jobs.stages and job_stages", self.tap.provider.permission_hint(
-                    "job_stages", STAGES_PATH))
-        except GiveUp as exc:
-            self._no_stages.add(account)
-            self.lookup_gave_up(context, STAGES_PATH, "jobs.stages and job_stages", exc)
-        return []
+        return stages
 
     def map_record(self, raw: dict) -> dict:
         """Ashby job to the unified columns, with its plan's stages."""

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import requests
 
 from tap_ats.conform import utc_now
-from tap_ats.http import GiveUp, Pacer, Refused, check_url
+from tap_ats.http import Pacer, check_url
+from tap_ats.outcomes import Lookups
 from tap_ats.provider import Provider, SettingError, number
 from tap_ats.providers.greenhouse.auth import GreenhouseAuthenticator
 from tap_ats.providers.greenhouse.scratch import (
@@ -126,10 +127,8 @@ class Greenhouse(Provider):
         self.authenticator = GreenhouseAuthenticator(config, self.error_detail)
         self._stages: dict[str, StageIndex] = {}
         self._stages_lock = threading.Lock()
-        #: (account, path) of the optional lookups refused in this run, each warned about once.
-        self._refused_lookups: set[tuple[str, str]] = set()
-        #: (account, path) of the optional lookups that gave up in this run: not asked again.
-        self._failed_lookups: dict[tuple[str, str], GiveUp] = {}
+        #: What became of the lookups that only fill columns, refused or gave up.
+        self.lookups = Lookups()
         #: Lookups read once per run and account (None: refused), and the account's panels.
         self._lookups_lock = threading.RLock()
         self._by_id: dict[tuple[str, str], dict[str, dict] | None] = {}
@@ -174,32 +173,11 @@ class Greenhouse(Provider):
         """Every row of a lookup that only enriches a stream, or None if it is refused or failed.
 
         ``fold`` takes the rows as they arrive, a page at a time (by default into a list).
-
-        A credential without that endpoint's permission (403, or 404) still gets the stream,
-        with the columns the lookup fills left null and one WARNING per account saying which.
-        A lookup whose retries ran out (that endpoint is down) leaves them null too, is not
-        asked again in this run, and each stream that used it keeps its bookmark (:meth:`note`).
+        A refusal or an outage leaves the columns null as :class:`~tap_ats.outcomes.Lookups`
+        says; each stream that used the lookup is told by :meth:`note`.
         """
-        account = (context or {}).get("account_id", "")
-        if (account, path) in self._failed_lookups:
-            self.note(stream, context, path)
-            return None
-        try:
-            return fold(stream.fetch_each(path, context, params))
-        except GiveUp as exc:
-            with self._lock:
-                self._failed_lookups[account, path] = exc
-            self.note(stream, context, path)
-            return None
-        except Refused as exc:
-            with self._lock:
-                first = (account, path) not in self._refused_lookups
-                self._refused_lookups.add((account, path))
-            if first:
-                stream.tap.report.refused_lookup(
-                    stream.logger, account, stream.name, path, f"answered {exc.status}",
-                    LOOKUP_COLUMNS[path], self.permission_hint(stream.name, path))
-            return None
+        return self.lookups.read(stream, context, path, LOOKUP_COLUMNS[path],
+                                 lambda: fold(stream.fetch_each(path, context, params)))
 
     def note(self, stream: GreenhouseStream, context: Context | None, *paths: str) -> None:
         """Tell ``stream`` which of the lookups ``paths`` it used gave up for this account.
@@ -207,10 +185,8 @@ class Greenhouse(Provider):
         A lookup is read once per run and account; every stream that maps rows with one that
         gave up leaves its columns null, so each of them must keep its bookmark.
         """
-        account = (context or {}).get("account_id", "")
         for path in paths:
-            if (exc := self._failed_lookups.get((account, path))) is not None:
-                stream.lookup_gave_up(context, path, LOOKUP_COLUMNS[path], exc)
+            self.lookups.note(stream, context, path, LOOKUP_COLUMNS[path])
 
     def stages(self, stream: GreenhouseStream, context: Context | None) -> StageIndex:
         """The account's job interview stages, read once per run on first need."""
@@ -231,8 +207,7 @@ class Greenhouse(Provider):
 
     def refused(self, context: Context | None, path: str) -> bool:
         """Whether lookup ``path`` was refused to this account earlier in the run."""
-        with self._lock:
-            return ((context or {}).get("account_id", ""), path) in self._refused_lookups
+        return self.lookups.refused(context, path)
 
     def by_id(self, stream: GreenhouseStream, path: str, context: Context | None,
               params: dict[str, t.Any] | None = None) -> dict[str, dict] | None:
