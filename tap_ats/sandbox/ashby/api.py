@@ -136,8 +136,8 @@ class AshbyAPI(AshbyTruth, ProviderAPI):
 
     def _stages(self, body: dict[str, Any], w: World) -> Response:
         """``interviewStage.list {interviewPlanId}``: the plan's stages in order, un-paged."""
-        plans = {render.aid("plan", j.id): j for j in w.jobs}
-        job = plans.get(body.get("interviewPlanId"))
+        n = render.number("plan", body.get("interviewPlanId"))
+        job = None if n is None else w.jobs.get(n)
         if job is None:
             raise AshbyError("invalid_input", "interviewPlanId is not a known interview plan")
         return Response(200, {"success": True,
